@@ -1,0 +1,9 @@
+"""`unravel info`: not written yet; registers nothing until it is."""
+
+from __future__ import annotations
+
+import argparse
+
+
+def register(sub: argparse._SubParsersAction) -> None:
+    """Add the `info` subcommand to `sub`."""

@@ -1,0 +1,53 @@
+"""What a composition compiles to: voices placed on a timeline of latent frames.
+
+A `Plan` is the hand-off between the language and the renderers (offline and live).
+`a | b` layers two plans (both start at frame 0 and sound together); `a >> b` sequences
+them (`b` starts on the frame where `a` ends). Each voice is decoded by its own model
+stream and the audio of all voices is summed.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class Voice:
+    """A latent array `(frames, dims)` that starts at latent frame `start`, mixed at `gain`."""
+
+    latent: np.ndarray
+    start: int = 0
+    gain: float = 1.0
+
+    @property
+    def end(self) -> int:
+        """First latent frame after this voice."""
+        return self.start + int(self.latent.shape[0])
+
+
+@dataclass(frozen=True)
+class Plan:
+    """Voices on one timeline; `frames` is the total length in latent frames."""
+
+    voices: tuple[Voice, ...]
+
+    @property
+    def frames(self) -> int:
+        return max((v.end for v in self.voices), default=0)
+
+    @staticmethod
+    def of(latent: np.ndarray, gain: float = 1.0) -> Plan:
+        """A plan of one voice playing `latent` `(frames, dims)` from frame 0."""
+        return Plan((Voice(np.asarray(latent), 0, gain),))
+
+    def layer(self, other: Plan) -> Plan:
+        """`self | other`: both start at frame 0 and sound together."""
+        return Plan(self.voices + other.voices)
+
+    def then(self, other: Plan) -> Plan:
+        """`self >> other`: every voice of `other` is shifted to start where `self` ends."""
+        shift = self.frames
+        moved = tuple(Voice(v.latent, v.start + shift, v.gain) for v in other.voices)
+        return Plan(self.voices + moved)
