@@ -4,23 +4,35 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-RAVE_TOOL ?= ../shared/tools/make-rave-models
+RAVE_TOOL ?= $(firstword $(wildcard ../shared/tools/make-rave-models /work/shared/tools/make-rave-models) ../shared/tools/make-rave-models)
 RAVE_MODELS ?= .cache/rave-models
 DEMO_SCORE ?= examples/demo.unr
 
-.PHONY: demo test system venv rave-models lint clean
+.PHONY: demo test system system-test venv rave-models lint clean
 
-system:
-	@if ! ldconfig -p 2>/dev/null | grep -q libportaudio.so.2; then \
+# Debian packages: PortAudio for playback; the tests also use PulseAudio and ALSA's plugins.
+DEMO_PKGS := libportaudio2
+TEST_PKGS := libportaudio2 pulseaudio libasound2-plugins alsa-utils
+
+define apt_install
+	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
 	  if [ "$$(id -u)" = 0 ]; then \
-	    (apt-get install -y -q libportaudio2 >/dev/null 2>&1 || \
-	     (apt-get update -q >/dev/null && apt-get install -y -q libportaudio2 >/dev/null)) && \
-	    echo "installed libportaudio2"; \
+	    echo "installing Debian packages:$$missing"; \
+	    (apt-get install -y -q $$missing >/dev/null 2>&1 || \
+	     (apt-get update -q >/dev/null && apt-get install -y -q $$missing >/dev/null)); \
 	  else \
-	    echo "note: PortAudio is missing, so playback is off (export still works)."; \
-	    echo "      To hear sound: sudo apt-get install libportaudio2"; \
+	    echo "note: missing Debian packages:$$missing (playback and some tests need them)"; \
+	    echo "      install them with: sudo apt-get install$$missing"; \
 	  fi; \
 	fi
+endef
+
+system:
+	$(call apt_install,$(DEMO_PKGS))
+
+system-test:
+	$(call apt_install,$(TEST_PKGS))
 
 $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PYTHON) -m venv $(VENV)
@@ -41,7 +53,7 @@ rave-models:
 	  echo "note: $(RAVE_TOOL) not found; tests of genuine RAVE exports will be skipped"; \
 	fi
 
-test: system venv rave-models
+test: system-test venv rave-models
 	UNRAVEL_RAVE_MODELS=$(abspath $(RAVE_MODELS)) $(PY) -m pytest -q
 
 lint: venv
