@@ -1,0 +1,163 @@
+"""Tiny random-weight TorchScript models with the interface of a RAVE export.
+
+They mirror what `rave export` produces, as far as the wrapper can see it:
+
+- methods `encode(x)` `(batch, channels, samples) -> (batch, dims, frames)`,
+  `decode(z)` `(batch, dims, frames) -> (batch, channels, samples)` and `forward`;
+- buffers `encode_params = [in_channels, 1, dims, ratio]`,
+  `decode_params = [dims, ratio, out_channels, 1]`, `forward_params`;
+- attributes `sr`, `latent_size`, `full_latent_size`;
+- streaming builds keep causal convolution caches in buffers named `*.cache.pad` (as
+  cached_conv does), so consecutive calls continue one signal; non-streaming builds pad
+  with zeros on every call;
+- a variational build (`noise_dims > 0`) returns only the first `dims` latent dims from
+  `encode` and fills the others with `torch.randn` noise in `decode`.
+
+The decoder is: 1x1 conv -> causal conv over 3 frames -> tanh -> `ratio / HOLD` control
+values per frame, each held for `HOLD` samples -> causal moving average over `HOLD` samples.
+The audio is therefore piecewise linear and continuous (sample steps <= 2 / HOLD): a
+missing cache at a chunk boundary shows as a jump. The decoder's receptive field is 3
+frames. Building one takes well under a second.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import torch
+from torch import nn
+from torch.nn import functional as F
+
+HOLD = 128
+HIDDEN = 32
+
+
+class CachePad(nn.Module):
+    """Holds the left context of a causal convolution between calls (streaming builds)."""
+
+    def __init__(self, channels: int, size: int, streaming: bool) -> None:
+        super().__init__()
+        self.size = size
+        self.streaming = streaming
+        self.register_buffer("pad", torch.zeros(1, channels, size))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.size == 0:
+            return x
+        if not self.streaming:
+            return F.pad(x, (self.size, 0))
+        if self.pad.shape[0] != x.shape[0]:
+            self.pad = torch.zeros(x.shape[0], x.shape[1], self.size, dtype=x.dtype)
+        x = torch.cat([self.pad, x], -1)
+        self.pad = x[..., x.shape[-1] - self.size :].clone()
+        return x
+
+
+class CachedConv1d(nn.Module):
+    """A causal Conv1d: `(b, cin, t) -> (b, cout, t)`, cached across calls when streaming."""
+
+    def __init__(self, cin: int, cout: int, kernel: int, streaming: bool) -> None:
+        super().__init__()
+        self.cache = CachePad(cin, kernel - 1, streaming)
+        self.conv = nn.Conv1d(cin, cout, kernel)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.conv(self.cache(x))
+
+
+class RaveShaped(nn.Module):
+    """A RAVE-shaped autoencoder with random weights (see the module docstring)."""
+
+    def __init__(
+        self,
+        sr: int = 44100,
+        ratio: int = 2048,
+        dims: int = 8,
+        noise_dims: int = 0,
+        channels: int = 1,
+        streaming: bool = True,
+    ) -> None:
+        super().__init__()
+        full = dims + noise_dims
+        self.sr = sr
+        self.ratio = ratio
+        self.channels = channels
+        self.latent_size = dims
+        self.full_latent_size = full
+        self.register_buffer("encode_params", torch.tensor([channels, 1, dims, ratio]))
+        self.register_buffer("decode_params", torch.tensor([dims, ratio, channels, 1]))
+        self.register_buffer("forward_params", torch.tensor([channels, 1, channels, 1]))
+        self.enc_in = nn.Conv1d(channels * ratio, HIDDEN, 1)
+        self.enc_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming)
+        self.enc_out = nn.Conv1d(HIDDEN, full, 1)
+        self.dec_in = nn.Conv1d(full, HIDDEN, 1)
+        self.dec_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming)
+        self.hold = HOLD if ratio % HOLD == 0 else ratio
+        self.steps = ratio // self.hold
+        self.dec_out = nn.Conv1d(HIDDEN, channels * self.steps, 1)
+        self.smooth = CachedConv1d(channels, channels, self.hold, streaming)
+        with torch.no_grad():
+            self.smooth.conv.weight.copy_(torch.eye(channels)[:, :, None] / self.hold)
+            self.smooth.conv.bias.zero_()
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        b, c, n = x.shape
+        frames = n // self.ratio
+        x = x[..., : frames * self.ratio].reshape(b, c, frames, self.ratio)
+        x = x.permute(0, 1, 3, 2).reshape(b, c * self.ratio, frames)
+        h = torch.tanh(self.enc_in(x * 4.0))
+        h = torch.tanh(self.enc_ctx(h))
+        z = self.enc_out(h) * 2.0
+        return z[:, : self.latent_size]
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        if z.shape[1] < self.full_latent_size:
+            noise = torch.randn(z.shape[0], self.full_latent_size - z.shape[1], z.shape[-1])
+            z = torch.cat([z, noise], 1)
+        h = torch.tanh(self.dec_in(z))
+        h = torch.tanh(self.dec_ctx(h))
+        w = torch.tanh(self.dec_out(h) * 2.0)
+        b, _, frames = w.shape
+        w = w.reshape(b, self.channels, self.steps, frames).permute(0, 1, 3, 2)
+        w = w.reshape(b, self.channels, frames * self.steps)
+        return self.smooth(torch.repeat_interleave(w, self.hold, dim=2))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+def build_test_model(
+    path: str | Path,
+    *,
+    sr: int = 44100,
+    ratio: int = 2048,
+    dims: int = 8,
+    noise_dims: int = 0,
+    channels: int = 1,
+    streaming: bool = True,
+    seed: int = 0,
+) -> Path:
+    """Script a `RaveShaped` with weights drawn from `seed` and save it as TorchScript at `path`."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        module = RaveShaped(sr, ratio, dims, noise_dims, channels, streaming).eval()
+    scripted = torch.jit.script(module)
+    path = Path(path)
+    scripted.save(str(path))
+    return path
+
+
+class NotRave(nn.Module):
+    """A valid TorchScript module without `encode` / `decode`."""
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return x * 2.0
+
+
+def build_not_rave(path: str | Path) -> Path:
+    """Save a TorchScript module that is not RAVE-like at `path`."""
+    path = Path(path)
+    torch.jit.script(NotRave()).save(str(path))
+    return path
