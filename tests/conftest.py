@@ -6,7 +6,6 @@ import os
 from pathlib import Path
 
 import pytest
-
 from rave_testmodels import build_test_model
 
 REPO = Path(__file__).resolve().parent.parent
@@ -28,9 +27,7 @@ def noisy_model_path(tmp_path_factory) -> Path:
 @pytest.fixture(scope="session")
 def batch_model_path(tmp_path_factory) -> Path:
     """Non-streaming (zero padding on every call), deterministic: sr 44100, ratio 2048, 8 dims."""
-    return build_test_model(
-        tmp_path_factory.mktemp("models") / "batch.ts", streaming=False, seed=2
-    )
+    return build_test_model(tmp_path_factory.mktemp("models") / "batch.ts", streaming=False, seed=2)
 
 
 @pytest.fixture(scope="session")
