@@ -1,0 +1,313 @@
+"""Reading, finding, resampling and atomically writing audio files (soundfile + soxr).
+
+Audio arrays are `(channels, samples)` float32. Every format the installed libsndfile reads
+(wav, flac, ogg/vorbis, opus, mp3, aiff, ...) is read directly; nothing calls ffmpeg.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import glob
+import os
+import secrets
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import soundfile as sf
+import soxr
+
+from unravel_lang.errors import AudioError
+
+AUDIO_EXTS: tuple[str, ...] = (
+    ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64", ".caf",
+)
+"""Extensions `find_audio` picks up in folders and globs when no filter is given."""
+
+RESAMPLE_QUALITY = "HQ"
+"""soxr quality used by `resample` and `Resampler` (high quality, linear phase)."""
+
+_GLOB_CHARS = frozenset("*?[")
+
+
+@dataclass(frozen=True)
+class AudioInfo:
+    """What an audio file holds, read from its header."""
+
+    sr: int
+    channels: int
+    frames: int  # samples per channel
+
+    @property
+    def duration(self) -> float:
+        """Length in seconds."""
+        return self.frames / self.sr
+
+
+def _existing_file(path: str | os.PathLike) -> Path:
+    p = Path(path)
+    if not p.exists():
+        raise AudioError(f"{p}: no such file")
+    if p.is_dir():
+        raise AudioError(f"{p}: is a folder, not an audio file")
+    return p
+
+
+def _unreadable(p: Path, err: Exception) -> AudioError:
+    reason = str(err).strip().splitlines()[-1] if str(err).strip() else type(err).__name__
+    # soundfile prefixes messages with "Error opening '<path>': "; the path is named once below.
+    reason = reason.split("': ", 1)[-1]
+    return AudioError(f"{p}: cannot read audio ({reason})")
+
+
+def audio_info(path: str | os.PathLike) -> AudioInfo:
+    """Sample rate, channel count and length (samples per channel) of an audio file."""
+    p = _existing_file(path)
+    try:
+        info = sf.info(str(p))
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise _unreadable(p, err) from None
+    return AudioInfo(sr=int(info.samplerate), channels=int(info.channels), frames=int(info.frames))
+
+
+def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
+    """Read a whole audio file: `(channels, samples)` float32 and its sample rate in Hz."""
+    p = _existing_file(path)
+    try:
+        data, sr = sf.read(str(p), dtype="float32", always_2d=True)
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise _unreadable(p, err) from None
+    return np.ascontiguousarray(data.T), int(sr)
+
+
+def read_blocks(path: str | os.PathLike, block_samples: int) -> Iterator[np.ndarray]:
+    """Yield `(channels, n)` float32 blocks of `block_samples` samples (the last may be shorter).
+
+    Only one block is held in memory at a time. The file is checked before the first block.
+    """
+    if int(block_samples) <= 0:
+        raise ValueError(f"block_samples must be positive, got {block_samples}")
+    p = _existing_file(path)
+    try:
+        f = sf.SoundFile(str(p))
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise _unreadable(p, err) from None
+    return _blocks(f, p, int(block_samples))
+
+
+def _read_next(f: sf.SoundFile, n: int) -> np.ndarray:
+    """Read the next `n` frames as `(frames, channels)` float32, without seeking.
+
+    `SoundFile.read` seeks back to its own position after every read; with libsndfile's MP3
+    decoder that seek lands in the wrong place and later blocks come out garbled, so the C
+    reader is called directly when soundfile exposes it.
+    """
+    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    handle = getattr(f, "_file", None)
+    if snd is None or ffi is None or handle is None:
+        return f.read(n, dtype="float32", always_2d=True)
+    out = np.empty((n, f.channels), dtype=np.float32)
+    got = snd.sf_readf_float(handle, ffi.cast("float *", out.ctypes.data), n)
+    code = snd.sf_error(handle)
+    if code:
+        raise RuntimeError(ffi.string(snd.sf_error_number(code)).decode("utf-8", "replace"))
+    return out[:got]
+
+
+def _blocks(f: sf.SoundFile, p: Path, block_samples: int) -> Iterator[np.ndarray]:
+    with f:
+        while True:
+            try:
+                block = _read_next(f, block_samples)
+            except (sf.LibsndfileError, RuntimeError, OSError) as err:
+                raise _unreadable(p, err) from None
+            if len(block) == 0:
+                return
+            yield np.ascontiguousarray(block.T)
+
+
+def _as_2d(audio: np.ndarray, what: str = "audio") -> np.ndarray:
+    a = np.asarray(audio)
+    if a.ndim == 1:
+        a = a[None, :]
+    if a.ndim != 2:
+        raise AudioError(f"{what} must be (channels, samples) or (samples,), got shape {a.shape}")
+    return a
+
+
+def resample(audio: np.ndarray, sr_from: int, sr_to: int) -> np.ndarray:
+    """Resample `(channels, samples)` (or `(samples,)`) float audio from `sr_from` to `sr_to` Hz.
+
+    soxr high quality; returns float32 of the same rank, `round(samples * sr_to / sr_from)` long.
+    """
+    a = np.asarray(audio)
+    x = _as_2d(a).astype(np.float32, copy=False)
+    if int(sr_from) <= 0 or int(sr_to) <= 0:
+        raise AudioError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
+    if int(sr_from) == int(sr_to):
+        out = np.array(x, dtype=np.float32, copy=True)
+    else:
+        y = soxr.resample(np.ascontiguousarray(x.T), int(sr_from), int(sr_to),
+                          quality=RESAMPLE_QUALITY)
+        out = np.ascontiguousarray(np.asarray(y, dtype=np.float32).reshape(len(y), -1).T)
+    return out[0] if a.ndim == 1 else out
+
+
+class Resampler:
+    """Streaming resampler for `(channels, n)` blocks; concatenated outputs equal one long resample.
+
+    Feed blocks in order with `process(block)`; pass `last=True` with the final block (it may be
+    empty) to flush what the filter holds back.
+    """
+
+    def __init__(self, sr_from: int, sr_to: int, channels: int) -> None:
+        if int(sr_from) <= 0 or int(sr_to) <= 0:
+            raise AudioError(f"sample rates must be positive, got {sr_from} -> {sr_to}")
+        if int(channels) <= 0:
+            raise AudioError(f"channels must be positive, got {channels}")
+        self.sr_from = int(sr_from)
+        self.sr_to = int(sr_to)
+        self.channels = int(channels)
+        self._stream = (
+            None
+            if self.sr_from == self.sr_to
+            else soxr.ResampleStream(self.sr_from, self.sr_to, self.channels,
+                                     dtype="float32", quality=RESAMPLE_QUALITY)
+        )
+
+    def process(self, block: np.ndarray, last: bool = False) -> np.ndarray:
+        """Resample the next `(channels, n)` block; returns `(channels, m)` float32."""
+        x = _as_2d(block, "block").astype(np.float32, copy=False)
+        if x.shape[0] != self.channels:
+            raise AudioError(f"block has {x.shape[0]} channels, the resampler {self.channels}")
+        if self._stream is None:
+            return np.array(x, dtype=np.float32, copy=True)
+        y = self._stream.resample_chunk(np.ascontiguousarray(x.T), last=last)
+        return np.ascontiguousarray(np.asarray(y, dtype=np.float32).reshape(-1, self.channels).T)
+
+
+def _norm_exts(exts: Iterable[str] | None) -> tuple[str, ...]:
+    if exts is None:
+        return AUDIO_EXTS
+    if isinstance(exts, str):
+        exts = exts.split(",")
+    out = []
+    for e in exts:
+        e = e.strip().lower()
+        if e:
+            out.append(e if e.startswith(".") else "." + e)
+    if not out:
+        raise AudioError("the extension filter is empty")
+    return tuple(out)
+
+
+def _matches(p: Path, exts: tuple[str, ...]) -> bool:
+    return p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(exts)
+
+
+def _walk(folder: Path, exts: tuple[str, ...]) -> list[Path]:
+    found = []
+    for root, dirs, files in os.walk(folder):
+        dirs[:] = [d for d in dirs if not d.startswith(".")]
+        found.extend(Path(root) / f for f in files)
+    return sorted(p for p in found if _matches(p, exts))
+
+
+def find_audio(
+    inputs: Iterable[str | os.PathLike], exts: Iterable[str] | None = None
+) -> list[Path]:
+    """Expand files, folders (recursively) and glob patterns into a list of audio files.
+
+    A file named explicitly is taken whatever its extension; files inside folders and glob
+    matches are kept when their extension is in `exts` (default `AUDIO_EXTS`, case-insensitive;
+    hidden files and folders are skipped). Each input's files come sorted, in input order,
+    without duplicates. An input that matches nothing raises `AudioError` naming it.
+    """
+    wanted = _norm_exts(exts)
+    out: list[Path] = []
+    seen: set[Path] = set()
+    items = [inputs] if isinstance(inputs, (str, os.PathLike)) else list(inputs)
+    if not items:
+        raise AudioError("no input files given")
+    for item in items:
+        text = os.fspath(item)
+        p = Path(text).expanduser()
+        if p.is_file():
+            found = [p]
+        elif p.is_dir():
+            found = _walk(p, wanted)
+            if not found:
+                raise AudioError(f"{text}: no audio files ({', '.join(wanted)}) in this folder")
+        elif _GLOB_CHARS & set(text):
+            found = []
+            for m in sorted(glob.glob(os.path.expanduser(text), recursive=True)):
+                mp = Path(m)
+                found.extend(_walk(mp, wanted) if mp.is_dir() else [mp] if _matches(mp, wanted)
+                             else [])
+            if not found:
+                raise AudioError(f"{text}: no audio files ({', '.join(wanted)}) match")
+        else:
+            raise AudioError(f"{text}: no such file or folder")
+        for f in found:
+            key = f.resolve()
+            if key not in seen:
+                seen.add(key)
+                out.append(f)
+    return out
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Yield a temporary path beside `path`; on success it is fsynced and renamed onto `path`.
+
+    If the body raises, the temporary file is removed and `path` is left as it was, so a failed
+    write never leaves a half-written file. The temporary name keeps `path`'s last extension
+    (writers that pick the format from it keep working). Missing parent folders are created.
+    """
+    target = Path(path)
+    folder = target.parent
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        reason = err.strerror or err
+        raise AudioError(f"{target}: cannot create folder {folder} ({reason})") from None
+    tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{target.suffix}"
+    try:
+        yield tmp
+        if not tmp.exists():
+            raise AudioError(f"{target}: nothing was written")
+        with open(tmp, "rb") as fh:
+            os.fsync(fh.fileno())
+        os.replace(tmp, target)
+    except BaseException:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        raise
+    with contextlib.suppress(OSError):
+        dfd = os.open(folder, os.O_RDONLY)
+        try:
+            os.fsync(dfd)
+        finally:
+            os.close(dfd)
+
+
+def write_wav(path: str | os.PathLike, audio: np.ndarray, sr: int) -> Path:
+    """Write `(channels, samples)` (or `(samples,)`) audio as a 32-bit float WAV, atomically.
+
+    Values outside -1..+1 are kept (float WAV). NaN/inf are refused. Returns the path written.
+    """
+    target = Path(path)
+    x = _as_2d(audio).astype(np.float32, copy=False)
+    if x.shape[0] < 1:
+        raise AudioError(f"{target}: audio has no channels")
+    if not np.all(np.isfinite(x)):
+        raise AudioError(f"{target}: audio contains NaN or infinite samples")
+    if int(sr) <= 0:
+        raise AudioError(f"{target}: sample rate must be positive, got {sr}")
+    try:
+        with atomic_output(target) as tmp:
+            sf.write(str(tmp), np.ascontiguousarray(x.T), int(sr), subtype="FLOAT", format="WAV")
+    except (sf.LibsndfileError, RuntimeError, OSError) as err:
+        raise AudioError(f"{target}: cannot write ({err})") from None
+    return target
