@@ -1,0 +1,78 @@
+"""Recording what an evaluation asks for, and making the stage match a re-evaluated score."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unravel_lang.plan import Plan
+from unravel_lang.repl_perform import Recorder, Stage, same_plan
+
+
+def plan(value: float, frames: int = 4) -> Plan:
+    return Plan.of(np.full((frames, 2), value, dtype=np.float32))
+
+
+def test_the_recorder_keeps_calls_in_order_and_take_empties_it():
+    rec = Recorder()
+    rec.set_tempo(11)
+    rec.track("a", plan(1))
+    rec.stop("a")
+    rec.hush()
+    assert [m for m, _ in rec.take()] == ["set_tempo", "track", "stop", "hush"]
+    assert rec.take() == []
+
+
+def test_same_plan_compares_values_starts_and_gains():
+    assert same_plan(plan(1), plan(1))
+    assert not same_plan(plan(1), plan(2))
+    assert not same_plan(plan(1), plan(1, frames=5))
+    assert not same_plan(plan(1), plan(1).layer(plan(1)))
+    assert not same_plan(plan(1), Plan.of(plan(1).voices[0].latent, gain=0.5))
+
+
+def test_the_stage_forwards_and_books():
+    engine = Recorder()
+    stage = Stage(engine, k=11)
+    stage.apply([("track", ("a", plan(1))), ("track", ("b", plan(2))), ("stop", ("a",))])
+    assert list(stage.tracks) == ["b"]
+    stage.set_tempo(11)  # unchanged: not forwarded
+    stage.set_tempo(8)
+    stage.hush()
+    assert stage.tracks == {}
+    assert [m for m, _ in engine.take()] == ["track", "track", "stop", "set_tempo", "hush"]
+
+
+def test_without_an_engine_the_stage_only_books():
+    stage = Stage(None)
+    stage.track("a", plan(1))
+    stage.play(plan(2))
+    assert not stage.sounding and list(stage.tracks) == ["a"] and stage.plays == 1
+
+
+def test_sync_swaps_only_what_changed():
+    engine = Recorder()
+    stage = Stage(engine, k=11)
+    assert stage.sync([("track", ("a", plan(1))), ("track", ("b", plan(2)))]) == ["+ a", "+ b"]
+    engine.take()
+    # b changes, a is the same, c is new
+    report = stage.sync(
+        [("track", ("a", plan(1))), ("track", ("b", plan(3))), ("track", ("c", plan(4)))]
+    )
+    assert report == ["~ b", "+ c"]
+    assert [(m, a[0]) for m, a in engine.take()] == [("track", "b"), ("track", "c")]
+    # the score no longer starts a; it is stopped
+    report = stage.sync([("track", ("b", plan(3))), ("track", ("c", plan(4)))])
+    assert report == ["- a"]
+    assert engine.take() == [("stop", ("a",))]
+    assert list(stage.tracks) == ["b", "c"]
+
+
+def test_sync_follows_the_scores_own_stops_tempo_and_plays():
+    engine = Recorder()
+    stage = Stage(engine, k=11)
+    stage.sync([("track", ("a", plan(1)))])
+    engine.take()
+    calls = [("set_tempo", (8,)), ("track", ("x", plan(5))), ("hush", ()), ("play", (plan(6),))]
+    report = stage.sync(calls)
+    assert report == ["k=8", "play", "- a"]
+    assert stage.k == 8 and stage.tracks == {} and stage.plays == 1

@@ -1,0 +1,94 @@
+"""The REPL's tokenizer, lexer and the rule that decides when an input is complete."""
+
+from __future__ import annotations
+
+from hypothesis import given
+from hypothesis import strategies as st
+from prompt_toolkit.document import Document
+
+from unravel_lang.repl_syntax import (
+    UnravelLexer,
+    Vocabulary,
+    bracket_depth,
+    current_word,
+    in_string,
+    needs_more,
+    tokenize,
+)
+
+VOCAB = Vocabulary(
+    keywords=lambda: ("track", "bpm", "play"),
+    functions=lambda: ("fibo", "normal"),
+    names=lambda: ("a", "drums"),
+    commands=lambda: ("tracks", "help"),
+)
+
+
+@given(st.text(alphabet=st.characters(blacklist_characters="\n"), max_size=80))
+def test_tokens_concatenate_back_to_the_line(line):
+    assert "".join(text for _, text in tokenize(line, VOCAB)) == line
+
+
+def test_identifiers_are_classified_by_the_vocabulary():
+    kinds = {t: k for k, t in tokenize("track drums = fibo(a) | zz # hi", VOCAB) if k != "space"}
+    assert kinds["track"] == "keyword"
+    assert kinds["drums"] == "name"
+    assert kinds["fibo"] == "function"
+    assert kinds["a"] == "name"
+    assert kinds["zz"] == "word"
+    assert kinds["|"] == "operator"
+    assert kinds["# hi"] == "comment"
+
+
+def test_strings_numbers_and_the_then_operator():
+    toks = [(k, t) for k, t in tokenize('export x >> y "out.wav" 3:1 1.5e3', VOCAB) if k != "space"]
+    assert ("operator", ">>") in toks
+    assert ("string", '"out.wav"') in toks
+    assert ("number", "3") in toks and ("number", "1.5e3") in toks
+
+
+def test_the_lexer_styles_each_line():
+    doc = Document("bpm 120\nplay fibo(a)")
+    get_line = UnravelLexer(VOCAB).lex_document(doc)
+    first = get_line(0)
+    assert first[0] == ("class:keyword", "bpm")
+    assert ("class:number", "120") in first
+    assert ("class:function", "fibo") in get_line(1)
+    assert get_line(5) == []
+
+
+def test_new_bindings_show_without_a_new_lexer():
+    names = ["a"]
+    vocab = Vocabulary(names=lambda: names)
+    assert vocab.kind("b") == "word"
+    names.append("b")
+    assert vocab.kind("b") == "name"
+
+
+def test_open_brackets_ask_for_more_and_strings_hide_brackets():
+    assert bracket_depth("fibo(blend(a, b") == 2
+    assert bracket_depth('show "(((" # ((') == 0
+    assert needs_more("a = fibo(\n  b")
+    assert not needs_more("a = fibo(\n  b)")
+    assert not needs_more("a = fibo(b))")  # the parser reports the stray bracket
+
+
+def test_trailing_operators_continue_the_statement():
+    for text in ("a = fibo(a) |", "x = a >>", "y =", "z = f(a,", "w = a \\"):
+        assert needs_more(text), text
+    assert needs_more("p = a >>  # then")
+    assert not needs_more("p = a >> b")
+    assert not needs_more("   ")
+    assert not needs_more("# only a comment |")
+
+
+def test_an_unterminated_string_continues():
+    assert needs_more('export a "out')
+    assert not needs_more('export a "out.wav"')
+
+
+def test_word_and_string_under_the_cursor():
+    assert current_word("play fib") == "fib"
+    assert current_word("play fibo(") == ""
+    assert in_string('a = encode("drum')
+    assert not in_string('a = encode("drum")')

@@ -1,0 +1,147 @@
+"""Performers between a language session and the live engine, for the REPL and `watch`.
+
+`Recorder` holds what one evaluation asked for, so that an evaluation that fails changes
+nothing. `Stage` applies recorded calls to the engine (or to nothing, when playback is
+unavailable) and remembers which tracks are running and what they play.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+import numpy as np
+
+from unravel_lang.plan import Plan
+
+
+class Performer(Protocol):
+    """What a language session drives (implemented by the live engine)."""
+
+    def play(self, plan: Plan) -> None: ...
+    def track(self, name: str, plan: Plan) -> None: ...
+    def stop(self, name: str) -> None: ...
+    def hush(self) -> None: ...
+    def set_tempo(self, k: int) -> None: ...
+
+
+@dataclass
+class Recorder:
+    """A performer that only records its calls, in order, as `(method, args)` pairs."""
+
+    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
+
+    def play(self, plan: Plan) -> None:
+        self.calls.append(("play", (plan,)))
+
+    def track(self, name: str, plan: Plan) -> None:
+        self.calls.append(("track", (name, plan)))
+
+    def stop(self, name: str) -> None:
+        self.calls.append(("stop", (name,)))
+
+    def hush(self) -> None:
+        self.calls.append(("hush", ()))
+
+    def set_tempo(self, k: int) -> None:
+        self.calls.append(("set_tempo", (int(k),)))
+
+    def take(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """The recorded calls; the record is emptied."""
+        calls, self.calls = self.calls, []
+        return calls
+
+
+def same_plan(a: Plan, b: Plan) -> bool:
+    """True when two plans have the same voices: starts, gains and latent values."""
+    if len(a.voices) != len(b.voices):
+        return False
+    for va, vb in zip(a.voices, b.voices, strict=True):
+        if va.start != vb.start or va.gain != vb.gain:
+            return False
+        if va.latent.shape != vb.latent.shape or not np.array_equal(va.latent, vb.latent):
+            return False
+    return True
+
+
+class Stage:
+    """Forwards performer calls to `performer` (None: playback unavailable, calls are only
+    booked) and books the running tracks, the tempo and how many one-shots were played."""
+
+    def __init__(self, performer: Performer | None, k: int | None = None) -> None:
+        self.performer = performer
+        self.tracks: dict[str, Plan] = {}
+        self.k = k
+        self.plays = 0
+
+    @property
+    def sounding(self) -> bool:
+        """True when calls reach a real engine."""
+        return self.performer is not None
+
+    def apply(self, calls: list[tuple[str, tuple[Any, ...]]]) -> None:
+        """Perform recorded calls in order."""
+        for method, args in calls:
+            getattr(self, method)(*args)
+
+    def play(self, plan: Plan) -> None:
+        self.plays += 1
+        if self.performer is not None:
+            self.performer.play(plan)
+
+    def track(self, name: str, plan: Plan) -> None:
+        self.tracks[name] = plan
+        if self.performer is not None:
+            self.performer.track(name, plan)
+
+    def stop(self, name: str) -> None:
+        self.tracks.pop(name, None)
+        if self.performer is not None:
+            self.performer.stop(name)
+
+    def hush(self) -> None:
+        self.tracks.clear()
+        if self.performer is not None:
+            self.performer.hush()
+
+    def set_tempo(self, k: int) -> None:
+        if k == self.k:
+            return
+        self.k = int(k)
+        if self.performer is not None:
+            self.performer.set_tempo(int(k))
+
+    def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
+        """Make the stage match one whole evaluation of a score (what `watch` does on save).
+
+        Tempo changes and one-shot plays are performed; a track whose final plan equals the
+        running one is left alone, a changed or new one is (re)started, a running track the
+        score no longer starts is stopped. Returns one line per change, e.g. `~ drums`.
+        """
+        final: dict[str, Plan] = {}
+        report: list[str] = []
+        for method, args in calls:
+            if method == "track":
+                final[args[0]] = args[1]
+            elif method == "stop":
+                final.pop(args[0], None)
+            elif method == "hush":
+                final.clear()
+            elif method == "set_tempo":
+                if args[0] != self.k:
+                    report.append(f"k={args[0]}")
+                self.set_tempo(*args)
+            elif method == "play":
+                report.append("play")
+                self.play(*args)
+        for name in list(self.tracks):
+            if name not in final:
+                self.stop(name)
+                report.append(f"- {name}")
+        for name, plan in final.items():
+            old = self.tracks.get(name)
+            if old is not None and same_plan(old, plan):
+                continue
+            self.track(name, plan)
+            report.append(f"{'~' if old is not None else '+'} {name}")
+        return report
