@@ -1,0 +1,118 @@
+"""Seeded synthetic latent arrays drawn from the statistics of encodings.
+
+Every generator takes a `Stats`, a frame count `k` and a `seed` (int, numpy Generator or None)
+and returns a (k, s.dims) float32 array with finite values. The same int seed gives the same
+array.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+
+from unravel_lang.errors import PatternError
+from unravel_lang.guards import check_finite_output, check_frames, check_int
+from unravel_lang.rng import Seed, as_generator
+from unravel_lang.stats import Stats
+
+#: Frames per block when running the AR(1) recursion of `smooth` as matrix products.
+_AR_BLOCK = 256
+
+
+def _check(s: object, k: object, what: str) -> int:
+    if not isinstance(s, Stats):
+        raise PatternError(f"{what} needs a Stats (from stats(...)), got {type(s).__name__}")
+    k = check_int(k, f"{what}: k (frames)", minimum=1)
+    return check_frames(k, what)
+
+
+def _out(x: np.ndarray, what: str) -> np.ndarray:
+    out = x.astype(np.float32)
+    return check_finite_output(out, what)
+
+
+def normal(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
+    """(k, dims): each dim drawn independently from N(s.mean[d], s.std[d]^2) — the VAE's
+    Gaussian assumption. Frames are independent."""
+    k = _check(s, k, "normal")
+    rng = as_generator(seed)
+    return _out(s.mean + s.std * rng.standard_normal((k, s.dims)), "normal")
+
+
+def uniform(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
+    """(k, dims): each dim drawn uniformly within [s.min[d], s.max[d]). Frames are independent."""
+    k = _check(s, k, "uniform")
+    rng = as_generator(seed)
+    u = rng.random((k, s.dims))
+    return _out(s.min + (s.max - s.min) * u, "uniform")
+
+
+def _cov_factor(cov: np.ndarray) -> np.ndarray:
+    """L with L @ L.T == cov, from the eigen-decomposition with negative eigenvalues clipped
+    to 0, so singular or slightly indefinite covariances still work."""
+    sym = (cov + cov.T) / 2
+    w, v = np.linalg.eigh(sym)
+    return v * np.sqrt(np.clip(w, 0.0, None))
+
+
+def correlated(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
+    """(k, dims): frames drawn from the multivariate normal N(s.mean, s.cov), so dims move
+    together as in the encodings. A singular covariance (e.g. a constant or duplicated dim)
+    is handled by an eigen-decomposition with eigenvalues clipped at 0. Frames are independent."""
+    k = _check(s, k, "correlated")
+    rng = as_generator(seed)
+    z = rng.standard_normal((k, s.dims))
+    return _out(s.mean + z @ _cov_factor(s.cov).T, "correlated")
+
+
+def _ar1(phi: np.ndarray, innovations: np.ndarray, x0: np.ndarray) -> np.ndarray:
+    """y[0] = x0, y[t] = phi * y[t-1] + innovations[t] per dim, computed blockwise as matrix
+    products (no per-frame Python loop)."""
+    k, dims = innovations.shape
+    out = np.empty((k, dims))
+    b = min(_AR_BLOCK, k)
+    i = np.arange(b)
+    lag = i[:, None] - i[None, :]  # (b, b)
+    # powers[d, i, j] = phi_d ** (i - j) for i >= j, else 0
+    with np.errstate(under="ignore"):
+        powers = np.where(lag[None] >= 0, phi[:, None, None] ** np.maximum(lag, 0)[None], 0.0)
+        carry_pow = phi[None, :] ** (i[:, None] + 1)  # (b, dims): phi^(i+1)
+    prev = None
+    for start in range(0, k, b):
+        e = innovations[start : start + b].copy()
+        n = e.shape[0]
+        if prev is None:
+            e[0] = x0
+        y = np.einsum("dij,jd->id", powers[:, :n, :n], e)
+        if prev is not None:
+            y += carry_pow[:n] * prev
+        out[start : start + n] = y
+        prev = y[-1]
+    return out
+
+
+def smooth(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
+    """(k, dims): per-dim AR(1) trajectories that move as smoothly as the encodings.
+
+    With phi = s.autocorr[d] (lag-1 autocorrelation, within [-1, 1]), mu = s.mean[d] and
+    sigma = s.std[d]: x[0] ~ N(mu, sigma^2) and
+    x[t] = mu + phi (x[t-1] - mu) + sigma sqrt(1 - phi^2) e[t], e[t] ~ N(0, 1).
+    The process is stationary: every frame has mean mu and std sigma, and neighbouring frames
+    have correlation phi. Dims are independent."""
+    k = _check(s, k, "smooth")
+    rng = as_generator(seed)
+    phi = np.clip(s.autocorr, -1.0, 1.0)
+    z = rng.standard_normal((k, s.dims))
+    innovations = z * np.sqrt(np.clip(1.0 - phi * phi, 0.0, None))
+    centered = _ar1(phi, innovations, z[0])
+    return _out(s.mean + s.std * centered, "smooth")
+
+
+#: The generators by name, as the language spells them.
+GENERATORS: dict[str, Callable[[Stats, int, Seed], np.ndarray]] = {
+    "normal": normal,
+    "uniform": uniform,
+    "correlated": correlated,
+    "smooth": smooth,
+}

@@ -1,0 +1,199 @@
+"""Argument checks and the output frame limit shared by generators, patterns and shaping tools.
+
+Every check raises `unravel_lang.errors.PatternError` with a message saying what was wrong and
+what is allowed. Output sizes are checked with `check_frames` *before* an array is built.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import math
+import numbers
+from collections.abc import Iterator, Sequence
+
+import numpy as np
+
+from unravel_lang.errors import PatternError
+
+#: Default output limit in latent frames: about one hour at 44100 Hz / 2048 (21.53 frames/s).
+DEFAULT_FRAME_LIMIT = 80_000
+
+_frame_limit = DEFAULT_FRAME_LIMIT
+
+
+def get_frame_limit() -> int:
+    """Return the current output limit in frames."""
+    return _frame_limit
+
+
+def set_frame_limit(frames: int) -> int:
+    """Set the output limit in frames (an int >= 1); return the previous limit."""
+    global _frame_limit
+    frames = check_int(frames, "frame limit", minimum=1)
+    previous = _frame_limit
+    _frame_limit = frames
+    return previous
+
+
+@contextlib.contextmanager
+def frame_limit(frames: int) -> Iterator[int]:
+    """Context manager: use `frames` as the output limit inside the block, then restore it."""
+    previous = set_frame_limit(frames)
+    try:
+        yield frames
+    finally:
+        set_frame_limit(previous)
+
+
+def _duration(frames: int) -> str:
+    seconds = frames * 2048 / 44100
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h"
+    if seconds >= 60:
+        return f"{seconds / 60:.0f} min"
+    return f"{seconds:.0f} s"
+
+
+def check_frames(frames: int, what: str = "output") -> int:
+    """Refuse an output of `frames` frames when it exceeds the frame limit; return `frames`.
+
+    Call it with the would-be length before building anything.
+    """
+    limit = _frame_limit
+    if frames > limit:
+        raise PatternError(
+            f"{what} would be {frames:,} frames (about {_duration(frames)} at 44100 Hz / 2048), "
+            f"more than the frame limit of {limit:,} frames (about {_duration(limit)}); "
+            "use fewer repetitions or a shorter input, or raise the limit with set_frame_limit"
+        )
+    return frames
+
+
+def check_int(value: object, name: str, minimum: int | None = None) -> int:
+    """Return `value` as an int; refuse non-integers (bool included) and values below `minimum`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+        if isinstance(value, numbers.Real) and float(value).is_integer():
+            value = int(value)
+        else:
+            raise PatternError(f"{name} must be a whole number, got {value!r}")
+    value = int(value)
+    if minimum is not None and value < minimum:
+        raise PatternError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def check_float(value: object, name: str, minimum: float | None = None) -> float:
+    """Return `value` as a finite float; refuse anything else and values below `minimum`."""
+    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Real):
+        raise PatternError(f"{name} must be a number, got {value!r}")
+    value = float(value)
+    if not math.isfinite(value):
+        raise PatternError(f"{name} must be a finite number, got {value}")
+    if minimum is not None and value < minimum:
+        raise PatternError(f"{name} must be >= {minimum}, got {value}")
+    return value
+
+
+def _first_bad(a: np.ndarray) -> str:
+    bad = np.argwhere(~np.isfinite(a))[0]
+    value = a[tuple(bad)]
+    if a.ndim == 2:
+        return f"{value} at frame {bad[0]}, dim {bad[1]}"
+    return f"{value} at index {bad[0]}"
+
+
+def check_latent(a: object, name: str = "a") -> np.ndarray:
+    """Return `a` as a C-contiguous float32 array of shape (frames, dims), frames >= 1, dims >= 1.
+
+    Refuses other shapes, non-numeric data and NaN/inf (naming the first bad frame and dim).
+    """
+    try:
+        arr = np.asarray(a)
+    except (TypeError, ValueError) as exc:
+        raise PatternError(f"{name} must be a latent array (frames, dims): {exc}") from None
+    if arr.dtype == object or not (
+        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
+    ):
+        raise PatternError(f"{name} must hold numbers, got dtype {arr.dtype}")
+    if arr.ndim != 2:
+        raise PatternError(
+            f"{name} must be a latent array of shape (frames, dims), got shape {arr.shape}"
+        )
+    if arr.shape[0] < 1 or arr.shape[1] < 1:
+        raise PatternError(
+            f"{name} must have at least one frame and one dim, got shape {arr.shape}"
+        )
+    arr = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(arr).all():
+        raise PatternError(f"{name} holds a value that is not finite: {_first_bad(arr)}")
+    return arr
+
+
+def check_same_shape(a: np.ndarray, b: np.ndarray, names: str = "a and b") -> None:
+    """Refuse two arrays of different shapes, naming both shapes."""
+    if a.shape != b.shape:
+        raise PatternError(
+            f"{names} must have the same shape (frames, dims), got {a.shape} and {b.shape}"
+        )
+
+
+def check_same_dims(arrays: Sequence[np.ndarray], what: str = "arrays") -> int:
+    """Refuse arrays whose dims differ; return the common dims."""
+    dims = {x.shape[1] for x in arrays}
+    if len(dims) > 1:
+        shapes = ", ".join(str(x.shape) for x in arrays)
+        raise PatternError(f"{what} must all have the same number of dims, got shapes {shapes}")
+    return arrays[0].shape[1]
+
+
+def check_ratio(ratio: object, name: str = "ratio") -> tuple[int, int]:
+    """Return `ratio` as two positive ints; accepts a pair like (3, 1) or a string like "3:1"."""
+    parts: object = ratio
+    if isinstance(ratio, str):
+        parts = ratio.split(":")
+    bad = PatternError(
+        f"{name} must be two positive whole numbers like (3, 1) or \"3:1\", got {ratio!r}"
+    )
+    if isinstance(parts, (str, bytes)) or not isinstance(parts, Sequence) or len(parts) != 2:
+        raise bad
+    out = []
+    for p in parts:
+        if isinstance(p, str):
+            p = p.strip()
+            if not p.isdigit():
+                raise bad
+            p = int(p)
+        if isinstance(p, (bool, np.bool_)) or not isinstance(p, numbers.Integral) or p < 1:
+            raise bad
+        out.append(int(p))
+    return out[0], out[1]
+
+
+def check_per_dim(value: object, dims: int, name: str) -> np.ndarray | float:
+    """Return a scalar as a float or a per-dim sequence as a (dims,) float64 array; finite only."""
+    if isinstance(value, (str, bytes)):
+        raise PatternError(f"{name} must be a number or one number per dim, got {value!r}")
+    try:
+        arr = np.asarray(value, dtype=np.float64)
+    except (TypeError, ValueError):
+        msg = f"{name} must be a number or one number per dim, got {value!r}"
+        raise PatternError(msg) from None
+    if arr.ndim == 0:
+        return check_float(float(arr), name)
+    if arr.shape != (dims,):
+        raise PatternError(
+            f"{name} must be a number or {dims} numbers (one per dim), got shape {arr.shape}"
+        )
+    if not np.isfinite(arr).all():
+        raise PatternError(f"{name} holds a value that is not finite: {_first_bad(arr)}")
+    return arr
+
+
+def check_finite_output(out: np.ndarray, what: str) -> np.ndarray:
+    """Refuse an output holding NaN or inf (e.g. float32 overflow); return `out`."""
+    if not np.isfinite(out).all():
+        raise PatternError(
+            f"{what} would produce a value that is not finite ({_first_bad(out)}); "
+            "the result overflows float32 — use smaller factors"
+        )
+    return out
