@@ -35,17 +35,12 @@ HIDDEN = 32
 class CachePad(nn.Module):
     """Holds the left context of a causal convolution between calls (streaming builds)."""
 
-    def __init__(self, channels: int, size: int, streaming: bool) -> None:
+    def __init__(self, channels: int, size: int) -> None:
         super().__init__()
         self.size = size
-        self.streaming = streaming
         self.register_buffer("pad", torch.zeros(1, channels, size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        if self.size == 0:
-            return x
-        if not self.streaming:
-            return F.pad(x, (self.size, 0))
         if self.pad.shape[0] != x.shape[0]:
             self.pad = torch.zeros(x.shape[0], x.shape[1], self.size, dtype=x.dtype)
         x = torch.cat([self.pad, x], -1)
@@ -53,12 +48,23 @@ class CachePad(nn.Module):
         return x
 
 
+class ZeroPad(nn.Module):
+    """Left zero padding on every call (non-streaming builds): no state."""
+
+    def __init__(self, size: int) -> None:
+        super().__init__()
+        self.size = size
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return F.pad(x, (self.size, 0))
+
+
 class CachedConv1d(nn.Module):
     """A causal Conv1d: `(b, cin, t) -> (b, cout, t)`, cached across calls when streaming."""
 
     def __init__(self, cin: int, cout: int, kernel: int, streaming: bool) -> None:
         super().__init__()
-        self.cache = CachePad(cin, kernel - 1, streaming)
+        self.cache = CachePad(cin, kernel - 1) if streaming else ZeroPad(kernel - 1)
         self.conv = nn.Conv1d(cin, cout, kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
