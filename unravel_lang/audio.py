@@ -238,7 +238,7 @@ def find_audio(
         elif p.is_dir():
             found = _walk(p, wanted)
             if not found:
-                raise AudioError(f"{text}: no audio files ({', '.join(wanted)}) in this folder")
+                raise AudioError(f"{text}: no {', '.join(wanted)} files in this folder")
         elif _GLOB_CHARS & set(text):
             found = []
             for m in sorted(glob.glob(os.path.expanduser(text), recursive=True)):
@@ -246,7 +246,7 @@ def find_audio(
                 found.extend(_walk(mp, wanted) if mp.is_dir() else [mp] if _matches(mp, wanted)
                              else [])
             if not found:
-                raise AudioError(f"{text}: no audio files ({', '.join(wanted)}) match")
+                raise AudioError(f"{text}: matches no {', '.join(wanted)} files")
         else:
             raise AudioError(f"{text}: no such file or folder")
         for f in found:
