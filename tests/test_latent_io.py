@@ -160,6 +160,31 @@ def test_values_beyond_unit_range_survive_both_precisions(tmp_path):
         np.testing.assert_array_equal(read_latent_wav(path)[0], x)
 
 
+def _pd_style_read(path) -> np.ndarray:
+    """Read a WAV the way Pure Data's soundfiler does: walk the chunks to "data", skipping
+    the others (LIST/INFO, fact), accept only 16/24-bit PCM or 32-bit float, then take the
+    data chunk as interleaved little-endian samples."""
+    raw = path.read_bytes()
+    pos, tag, channels, bits = 12, None, None, None
+    while True:
+        cid, size = raw[pos:pos + 4], struct.unpack("<I", raw[pos + 4:pos + 8])[0]
+        if cid == b"fmt ":
+            tag, channels = struct.unpack("<HH", raw[pos + 8:pos + 12])
+            bits = struct.unpack("<H", raw[pos + 22:pos + 24])[0]
+        elif cid == b"data":
+            body = raw[pos + 8:pos + 8 + size]
+            break
+        pos += 8 + size + (size & 1)
+    assert tag == 3 and bits == 32, "Pure Data reads 32-bit float only as format 3, 32 bits"
+    return np.frombuffer(body, "<f4").reshape(-1, channels)
+
+
+def test_pure_data_reads_the_samples_of_a_latent_file(tmp_path):
+    x = (np.random.default_rng(3).standard_normal((37, 8)) * 2).astype(np.float32)
+    path = write_latent_wav(tmp_path / "pd.latent.wav", x, 44100 / 2048)
+    np.testing.assert_array_equal(_pd_style_read(path), x)
+
+
 def test_latent_wav_header_is_plain_float_wav(tmp_path):
     """What Pure Data checks: WAVE_FORMAT_IEEE_FLOAT (3), one channel per dim, 32 bits."""
     path = write_latent_wav(tmp_path / "pd.latent.wav", np.zeros((10, 8)), 44100 / 2048)
