@@ -1,0 +1,481 @@
+"""TorchScript RAVE exports: loading, encoding audio to latent arrays, decoding them back.
+
+This is the only module that touches TorchScript. Latent arrays are `(frames, dims)` float32;
+audio is `(channels, samples)` float32 at the model's `sr`.
+
+Randomness: RAVE's variational decoder (and a v2 encoder, which samples its posterior) draws
+from torch's global generator. Every call into the model therefore runs under one module-level
+lock, with the generator seeded from the caller's seed and restored afterwards, so decodes on
+a worker thread and on the main thread never disturb each other's noise.
+"""
+
+from __future__ import annotations
+
+import copy
+import importlib.resources
+import os
+import threading
+import zipfile
+from collections.abc import Iterable
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from unravel_lang.errors import AudioError, LatentError, ModelError
+
+DEFAULT_MODEL = "default.ts"
+"""File name of the embedded default model inside `unravel_lang/models/`."""
+
+KNOWN_METHODS = ("encode", "decode", "forward", "prior")
+"""Methods of a RAVE export that `RaveModel.methods` reports when the module has them."""
+
+ENCODE_CHUNK_FRAMES = 256
+"""Latent frames encoded per model call (about 12 s at 44.1 kHz / 2048): bounds memory."""
+
+ENCODE_CONTEXT_FRAMES = 16
+"""Frames of audio context on each side of an encode chunk, for non-streaming exports."""
+
+DECODE_BLOCK_FRAMES = 1024
+"""`decode` calls the model on at most this many frames at a time (through one stream)."""
+
+DECODE_CONTEXT_FRAMES = 8
+"""Frames of latent history a non-streaming export decodes before each stream chunk."""
+
+READ_BLOCK_SAMPLES = 1 << 16
+"""Samples per block when reading a file for `encode_file`."""
+
+_LOCK = threading.RLock()
+_SEED_MASK = (1 << 64) - 1
+_SEED_DOMAIN = 0x6D6F64656C  # keeps chunk seeds apart from other seeds drawn from the same pair
+
+
+def chunk_seed(seed: int, index: int) -> int:
+    """The torch seed (63-bit) for chunk `index` of a stream or encode seeded with `seed`."""
+    entropy = [int(seed) & _SEED_MASK, int(index), _SEED_DOMAIN]
+    state = np.random.SeedSequence(entropy).generate_state(2)
+    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
+
+
+def _limit_threads() -> None:
+    """Keep torch's intra-op threads within the CPUs this process may use."""
+    try:
+        available = len(os.sched_getaffinity(0))
+    except AttributeError:  # not on Linux
+        available = os.cpu_count() or 1
+    if torch.get_num_threads() > available:
+        torch.set_num_threads(max(1, available))
+
+
+def _default_model_path() -> Path:
+    path = Path(str(importlib.resources.files("unravel_lang") / "models" / DEFAULT_MODEL))
+    if not path.is_file():
+        raise ModelError(
+            f"the embedded default model is missing ({path}); "
+            "reinstall unravel-lang or pass a RAVE .ts model file"
+        )
+    return path
+
+
+def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> RaveModel:
+    """Load a TorchScript RAVE export (`torch.jit.load` only); `None` = the embedded default.
+
+    Raises `ModelError` when the file is missing, is not TorchScript, or is a TorchScript
+    module without `encode` / `decode`.
+    """
+    p = _default_model_path() if path is None else Path(path)
+    if not p.exists():
+        raise ModelError(f"{p}: model file not found")
+    if p.is_dir():
+        raise ModelError(f"{p}: is a folder, not a model file")
+    try:
+        module = torch.jit.load(str(p), map_location=device)
+    except (RuntimeError, ValueError, OSError, zipfile.BadZipFile) as err:
+        reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
+        raise ModelError(
+            f"{p}: not a TorchScript model (expected a RAVE export .ts file; {reason[:120]})"
+        ) from None
+    _limit_threads()
+    return RaveModel(module, p, device)
+
+
+def _method_names(module: torch.jit.ScriptModule) -> tuple[str, ...]:
+    return tuple(name for name in KNOWN_METHODS if module._c._has_method(name))
+
+
+def _int_attr(module: torch.jit.ScriptModule, name: str) -> int | None:
+    try:
+        value = getattr(module, name)
+    except (AttributeError, RuntimeError):
+        return None
+    if isinstance(value, torch.Tensor):
+        return int(value.item()) if value.numel() == 1 else None
+    return int(value) if isinstance(value, (int, float)) else None
+
+
+def _params(module: torch.jit.ScriptModule, name: str) -> list[int] | None:
+    try:
+        value = getattr(module, name)
+    except (AttributeError, RuntimeError):
+        return None
+    if isinstance(value, torch.Tensor) and value.numel() == 4:
+        return [int(v) for v in value.flatten().tolist()]
+    return None
+
+
+def _has_cache_buffers(module: torch.jit.ScriptModule) -> bool:
+    """Whether the module keeps convolution caches (cached_conv names them `*.cache.pad`)."""
+    return any(".cache." in f".{name}" for name, _ in module.named_buffers())
+
+
+class RaveModel:
+    """A loaded RAVE export: its geometry, and encode / decode between audio and latents."""
+
+    def __init__(self, module: torch.jit.ScriptModule, path: Path, device: str = "cpu") -> None:
+        methods = _method_names(module)
+        missing = [m for m in ("encode", "decode") if m not in methods]
+        if missing:
+            raise ModelError(
+                f"{path}: TorchScript module is not a RAVE export: it has no "
+                f"{' or '.join(missing)} method"
+            )
+        self._module = module.eval()
+        self.path = str(path)
+        self.device = device
+        self.methods: tuple[str, ...] = methods
+        sr = _int_attr(module, "sr")
+        if sr is None and module._c._has_method("get_sample_rate"):
+            sr = int(module.get_sample_rate())
+        if sr is None or sr <= 0:
+            raise ModelError(f"{path}: RAVE export has no sample rate attribute `sr`")
+        self.sr: int = sr
+        enc, dec = _params(module, "encode_params"), _params(module, "decode_params")
+        if enc is not None and dec is not None:
+            self.in_channels, self.ratio, self.dims = enc[0], enc[3], enc[2]
+            self.out_channels = dec[2]
+            if dec[0] != self.dims or dec[1] != self.ratio:
+                raise ModelError(
+                    f"{path}: encode_params {enc} and decode_params {dec} disagree "
+                    "on latent size or ratio"
+                )
+        else:
+            self.in_channels, self.ratio, self.dims, self.out_channels = self._probe_geometry()
+        self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
+
+    @property
+    def latent_rate(self) -> float:
+        """Latent frames per second: `sr / ratio`."""
+        return self.sr / self.ratio
+
+    @property
+    def name(self) -> str:
+        """The model file's name."""
+        return Path(self.path).name
+
+    def __repr__(self) -> str:
+        return (
+            f"RaveModel({self.name!r}, sr={self.sr}, ratio={self.ratio}, dims={self.dims}, "
+            f"channels={self.in_channels}->{self.out_channels}, "
+            f"latent_rate={self.latent_rate:.2f}, streaming={self.streaming}, "
+            f"methods={self.methods})"
+        )
+
+    # -- calling the TorchScript module ---------------------------------------------------
+
+    def _fresh(self) -> torch.jit.ScriptModule:
+        """A module with a clean state: a copy for streaming exports, the module itself else."""
+        if not self.streaming:
+            return self._module
+        with _LOCK:
+            return copy.deepcopy(self._module)
+
+    def _call(
+        self, module: torch.jit.ScriptModule, method: str, x: torch.Tensor, seed: int | None
+    ) -> torch.Tensor:
+        """Run `module.<method>(x)` under the lock, with torch's generator seeded by `seed`.
+
+        Graph optimization is off so that every call runs the same kernels: the first call
+        after loading gives the same samples as later ones.
+        """
+        with _LOCK, torch.inference_mode(), torch.jit.optimized_execution(False):
+            fn = getattr(module, method)
+            if seed is None:
+                return fn(x.to(self.device)).cpu()
+            with torch.random.fork_rng(devices=[]):
+                torch.manual_seed(seed)
+                return fn(x.to(self.device)).cpu()
+
+    def _probe_geometry(self) -> tuple[int, int, int, int]:
+        """Find channels, ratio and dims by running the model once on silence."""
+        module = copy.deepcopy(self._module)
+        n = 1 << 16
+        for channels in (1, 2):
+            try:
+                z = self._call(module, "encode", torch.zeros(1, channels, n), 0)
+            except RuntimeError:
+                continue
+            if z.dim() != 3 or z.shape[-1] == 0 or n % z.shape[-1]:
+                break
+            ratio, dims = n // z.shape[-1], z.shape[1]
+            y = self._call(module, "decode", z, 0)
+            return channels, ratio, dims, int(y.shape[1])
+        raise ModelError(f"{self.path}: cannot find the model's ratio and latent size")
+
+    def _probe_streaming(self) -> bool:
+        """Decode the same latent twice on a copy, seeded alike: a streaming export differs."""
+        module = copy.deepcopy(self._module)
+        z = torch.randn(1, self.dims, 4, generator=torch.Generator().manual_seed(0))
+        first = self._call(module, "decode", z, 0)
+        second = self._call(module, "decode", z, 0)
+        return not torch.allclose(first, second, atol=1e-5, rtol=0)
+
+    # -- latent checks ---------------------------------------------------------------------
+
+    def check_latent(self, latent: np.ndarray, what: str = "latent") -> np.ndarray:
+        """Return `latent` as float32 `(frames, dims)`; `LatentError` on shape, dims or NaN/inf."""
+        a = np.asarray(latent)
+        if a.ndim != 2:
+            raise LatentError(
+                f"{what} must be a 2-D array (frames, dims), got shape {tuple(a.shape)}"
+            )
+        if a.shape[1] != self.dims:
+            raise LatentError(
+                f"{what} has {a.shape[1]} dims but model {self.name} takes {self.dims} "
+                f"(shape {tuple(a.shape)} is (frames, dims))"
+            )
+        if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
+            raise LatentError(f"{what} must hold real numbers, got dtype {a.dtype}")
+        a = np.ascontiguousarray(a, dtype=np.float32)
+        bad = ~np.isfinite(a)
+        if bad.any():
+            frame, dim = (int(i) for i in np.argwhere(bad)[0])
+            raise LatentError(
+                f"{what} has {a[frame, dim]} at frame {frame}, dim {dim} "
+                f"({int(bad.sum())} non-finite value(s)); decoding needs finite numbers"
+            )
+        return a
+
+    # -- decode ----------------------------------------------------------------------------
+
+    def stream(self, seed: int | None = None) -> DecoderStream:
+        """A fresh decoder state: consecutive `decode` calls on it make one continuous voice."""
+        return DecoderStream(self, seed)
+
+    def decode(self, latent: np.ndarray, seed: int | None = None) -> np.ndarray:
+        """Decode `(frames, dims)` to float32 audio `(out_channels, frames * ratio)` at `sr`.
+
+        Same as `stream(seed).decode(latent)`: arrays longer than `DECODE_BLOCK_FRAMES` go
+        through the stream in blocks of that size. With a seed the samples are reproducible.
+        """
+        a = self.check_latent(latent)
+        stream = self.stream(seed)
+        if a.shape[0] <= DECODE_BLOCK_FRAMES:
+            return stream.decode(a)
+        blocks = [
+            stream.decode(a[i : i + DECODE_BLOCK_FRAMES])
+            for i in range(0, a.shape[0], DECODE_BLOCK_FRAMES)
+        ]
+        return np.concatenate(blocks, axis=1)
+
+    def _decode_tensor(
+        self, module: torch.jit.ScriptModule, a: np.ndarray, seed: int | None
+    ) -> np.ndarray:
+        """Decode checked `(frames, dims)` with `module`; exactly `frames * ratio` samples."""
+        z = torch.from_numpy(np.ascontiguousarray(a.T))[None]
+        y = self._call(module, "decode", z, seed)[0].numpy()
+        n = a.shape[0] * self.ratio
+        if y.shape[-1] != n:
+            y = y[:, :n] if y.shape[-1] > n else np.pad(y, ((0, 0), (0, n - y.shape[-1])))
+        return np.ascontiguousarray(y, dtype=np.float32)
+
+    # -- encode ----------------------------------------------------------------------------
+
+    def encode(self, audio: np.ndarray, sr: int, seed: int | None = 0) -> np.ndarray:
+        """Encode audio `(channels, samples)` or `(samples,)` at `sr` Hz to `(frames, dims)`.
+
+        Channels are mapped to the model's, audio is resampled to `self.sr`, zero-padded to
+        whole frames (`frames = ceil(samples_at_model_rate / ratio)`) and encoded in chunks
+        of `ENCODE_CHUNK_FRAMES` (see `encode_blocks`).
+        """
+        a = np.asarray(audio)
+        if a.ndim == 1:
+            a = a[None, :]
+        if a.ndim != 2:
+            raise AudioError(
+                f"audio must be (channels, samples) or (samples,), got shape {np.shape(audio)}"
+            )
+        step = READ_BLOCK_SAMPLES
+        return self.encode_blocks(
+            (a[:, i : i + step] for i in range(0, a.shape[1], step)), sr, seed=seed
+        )
+
+    def encode_blocks(
+        self, blocks: Iterable[np.ndarray], sr: int, seed: int | None = 0
+    ) -> np.ndarray:
+        """Encode consecutive `(channels, n)` blocks of one signal at `sr` Hz; bounded memory.
+
+        Streaming exports run chunk after chunk through one encoder state (equal to a
+        whole-signal encode up to float rounding); non-streaming exports encode each chunk
+        with `ENCODE_CONTEXT_FRAMES` of audio on both sides and keep the middle. Chunk `k`
+        runs under torch seed `chunk_seed(seed, k)` (a v2 encoder samples its posterior), so
+        encoding is reproducible; `seed=None` leaves torch's generator unseeded.
+        """
+        encoder = _ChunkEncoder(self, int(sr), seed)
+        for block in blocks:
+            encoder.push(block)
+        return encoder.finish()
+
+    def encode_file(self, path: str | os.PathLike, seed: int | None = 0) -> np.ndarray:
+        """Encode an audio file, read block by block, to `(frames, dims)` float32."""
+        from unravel_lang.audio import audio_info, read_blocks
+
+        info = audio_info(path)
+        if info.frames == 0:
+            raise AudioError(f"{path}: audio file is empty")
+        return self.encode_blocks(read_blocks(path, READ_BLOCK_SAMPLES), info.sr, seed=seed)
+
+
+def _map_channels(block: np.ndarray, channels: int) -> np.ndarray:
+    """Map `(c, n)` audio to `channels`: model channel k = mean of audio channels k, k+C, ...
+
+    Mono goes to every model channel; fewer channels than the model are repeated in turn.
+    """
+    c = block.shape[0]
+    if c == channels:
+        return block
+    if channels == 1:
+        return block.mean(axis=0, keepdims=True)
+    if c < channels:
+        return block[np.arange(channels) % c]
+    return np.stack([block[k::channels].mean(axis=0) for k in range(channels)])
+
+
+class _ChunkEncoder:
+    """Accumulates resampled audio and encodes it chunk by chunk (see `encode_blocks`)."""
+
+    def __init__(self, model: RaveModel, sr: int, seed: int | None) -> None:
+        from unravel_lang.audio import Resampler
+
+        if sr <= 0:
+            raise AudioError(f"sample rate must be positive, got {sr}")
+        self.model = model
+        self.seed = seed
+        self.resampler = Resampler(sr, model.sr, model.in_channels)
+        self.context = 0 if model.streaming else ENCODE_CONTEXT_FRAMES
+        self.module = model._fresh()
+        self.pending: list[np.ndarray] = []
+        self.pending_samples = 0
+        self.buffer = np.zeros((model.in_channels, 0), dtype=np.float32)
+        self.buffer_frame = 0  # frame index of buffer[:, 0]
+        self.done = 0  # frames encoded so far
+        self.chunks = 0
+        self.out: list[np.ndarray] = []
+        self.channels_seen: int | None = None
+
+    def push(self, block: np.ndarray) -> None:
+        a = np.asarray(block, dtype=np.float32)
+        if a.ndim == 1:
+            a = a[None, :]
+        if a.ndim != 2:
+            raise AudioError(f"audio blocks must be (channels, n), got shape {np.shape(block)}")
+        if self.channels_seen is None:
+            self.channels_seen = a.shape[0]
+        elif a.shape[0] != self.channels_seen:
+            raise AudioError(
+                f"audio block has {a.shape[0]} channels, earlier blocks {self.channels_seen}"
+            )
+        if not np.isfinite(a).all():
+            sample = int(np.argwhere(~np.isfinite(a))[0][1])
+            raise AudioError(f"audio has NaN or inf at sample {sample} of a block")
+        self._add(self.resampler.process(_map_channels(a, self.model.in_channels)))
+        self._encode_ready(final=False)
+
+    def finish(self) -> np.ndarray:
+        self._add(
+            self.resampler.process(
+                np.zeros((self.model.in_channels, 0), dtype=np.float32), last=True
+            )
+        )
+        self._flush_pending()
+        total = self.buffer_frame * self.model.ratio + self.buffer.shape[1]
+        if total == 0:
+            raise AudioError("audio is empty: nothing to encode")
+        frames = -(-total // self.model.ratio)
+        pad = frames * self.model.ratio - total
+        self.buffer = np.pad(self.buffer, ((0, 0), (0, pad)))
+        self._encode_ready(final=True)
+        return (
+            np.concatenate(self.out, axis=0)
+            if self.out
+            else np.zeros((0, self.model.dims), dtype=np.float32)
+        )
+
+    def _add(self, audio: np.ndarray) -> None:
+        if audio.shape[1]:
+            self.pending.append(audio)
+            self.pending_samples += audio.shape[1]
+
+    def _flush_pending(self) -> None:
+        if self.pending:
+            self.buffer = np.concatenate([self.buffer, *self.pending], axis=1)
+            self.pending, self.pending_samples = [], 0
+
+    def _encode_ready(self, final: bool) -> None:
+        ratio, chunk = self.model.ratio, ENCODE_CHUNK_FRAMES
+        buffered = (self.buffer.shape[1] + self.pending_samples) // ratio + self.buffer_frame
+        while True:
+            available = buffered - self.done
+            if available <= 0 or (not final and available < chunk + self.context):
+                return
+            self._flush_pending()
+            n = min(chunk, available)
+            first = max(self.buffer_frame, self.done - self.context)
+            last = min(buffered, self.done + n + self.context)
+            start = first - self.buffer_frame
+            x = self.buffer[:, start * ratio : (last - self.buffer_frame) * ratio]
+            seed = None if self.seed is None else chunk_seed(self.seed, self.chunks)
+            z = self.model._call(self.module, "encode", torch.from_numpy(x)[None], seed)[0]
+            if z.shape[-1] != last - first:
+                raise ModelError(
+                    f"{self.model.path}: encode returned {z.shape[-1]} frames "
+                    f"for {last - first} frames of audio"
+                )
+            z = z.numpy().T[self.done - first : self.done - first + n]
+            self.out.append(np.ascontiguousarray(z, dtype=np.float32))
+            self.done += n
+            self.chunks += 1
+            keep = max(self.buffer_frame, self.done - self.context)
+            self.buffer = self.buffer[:, (keep - self.buffer_frame) * ratio :]
+            self.buffer_frame = keep
+
+
+class DecoderStream:
+    """One continuous voice: consecutive `decode` calls continue the same signal.
+
+    Chunk `j` is decoded under torch seed `chunk_seed(seed, j)`. Streaming exports keep their
+    convolution caches in a private copy of the module. Non-streaming exports have no caches:
+    each chunk is decoded after the previous `DECODE_CONTEXT_FRAMES` frames of the voice
+    (whose audio is dropped), so the decoder sees the same left context as in a whole decode.
+    """
+
+    def __init__(self, model: RaveModel, seed: int | None = None) -> None:
+        self.model = model
+        self.seed = None if seed is None else int(seed)
+        self.module = model._fresh()
+        self.index = 0
+        self.history = np.zeros((0, model.dims), dtype=np.float32)
+
+    def decode(self, chunk: np.ndarray) -> np.ndarray:
+        """Decode `(frames, dims)` to `(out_channels, frames * ratio)` float32, continuing."""
+        m = self.model
+        a = m.check_latent(chunk, "latent chunk")
+        if a.shape[0] == 0:
+            return np.zeros((m.out_channels, 0), dtype=np.float32)
+        seed = None if self.seed is None else chunk_seed(self.seed, self.index)
+        self.index += 1
+        if m.streaming:
+            return m._decode_tensor(self.module, a, seed)
+        context = self.history
+        y = m._decode_tensor(self.module, np.concatenate([context, a]), seed)
+        self.history = np.concatenate([context, a])[-DECODE_CONTEXT_FRAMES:]
+        return np.ascontiguousarray(y[:, context.shape[0] * m.ratio :])
