@@ -12,7 +12,7 @@ from collections.abc import Callable
 import numpy as np
 
 from unravel_lang.errors import PatternError
-from unravel_lang.guards import check_finite_output, check_frames, check_int
+from unravel_lang.guards import check_frames, check_int, finite_float32
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
 
@@ -28,8 +28,7 @@ def _check(s: object, k: object, what: str) -> int:
 
 
 def _out(x: np.ndarray, what: str) -> np.ndarray:
-    out = x.astype(np.float32)
-    return check_finite_output(out, what)
+    return finite_float32(x, what)
 
 
 def normal(s: Stats, k: int, seed: Seed = None) -> np.ndarray:

@@ -71,7 +71,9 @@ def check_frames(frames: int, what: str = "output") -> int:
 
 def check_int(value: object, name: str, minimum: int | None = None) -> int:
     """Return `value` as an int; refuse non-integers (bool included) and values below `minimum`."""
-    if isinstance(value, (bool, np.bool_)) or not isinstance(value, numbers.Integral):
+    if isinstance(value, (bool, np.bool_)):
+        raise PatternError(f"{name} must be a whole number, got {value!r}")
+    if not isinstance(value, numbers.Integral):
         if isinstance(value, numbers.Real) and float(value).is_integer():
             value = int(value)
         else:
@@ -123,10 +125,17 @@ def check_latent(a: object, name: str = "a") -> np.ndarray:
         raise PatternError(
             f"{name} must have at least one frame and one dim, got shape {arr.shape}"
         )
-    arr = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(arr).all():
+    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
         raise PatternError(f"{name} holds a value that is not finite: {_first_bad(arr)}")
-    return arr
+    with np.errstate(over="ignore"):
+        out = np.ascontiguousarray(arr, dtype=np.float32)
+    if not np.isfinite(out).all():
+        bad = np.argwhere(~np.isfinite(out))[0]
+        raise PatternError(
+            f"{name} holds a value too large for float32 ({arr[tuple(bad)]:g} at frame {bad[0]}, "
+            f"dim {bad[1]}); latent values must lie within ±3.4e38"
+        )
+    return out
 
 
 def check_same_shape(a: np.ndarray, b: np.ndarray, names: str = "a and b") -> None:
@@ -194,6 +203,13 @@ def check_finite_output(out: np.ndarray, what: str) -> np.ndarray:
     if not np.isfinite(out).all():
         raise PatternError(
             f"{what} would produce a value that is not finite ({_first_bad(out)}); "
-            "the result overflows float32 — use smaller factors"
+            "results must fit float32 (magnitude up to 3.4e38)"
         )
     return out
+
+
+def finite_float32(out: np.ndarray, what: str) -> np.ndarray:
+    """`out` cast to float32; refuses NaN/inf in the result (e.g. float32 overflow)."""
+    with np.errstate(over="ignore", invalid="ignore"):
+        cast = np.asarray(out).astype(np.float32, copy=False)
+    return check_finite_output(cast, what)

@@ -12,13 +12,13 @@ import numpy as np
 
 from unravel_lang.errors import PatternError
 from unravel_lang.guards import (
-    check_finite_output,
     check_float,
     check_frames,
     check_int,
     check_latent,
     check_ratio,
     check_same_shape,
+    finite_float32,
 )
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
@@ -114,10 +114,9 @@ def orale(
         )
         plain = np.broadcast_to(block, (p,) + block.shape)
         dims = block.shape[1]
-        block = np.concatenate(
-            [plain.reshape(-1, dims), altered.astype(np.float32).reshape(-1, dims)]
-        )
-    return check_finite_output(block, "orale")
+        altered = finite_float32(altered, "orale")
+        block = np.concatenate([plain.reshape(-1, dims), altered.reshape(-1, dims)])
+    return block
 
 
 def blend_length(

@@ -13,7 +13,6 @@ import numpy as np
 
 from unravel_lang.errors import PatternError
 from unravel_lang.guards import (
-    check_finite_output,
     check_float,
     check_frames,
     check_int,
@@ -21,6 +20,7 @@ from unravel_lang.guards import (
     check_per_dim,
     check_same_dims,
     check_same_shape,
+    finite_float32,
 )
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
@@ -89,14 +89,14 @@ def scale(a: np.ndarray, factor: float | Sequence[float]) -> np.ndarray:
     """`a` * factor; `factor` is one number or one number per dim (D). Output length: F."""
     a = check_latent(a, "scale: a")
     f = check_per_dim(factor, a.shape[1], "scale: factor")
-    return check_finite_output((a * np.asarray(f)).astype(np.float32), "scale")
+    return finite_float32(a * np.asarray(f), "scale")
 
 
 def bias(a: np.ndarray, offset: float | Sequence[float]) -> np.ndarray:
     """`a` + offset; `offset` is one number or one number per dim (D). Output length: F."""
     a = check_latent(a, "bias: a")
     o = check_per_dim(offset, a.shape[1], "bias: offset")
-    return check_finite_output((a + np.asarray(o)).astype(np.float32), "bias")
+    return finite_float32(a + np.asarray(o), "bias")
 
 
 def jitter(
@@ -118,7 +118,7 @@ def jitter(
             )
         spread = stats.std
     noise = as_generator(seed).standard_normal(a.shape) * (amount * spread)
-    return check_finite_output((a + noise).astype(np.float32), "jitter")
+    return finite_float32(a + noise, "jitter")
 
 
 def _t_per_frame(t: float | Sequence[float], frames: int) -> np.ndarray:
@@ -167,7 +167,7 @@ def interpolate(
         out = np.where(curved, length * direction, (1 - tt) * x + tt * y)
     else:
         raise PatternError(f"interpolate: mode must be \"linear\" or \"slerp\", got {mode!r}")
-    return check_finite_output(out.astype(np.float32), "interpolate")
+    return finite_float32(out, "interpolate")
 
 
 def stretch(a: np.ndarray, frames: int) -> np.ndarray:
@@ -183,7 +183,7 @@ def stretch(a: np.ndarray, frames: int) -> np.ndarray:
     lo = np.minimum(np.floor(pos).astype(np.int64), n - 2)
     frac = (pos - lo)[:, None]
     out = (1 - frac) * a[lo].astype(np.float64) + frac * a[lo + 1].astype(np.float64)
-    return out.astype(np.float32)
+    return finite_float32(out, "stretch")
 
 
 def fit_tempo(a: np.ndarray, k: int, mode: str = "trim") -> np.ndarray:
