@@ -1,0 +1,143 @@
+"""A compact unicode view of a latent array for the terminal: one sparkline row per dimension.
+
+Each dimension is scaled to its own range (the lowest value is ``▁``, the highest ``█``) and the
+value range is printed after the row. A ruler row above the sparklines marks bars (``|`` followed
+by the bar number) and beats (``·``) of the tempo grid when a beat length ``k`` is given. Arrays
+longer than the available columns are downsampled by averaging consecutive frames into one
+column; the header says how many frames each column holds.
+"""
+
+from __future__ import annotations
+
+import math
+import textwrap
+
+import numpy as np
+
+from unravel_lang.errors import LatentError, UnravelError
+
+BLOCKS = "▁▂▃▄▅▆▇█"
+MIN_WIDTH = 30
+
+
+def as_latent(latent: object) -> np.ndarray:
+    """`latent` as a finite float64 `(frames, dims)` array, or a `LatentError` naming the fault."""
+    arr = np.asarray(latent)
+    if arr.ndim == 1:
+        arr = arr[:, None]
+    if arr.ndim != 2:
+        raise LatentError(f"a latent array has shape (frames, dims); got shape {arr.shape}")
+    if not np.issubdtype(arr.dtype, np.number):
+        raise LatentError(f"a latent array holds numbers; got dtype {arr.dtype}")
+    arr = arr.astype(np.float64)
+    if not np.all(np.isfinite(arr)):
+        raise LatentError("the latent array holds NaN or infinite values")
+    return arr
+
+
+def _fmt(value: float) -> str:
+    """A value in at most 6 characters."""
+    text = f"{value:.2f}"
+    return text if len(text) <= 6 else f"{value:.0e}"
+
+
+def column_means(latent: np.ndarray, per_column: int) -> np.ndarray:
+    """Average each run of `per_column` consecutive frames: `(frames, dims)` -> `(cols, dims)`.
+
+    The last column averages the frames that remain (it may hold fewer than `per_column`).
+    """
+    frames = latent.shape[0]
+    cols = math.ceil(frames / per_column)
+    starts = np.arange(cols) * per_column
+    sums = np.add.reduceat(latent, starts, axis=0)
+    counts = np.minimum(starts + per_column, frames) - starts
+    return sums / counts[:, None]
+
+
+def sparkline(values: np.ndarray) -> str:
+    """One block character per value, scaled so the lowest value is ``▁`` and the highest ``█``.
+
+    A constant row is drawn at mid height (``▄``).
+    """
+    lo, hi = float(np.min(values)), float(np.max(values))
+    if hi - lo <= 1e-12 * max(1.0, abs(hi), abs(lo)):
+        return BLOCKS[3] * len(values)
+    levels = np.rint((values - lo) / (hi - lo) * (len(BLOCKS) - 1)).astype(int)
+    return "".join(BLOCKS[i] for i in levels)
+
+
+def ruler(frames: int, per_column: int, k: int, beats_per_bar: int, bar_step: int = 1) -> str:
+    """The grid row: ``|`` and the bar number at the column where a bar starts, ``·`` at beats.
+
+    Beats are marked only when a beat spans at least one column; with `bar_step` > 1 only
+    every `bar_step`-th bar is marked. Bar numbers are written only where they cover nothing.
+    """
+    cols = math.ceil(frames / per_column)
+    row = [" "] * cols
+    bar = k * beats_per_bar
+    if k >= per_column:
+        for f in range(0, frames, k):
+            row[f // per_column] = "·"
+    bar_starts = [(f // per_column, i + 1) for i, f in enumerate(range(0, frames, bar))]
+    bar_starts = bar_starts[::bar_step]
+    for c, _ in bar_starts:
+        row[c] = "|"
+    for c, number in bar_starts:
+        label = str(number)
+        span = range(c + 1, c + 1 + len(label))
+        if span.stop <= cols and all(row[j] == " " for j in span):
+            for j, ch in zip(span, label, strict=True):
+                row[j] = ch
+    return "".join(row)
+
+
+def latent_view(
+    latent: np.ndarray, k: int | None = None, beats_per_bar: int = 4, width: int = 100
+) -> str:
+    """Render a `(frames, dims)` latent array as text lines no wider than `width` columns.
+
+    Line 1 is a header (shape, frames per column, the grid); with `k` (frames per beat) a
+    ruler row follows; then one row per dimension: its label, its sparkline and its value
+    range. `k` must be a positive integer, `beats_per_bar` too, `width` at least 30.
+    """
+    arr = as_latent(latent)
+    if width < MIN_WIDTH:
+        raise UnravelError(f"the terminal view needs a width of at least {MIN_WIDTH} columns")
+    if k is not None and (int(k) != k or k < 1):
+        raise UnravelError(f"k (frames per beat) must be a positive integer; got {k}")
+    if int(beats_per_bar) != beats_per_bar or beats_per_bar < 1:
+        raise UnravelError(f"beats per bar must be a positive integer; got {beats_per_bar}")
+    frames, dims = arr.shape
+    if frames == 0 or dims == 0:
+        return f"empty latent array: {frames} frames × {dims} dims"[:width]
+
+    label_w = len(f"d{dims - 1}") + 1
+    ranges = [f" {_fmt(arr[:, d].min())}..{_fmt(arr[:, d].max())}" for d in range(dims)]
+    range_w = max(len(r) for r in ranges)
+    avail = width - label_w - range_w
+    per_column = max(1, math.ceil(frames / avail))
+    cols = column_means(arr, per_column)
+
+    parts = [f"{frames} frames × {dims} dims"]
+    if per_column > 1:
+        parts.append(f"{per_column} frames per column")
+    grid = None
+    if k is not None:
+        k = int(k)
+        bar = k * int(beats_per_bar)
+        bar_step = 1
+        while bar * bar_step < 3 * per_column:
+            bar_step *= 2
+        parts.append(f"beat = {k} frames, bar = {beats_per_bar} beats")
+        if bar_step > 1:
+            parts.append(f"ruler marks every {bar_step} bars")
+        elif k < per_column:
+            parts.append("ruler marks bars")
+        grid = " " * label_w + ruler(frames, per_column, k, int(beats_per_bar), bar_step)
+    lines = textwrap.wrap(", ".join(parts), width=width, break_on_hyphens=False)
+    if grid is not None:
+        lines.append(grid)
+    for d in range(dims):
+        label = f"d{d}".ljust(label_w)
+        lines.append(label + sparkline(cols[:, d]) + ranges[d])
+    return "\n".join(line.rstrip() for line in lines)
