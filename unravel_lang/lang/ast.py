@@ -1,0 +1,183 @@
+"""The syntax tree: plain frozen dataclasses, each carrying its 1-based `line` and `col`."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass(frozen=True)
+class Node:
+    """Base of every node; `line` and `col` give where it starts in the source (1-based)."""
+
+    line: int
+    col: int
+
+
+# ---- expressions -------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Number(Node):
+    value: float | int
+
+
+@dataclass(frozen=True)
+class Length(Node):
+    """A length on the tempo grid: `amount` of `unit` ("bars", "beats", "frames" or "s")."""
+
+    amount: float
+    unit: str
+
+
+@dataclass(frozen=True)
+class Ratio(Node):
+    """`3:1`."""
+
+    left: Number
+    right: Number
+
+
+@dataclass(frozen=True)
+class String(Node):
+    value: str
+
+
+@dataclass(frozen=True)
+class Name(Node):
+    id: str
+
+
+@dataclass(frozen=True)
+class Keyword(Node):
+    """`name=value` inside a call."""
+
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Call(Node):
+    func: str
+    args: tuple[Expr, ...]
+    kwargs: tuple[Keyword, ...]
+
+
+@dataclass(frozen=True)
+class ListExpr(Node):
+    items: tuple[Expr, ...]
+
+
+@dataclass(frozen=True)
+class BinOp(Node):
+    """`left op right`; `op` is one of `>>`, `|`, `+`, `-`, `*`, `/`; `line`/`col` is the op."""
+
+    op: str
+    left: Expr
+    right: Expr
+
+
+@dataclass(frozen=True)
+class Neg(Node):
+    operand: Expr
+
+
+Expr = Number | Length | Ratio | String | Name | Call | ListExpr | BinOp | Neg
+
+
+# ---- statements --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Assign(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Track(Node):
+    name: str
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Play(Node):
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Export(Node):
+    value: Expr
+    path: String
+
+
+@dataclass(frozen=True)
+class Show(Node):
+    value: Expr
+
+
+@dataclass(frozen=True)
+class Plot(Node):
+    value: Expr
+    path: String
+
+
+@dataclass(frozen=True)
+class Model(Node):
+    """`model "path.ts"`, or `model default` (`path` is None)."""
+
+    path: String | None
+
+
+@dataclass(frozen=True)
+class Bpm(Node):
+    value: Number
+
+
+@dataclass(frozen=True)
+class SetK(Node):
+    value: Number
+
+
+@dataclass(frozen=True)
+class Beats(Node):
+    value: Number
+
+
+@dataclass(frozen=True)
+class Seed(Node):
+    value: Number
+
+
+@dataclass(frozen=True)
+class Stop(Node):
+    name: str
+
+
+@dataclass(frozen=True)
+class Hush(Node):
+    pass
+
+
+@dataclass(frozen=True)
+class Wait(Node):
+    value: Expr
+
+
+@dataclass(frozen=True)
+class ExprStmt(Node):
+    value: Expr
+
+
+Statement = (
+    Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Seed | Stop
+    | Hush | Wait | ExprStmt
+)
+
+
+@dataclass(frozen=True)
+class Program:
+    """A parsed source: its statements in order, the text and the file name it came from."""
+
+    statements: tuple[Statement, ...]
+    source: str
+    file: str

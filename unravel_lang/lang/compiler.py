@@ -1,0 +1,295 @@
+"""The check before anything runs: every name, function, keyword and literal is resolved.
+
+`check_program` walks the statements in order with the names bound so far (a binding made on
+line 3 is known from line 4 on) and raises `LanguageError` at the first mistake, with a
+"did you mean" suggestion for misspelt names. It also infers what each expression gives
+(latent array, plan, stats, number, ...) where it can, so that e.g. `fibo(3)` is refused
+before the score starts.
+"""
+
+from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from unravel_lang.lang import ast
+from unravel_lang.lang.errors import LanguageError
+from unravel_lang.lang.functions import (
+    ANY,
+    ARRAY,
+    BOOL,
+    LIST,
+    NUMBER,
+    PLAN,
+    RATIO,
+    STATS,
+    STRING,
+    Function,
+    functions,
+)
+
+CONSTANTS = {"true": True, "false": False, "none": None}
+"""Names with a fixed value."""
+
+KEYWORDS = ("model", "default", "bpm", "k", "beats", "seed", "track", "play", "stop", "hush",
+            "wait", "export", "show", "plot")
+"""The statement words of the grammar."""
+
+OPERATORS = (">>", "|", "+", "-", "*", "/")
+
+EXPORT_TYPES = (".latent.wav", ".wav", ".npy", ".json")
+
+_SOUNDING = (ARRAY, PLAN, ANY)
+
+
+@dataclass
+class Scope:
+    """What the check knows: bound names (with their kinds) and running track names."""
+
+    names: dict[str, str] = field(default_factory=dict)
+    tracks: set[str] = field(default_factory=set)
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str:
+    """` (did you mean `x`?)` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""
+
+
+def kind_of_value(value: object) -> str:
+    """The kind of a runtime value (for names bound before this check)."""
+    import numpy as np
+
+    from unravel_lang.plan import Plan
+    from unravel_lang.stats import Stats
+
+    if isinstance(value, bool):
+        return BOOL
+    if isinstance(value, (int, float, np.integer, np.floating)):
+        return NUMBER
+    if isinstance(value, np.ndarray):
+        return ARRAY if value.ndim == 2 else LIST
+    if isinstance(value, Plan):
+        return PLAN
+    if isinstance(value, Stats):
+        return STATS
+    if isinstance(value, str):
+        return STRING
+    if isinstance(value, tuple) and len(value) == 2:
+        return RATIO
+    if isinstance(value, list):
+        return LIST
+    return ANY
+
+
+class Checker:
+    """Checks a program against a scope; `check` raises `LanguageError` at the first mistake."""
+
+    def __init__(self, program: ast.Program, scope: Scope) -> None:
+        self.program = program
+        self.scope = Scope(dict(scope.names), set(scope.tracks))
+        self.table = functions()
+
+    def error(self, message: str, node: ast.Node) -> LanguageError:
+        return LanguageError(message, node.line, node.col, self.program.source, self.program.file)
+
+    def check(self) -> Scope:
+        for stmt in self.program.statements:
+            self.statement(stmt)
+        return self.scope
+
+    # ---- statements ---------------------------------------------------------------------
+
+    def statement(self, stmt: ast.Statement) -> None:
+        if isinstance(stmt, ast.Assign):
+            self._bindable(stmt.name, stmt)
+            self.scope.names[stmt.name] = self.expr(stmt.value)
+        elif isinstance(stmt, ast.Track):
+            self._sounding(self.expr(stmt.value), stmt.value, "track")
+            self.scope.tracks.add(stmt.name)
+        elif isinstance(stmt, ast.Play):
+            self._sounding(self.expr(stmt.value), stmt.value, "play")
+        elif isinstance(stmt, ast.Stop):
+            if stmt.name not in self.scope.tracks:
+                hint = suggest(stmt.name, self.scope.tracks)
+                playing = ", ".join(sorted(self.scope.tracks)) or "none"
+                raise self.error(f"no track named `{stmt.name}`{hint}; tracks: {playing}", stmt)
+            self.scope.tracks.discard(stmt.name)
+        elif isinstance(stmt, ast.Hush):
+            self.scope.tracks.clear()
+        elif isinstance(stmt, ast.Export):
+            kind = self.expr(stmt.value)
+            self._export_type(stmt.path, kind, stmt.value)
+        elif isinstance(stmt, ast.Plot):
+            self.expr(stmt.value)
+            if not stmt.path.value.lower().endswith(".png"):
+                raise self.error("plot writes a PNG picture: give a file name ending in .png",
+                                 stmt.path)
+        elif isinstance(stmt, (ast.Show, ast.ExprStmt)):
+            self.expr(stmt.value)
+        elif isinstance(stmt, ast.Wait):
+            kind = self.expr(stmt.value)
+            if kind not in (NUMBER, ANY):
+                raise self.error(f"wait needs a length (e.g. `2bars`), got a {kind}", stmt.value)
+        elif isinstance(stmt, ast.Bpm):
+            self._positive(stmt.value, "bpm", whole=False)
+        elif isinstance(stmt, ast.SetK):
+            self._positive(stmt.value, "k", whole=True)
+        elif isinstance(stmt, ast.Beats):
+            self._positive(stmt.value, "beats", whole=True)
+        elif isinstance(stmt, ast.Seed):
+            v = stmt.value.value
+            if not isinstance(v, int) or v < 0:
+                raise self.error(f"seed must be a whole number >= 0, got {v}", stmt.value)
+        elif isinstance(stmt, ast.Model):
+            pass
+
+    def _bindable(self, name: str, node: ast.Node) -> None:
+        if name in CONSTANTS:
+            raise self.error(f"`{name}` is a constant and cannot be bound", node)
+        if name in self.table:
+            raise self.error(
+                f"`{name}` is the name of a function; choose another name for the binding", node
+            )
+
+    def _positive(self, node: ast.Number, what: str, whole: bool) -> None:
+        v = node.value
+        if whole and not isinstance(v, int):
+            raise self.error(f"{what} must be a whole number, got {v}", node)
+        if v <= 0:
+            raise self.error(f"{what} must be greater than 0, got {v}", node)
+
+    def _sounding(self, kind: str, node: ast.Node, what: str) -> None:
+        if kind not in _SOUNDING:
+            raise self.error(f"{what} needs a latent array or a plan, got a {kind}", node)
+
+    def _export_type(self, path: ast.String, kind: str, value: ast.Node) -> None:
+        name = path.value.lower()
+        ext = next((e for e in EXPORT_TYPES if name.endswith(e)), None)
+        if ext is None:
+            raise self.error(
+                "export chooses the format by the file name: end it in .wav (audio), "
+                ".latent.wav (latent audio file), .npy (latent array) or .json (stats)", path)
+        if ext == ".json" and kind not in (STATS, ANY):
+            raise self.error(f"only stats export to .json, got a {kind}", value)
+        if ext in (".npy", ".latent.wav") and kind not in (ARRAY, ANY):
+            raise self.error(f"{ext} holds one latent array, got a {kind}", value)
+        if ext == ".wav" and kind not in _SOUNDING:
+            raise self.error(f"a .wav export decodes a latent array or a plan, got a {kind}",
+                             value)
+
+    # ---- expressions ----------------------------------------------------------------------
+
+    def expr(self, node: ast.Expr) -> str:
+        if isinstance(node, ast.Number):
+            return NUMBER
+        if isinstance(node, ast.Length):
+            if node.unit == "frames" and not float(node.amount).is_integer():
+                raise self.error(f"a length in frames must be whole, got {node.amount:g}", node)
+            return NUMBER
+        if isinstance(node, ast.Ratio):
+            for part in (node.left, node.right):
+                if not isinstance(part.value, int) or part.value < 1:
+                    raise self.error(
+                        f"a ratio is two whole numbers >= 1 like `3:1`, got {part.value}", part)
+            return RATIO
+        if isinstance(node, ast.String):
+            return STRING
+        if isinstance(node, ast.Name):
+            return self.name(node)
+        if isinstance(node, ast.ListExpr):
+            for item in node.items:
+                kind = self.expr(item)
+                if kind not in (NUMBER, ANY):
+                    raise self.error(f"a list holds numbers, got a {kind}", item)
+            return LIST
+        if isinstance(node, ast.Neg):
+            kind = self.expr(node.operand)
+            if kind not in (NUMBER, ARRAY, ANY):
+                raise self.error(f"`-` needs a number or a latent array, got a {kind}", node)
+            return kind
+        if isinstance(node, ast.BinOp):
+            return self.binop(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise self.error("this is not an expression", node)  # pragma: no cover
+
+    def name(self, node: ast.Name) -> str:
+        if node.id in self.scope.names:
+            return self.scope.names[node.id]
+        if node.id in CONSTANTS:
+            return BOOL if isinstance(CONSTANTS[node.id], bool) else ANY
+        if node.id in self.table:
+            fn = self.table[node.id]
+            raise self.error(f"`{node.id}` is a function: call it, e.g. `{fn.signature()}`", node)
+        hint = suggest(node.id, [*self.scope.names, *CONSTANTS])
+        raise self.error(f"unknown name `{node.id}`{hint}", node)
+
+    def binop(self, node: ast.BinOp) -> str:
+        left, right = self.expr(node.left), self.expr(node.right)
+        if node.op in (">>", "|"):
+            verb = "sequences" if node.op == ">>" else "layers"
+            for kind, side in ((left, node.left), (right, node.right)):
+                if kind not in _SOUNDING:
+                    raise self.error(
+                        f"`{node.op}` {verb} latent arrays or plans, got a {kind}", side)
+            return PLAN
+        for kind, side in ((left, node.left), (right, node.right)):
+            if kind not in (NUMBER, ARRAY, ANY):
+                raise self.error(
+                    f"`{node.op}` works on numbers and latent arrays, got a {kind}", side)
+        if ARRAY in (left, right):
+            return ARRAY
+        return NUMBER if left == right == NUMBER else ANY
+
+    def call(self, node: ast.Call) -> str:
+        fn = self.table.get(node.func)
+        if fn is None:
+            if node.func in self.scope.names:
+                raise self.error(f"`{node.func}` is a value, not a function", node)
+            hint = suggest(node.func, self.table)
+            raise self.error(f"unknown function `{node.func}`{hint}", node)
+        given: dict[str, ast.Node] = {}
+        positional = list(node.args)
+        if fn.variadic:
+            for arg in positional:
+                self._argument(fn, fn.variadic, self.expr(arg), arg)
+            positional = []
+        if len(positional) > len(fn.params):
+            extra = positional[len(fn.params)]
+            raise self.error(
+                f"{fn.name} takes at most {len(fn.params)} values in order: {fn.signature()}",
+                extra)
+        for param, arg in zip(fn.params, positional, strict=False):
+            given[param.name] = arg
+            self._argument(fn, param.name, self.expr(arg), arg)
+        for kw in node.kwargs:
+            if kw.name not in fn.param_names:
+                hint = suggest(kw.name, fn.param_names)
+                raise self.error(
+                    f"{fn.name} has no keyword `{kw.name}`{hint}; it takes {fn.signature()}", kw)
+            if kw.name in given:
+                raise self.error(f"{fn.name}: `{kw.name}` is given twice", kw)
+            given[kw.name] = kw
+            self._argument(fn, kw.name, self.expr(kw.value), kw.value)
+        missing = [p for p in fn.required if p not in given]
+        if fn.variadic and not node.args:
+            missing.insert(0, fn.variadic)
+        if missing:
+            raise self.error(f"{fn.name} needs `{missing[0]}`: {fn.signature()}", node)
+        return fn.returns
+
+    def _argument(self, fn: Function, param: str, kind: str, node: ast.Node) -> None:
+        want = fn.kinds.get(param)
+        if want is None or want == ANY or kind == ANY:
+            return
+        if want == RATIO and kind == STRING:
+            return
+        if kind != want:
+            raise self.error(f"{fn.name}: `{param}` must be a {want}, got a {kind}", node)
+
+
+def check_program(program: ast.Program, scope: Scope) -> Scope:
+    """Check `program` against `scope`; returns the scope after it. Raises `LanguageError`."""
+    return Checker(program, scope).check()

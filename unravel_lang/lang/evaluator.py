@@ -1,0 +1,188 @@
+"""Running checked statements: expressions become numpy arrays, plans and stats.
+
+Every failure while running is raised as `LanguageError` at the node that caused it.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from unravel_lang.errors import UnravelError
+from unravel_lang.lang import ast
+from unravel_lang.lang.compiler import CONSTANTS
+from unravel_lang.lang.errors import LanguageError
+from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
+from unravel_lang.plan import Plan
+
+if TYPE_CHECKING:
+    from unravel_lang.lang.session import Session
+
+# Python errors a library function raises on arguments it cannot use; shown as the user's error.
+_ARGUMENT_ERRORS = (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
+                    OverflowError)
+
+
+class Evaluator:
+    """Evaluates the nodes of one program against a session's state."""
+
+    def __init__(self, session: Session, program: ast.Program) -> None:
+        self.session = session
+        self.program = program
+        self.table = functions()
+
+    def error(self, message: str, node: ast.Node) -> LanguageError:
+        return LanguageError(message, node.line, node.col, self.program.source, self.program.file)
+
+    def expr(self, node: ast.Expr) -> Any:
+        if isinstance(node, ast.Number):
+            return node.value
+        if isinstance(node, ast.String):
+            return node.value
+        if isinstance(node, ast.Name):
+            if node.id in self.session.env:
+                return self.session.env[node.id]
+            if node.id in CONSTANTS:
+                return CONSTANTS[node.id]
+            raise self.error(f"unknown name `{node.id}`", node)
+        if isinstance(node, ast.Length):
+            return self.guard(node, lambda: self.session.frames(node.amount, node.unit))
+        if isinstance(node, ast.Ratio):
+            return (int(node.left.value), int(node.right.value))
+        if isinstance(node, ast.ListExpr):
+            return [self.expr(item) for item in node.items]
+        if isinstance(node, ast.Neg):
+            value = self.expr(node.operand)
+            if isinstance(value, np.ndarray):
+                return (-value).astype(np.float32)
+            if isinstance(value, (int, float)) and not isinstance(value, bool):
+                return -value
+            raise self.error(f"`-` needs a number or a latent array, got {_what(value)}", node)
+        if isinstance(node, ast.BinOp):
+            return self.binop(node)
+        if isinstance(node, ast.Call):
+            return self.call(node)
+        raise self.error("this is not an expression", node)  # pragma: no cover
+
+    def guard(self, node: ast.Node, thunk):
+        """Run `thunk`, turning a user error inside it into a `LanguageError` at `node`."""
+        try:
+            return thunk()
+        except LanguageError:
+            raise
+        except UnravelError as err:
+            raise self.error(str(err), node) from None
+
+    def binop(self, node: ast.BinOp) -> Any:
+        left, right = self.expr(node.left), self.expr(node.right)
+        if node.op in (">>", "|"):
+            what = "`>>`" if node.op == ">>" else "`|`"
+            a = self.plan(left, node.left, what)
+            b = self.plan(right, node.right, what)
+            return a.then(b) if node.op == ">>" else a.layer(b)
+        for value, side in ((left, node.left), (right, node.right)):
+            if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
+                raise self.error(
+                    f"`{node.op}` works on numbers and latent arrays, got {_what(value)}", side)
+        if (
+            isinstance(left, np.ndarray) and isinstance(right, np.ndarray)
+            and left.shape != right.shape
+        ):
+            raise self.error(
+                f"`{node.op}` needs arrays of the same shape, got {left.shape} and {right.shape}",
+                node)
+        if node.op == "/" and not isinstance(right, np.ndarray) and right == 0:
+            raise self.error("division by zero", node.right)
+        with np.errstate(all="ignore"):
+            result = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[node.op](
+                left, right)
+        if isinstance(result, np.ndarray):
+            result = result.astype(np.float32)
+            if not np.isfinite(result).all():
+                raise self.error(f"`{node.op}` gives values that are not finite", node)
+            return result
+        value = result.item() if hasattr(result, "item") else result
+        if isinstance(left, int) and isinstance(right, int) and node.op != "/":
+            return int(value)
+        return float(value)
+
+    def plan(self, value: Any, node: ast.Node, what: str) -> Plan:
+        """`value` as a plan (an array becomes a one-voice plan)."""
+        if isinstance(value, Plan):
+            return value
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            return Plan.of(value.astype(np.float32, copy=False))
+        raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+
+    def call(self, node: ast.Call) -> Any:
+        fn = self.table[node.func]
+        args = [self.expr(a) for a in node.args]
+        kwargs = {kw.name: self.expr(kw.value) for kw in node.kwargs}
+        for name, value, where in self._bound(fn, node, args, kwargs):
+            self._check_kind(fn, name, value, where)
+        if fn.seeded and "seed" not in kwargs and len(args) <= fn.param_names.index("seed"):
+            kwargs["seed"] = self.session.next_seed()
+        if fn.session:
+            args.insert(0, self.session)
+        try:
+            result = fn.impl(*args, **kwargs)
+        except LanguageError:
+            raise
+        except UnravelError as err:
+            raise self.error(_prefixed(fn.name, str(err)), node) from None
+        except _ARGUMENT_ERRORS as err:
+            raise self.error(_prefixed(fn.name, str(err)), node) from None
+        if isinstance(result, np.ndarray):
+            return result.astype(np.float32, copy=False)
+        return result
+
+    def _bound(self, fn: Function, node: ast.Call, args: list, kwargs: dict):
+        """(parameter name, value, node) for every argument of the call."""
+        if fn.variadic:
+            for value, arg in zip(args, node.args, strict=False):
+                yield fn.variadic, value, arg
+        else:
+            for param, value, arg in zip(fn.params, args, node.args, strict=False):
+                yield param.name, value, arg
+        for kw in node.kwargs:
+            yield kw.name, kwargs[kw.name], kw.value
+
+    def _check_kind(self, fn: Function, name: str, value: Any, where: ast.Node) -> None:
+        want = fn.kinds.get(name)
+        if want == ARRAY and not (isinstance(value, np.ndarray) and value.ndim == 2):
+            raise self.error(f"{fn.name}: `{name}` must be a latent array, got {_what(value)}",
+                             where)
+        if want == STATS:
+            from unravel_lang.stats import Stats
+
+            if value is not None and not isinstance(value, Stats):
+                raise self.error(f"{fn.name}: `{name}` must be stats (from stats(...)), "
+                                 f"got {_what(value)}", where)
+
+
+def _prefixed(name: str, message: str) -> str:
+    return message if message.startswith(f"{name}") else f"{name}: {message}"
+
+
+def _what(value: Any) -> str:
+    """A short description of a value for messages: `a plan of 2 voices`, `the number 3`."""
+    if isinstance(value, Plan):
+        return f"a plan of {len(value.voices)} voices (made with `|` or `>>`)"
+    if isinstance(value, np.ndarray):
+        return f"an array of shape {value.shape}"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, (int, float)):
+        return f"the number {value:g}"
+    if isinstance(value, str):
+        return f'the string "{value}"'
+    if isinstance(value, tuple):
+        return "a ratio"
+    if isinstance(value, list):
+        return "a list"
+    if value is None:
+        return "none"
+    name = type(value).__name__
+    return "stats" if name == "Stats" else f"a {name}"
+

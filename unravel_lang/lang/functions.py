@@ -1,0 +1,212 @@
+"""The functions a score can call: their names, parameters and the Python functions behind them.
+
+Each entry wraps a plain function of the pattern library (or a small wrapper here for those
+that need the session: the model, the tempo, the score's folder). Parameter names and defaults
+are read from the Python signature, so the language and the library cannot disagree.
+"""
+
+from __future__ import annotations
+
+import importlib
+import inspect
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import lru_cache
+from typing import Any
+
+import numpy as np
+
+from unravel_lang.plan import Plan
+
+# What a value is, as far as the compiler can tell before running anything.
+ARRAY, PLAN, STATS, NUMBER, RATIO, STRING, LIST, BOOL, ANY = (
+    "latent array", "plan", "stats", "number", "ratio", "string", "list", "true/false", "any"
+)
+
+
+@dataclass(frozen=True)
+class Function:
+    """One callable of the language.
+
+    `params`: the parameters a score may pass (positional order, then by keyword);
+    `variadic`: name of a `*args` parameter, if any; `session`: the Python function takes the
+    session first; `seeded`: it has a `seed` parameter that the session fills when not given;
+    `kinds`: what each parameter must be (checked before running); `returns`: what it gives.
+    """
+
+    name: str
+    impl: Callable[..., Any]
+    params: tuple[inspect.Parameter, ...]
+    variadic: str | None
+    session: bool
+    seeded: bool
+    kinds: dict[str, str]
+    returns: str
+    summary: str
+
+    @property
+    def param_names(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params)
+
+    @property
+    def required(self) -> tuple[str, ...]:
+        return tuple(p.name for p in self.params if p.default is inspect.Parameter.empty)
+
+    def signature(self) -> str:
+        """`fibo(a, start=1, stop=None)`-style text."""
+        parts = []
+        for p in self.params:
+            if p.name == "seed" and self.seeded:
+                parts.append("seed=<session>")
+            elif p.default is inspect.Parameter.empty:
+                parts.append(p.name)
+            else:
+                parts.append(f"{p.name}={_show_default(p.default)}")
+        if self.variadic:
+            parts.insert(0, f"{self.variadic}...")
+        return f"{self.name}({', '.join(parts)})"
+
+
+def _show_default(value: Any) -> str:
+    if value is None:
+        return "none"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, tuple) and len(value) == 2:
+        return f"{value[0]}:{value[1]}"
+    if isinstance(value, str):
+        return f'"{value}"'
+    return repr(value)
+
+
+# ---- wrappers that need the session -------------------------------------------------------
+
+
+def encode(session, *paths: str) -> np.ndarray:
+    """Encode audio files (paths, folders or globs) with the model; one array, files in order."""
+    from unravel_lang.audio import find_audio
+
+    files = find_audio([str(session.resolve(p)) for p in paths])
+    arrays = [session.model.encode_file(f) for f in files]
+    return np.concatenate(arrays, axis=0).astype(np.float32, copy=False)
+
+
+def load(session, path: str) -> np.ndarray:
+    """Read a latent array from `.npy` or a latent `.wav` file."""
+    from unravel_lang.latent_io import load_latent
+
+    return np.asarray(load_latent(session.resolve(path)), dtype=np.float32)
+
+
+def gain(session, x: Any, g: float) -> Plan:
+    """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain."""
+    plan = session.to_plan(x, "gain")
+    from unravel_lang.plan import Voice
+
+    return Plan(tuple(Voice(v.latent, v.start, v.gain * float(g)) for v in plan.voices))
+
+
+def fit_tempo(session, a: np.ndarray, k: int | None = None, **kwargs: Any) -> np.ndarray:
+    """`a` trimmed or looped to a whole number of beats at `k` (the session's k by default)."""
+    from unravel_lang import shaping
+
+    return shaping.fit_tempo(a, session.k if k is None else k, **kwargs)
+
+
+# ---- the table ------------------------------------------------------------------------------
+
+# language name -> (module, attribute, returns). Module None: a wrapper in this file.
+_TABLE: dict[str, tuple[str | None, str, str]] = {
+    "encode": (None, "encode", ARRAY),
+    "load": (None, "load", ARRAY),
+    "stats": ("unravel_lang.stats", "stats", STATS),
+    "normal": ("unravel_lang.generate", "normal", ARRAY),
+    "uniform": ("unravel_lang.generate", "uniform", ARRAY),
+    "correlated": ("unravel_lang.generate", "correlated", ARRAY),
+    "smooth": ("unravel_lang.generate", "smooth", ARRAY),
+    "fibo": ("unravel_lang.patterns", "fibo", ARRAY),
+    "orale": ("unravel_lang.patterns", "orale", ARRAY),
+    "blend": ("unravel_lang.patterns", "blend", ARRAY),
+    "swap": ("unravel_lang.patterns", "swap", ARRAY),
+    "repeat": ("unravel_lang.shaping", "repeat", ARRAY),
+    "reverse": ("unravel_lang.shaping", "reverse", ARRAY),
+    "slice": ("unravel_lang.shaping", "slice_frames", ARRAY),
+    "concat": ("unravel_lang.shaping", "concat", ARRAY),
+    "select": ("unravel_lang.shaping", "select", ARRAY),
+    "scale": ("unravel_lang.shaping", "scale", ARRAY),
+    "bias": ("unravel_lang.shaping", "bias", ARRAY),
+    "jitter": ("unravel_lang.shaping", "jitter", ARRAY),
+    "interpolate": ("unravel_lang.shaping", "interpolate", ARRAY),
+    "stretch": ("unravel_lang.shaping", "stretch", ARRAY),
+    "fit_tempo": (None, "fit_tempo", ARRAY),
+    "gain": (None, "gain", PLAN),
+}
+
+# What parameters of these names must be; others are checked when the call runs.
+_PARAM_KINDS = {"a": ARRAY, "b": ARRAY, "s": STATS, "stats": STATS, "arrays": ARRAY,
+                "paths": STRING,
+                "path": STRING, "ratio": RATIO}
+_PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBER}}
+
+
+def _build(name: str, module: str | None, attr: str, returns: str) -> Function | None:
+    if module is None:
+        impl = globals()[attr]
+        if attr == "fit_tempo" and _missing("unravel_lang.shaping", "fit_tempo"):
+            return None
+    else:
+        if _missing(module, attr):
+            return None
+        impl = getattr(importlib.import_module(module), attr)
+    sig = inspect.signature(impl)
+    params = list(sig.parameters.values())
+    session = bool(params) and params[0].name == "session"
+    if session:
+        params = params[1:]
+    variadic = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
+    if attr == "fit_tempo" and module is None:
+        inner = inspect.signature(importlib.import_module("unravel_lang.shaping").fit_tempo)
+        extra = [p for p in list(inner.parameters.values())[2:] if p.kind is p.KEYWORD_ONLY
+                 or p.kind is p.POSITIONAL_OR_KEYWORD]
+        params = [params[0], params[1], *extra]
+    named = tuple(p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in params
+                  if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY))
+    kinds = {p.name: _PARAM_KINDS[p.name] for p in named if p.name in _PARAM_KINDS}
+    if variadic in _PARAM_KINDS:
+        kinds[variadic] = _PARAM_KINDS[variadic]
+    kinds.update(_PARAM_KINDS_BY_FUNC.get(name, {}))
+    doc = inspect.getdoc(impl) or ""
+    return Function(
+        name=name,
+        impl=impl,
+        params=named,
+        variadic=variadic,
+        session=session,
+        seeded=any(p.name == "seed" for p in named),
+        kinds=kinds,
+        returns=returns,
+        summary=doc.strip().split("\n\n")[0].replace("\n", " "),
+    )
+
+
+def _missing(module: str, attr: str) -> bool:
+    try:
+        return not hasattr(importlib.import_module(module), attr)
+    except ImportError:
+        return True
+
+
+@lru_cache(maxsize=1)
+def functions() -> dict[str, Function]:
+    """Every function the language knows, by language name."""
+    table = {}
+    for name, (module, attr, returns) in _TABLE.items():
+        fn = _build(name, module, attr, returns)
+        if fn is not None:
+            table[name] = fn
+    return table
+
+
+def function_names() -> list[str]:
+    """Names of the language's functions, sorted."""
+    return sorted(functions())

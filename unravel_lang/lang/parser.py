@@ -1,0 +1,321 @@
+"""Text to syntax tree: the Lark LALR parser of `unravel.lark`, with errors in plain words."""
+
+from __future__ import annotations
+
+import re
+import threading
+from collections import deque
+from functools import lru_cache
+
+from lark import Lark, Token, Transformer, v_args
+from lark.exceptions import (
+    UnexpectedCharacters,
+    UnexpectedEOF,
+    UnexpectedInput,
+    VisitError,
+)
+
+from unravel_lang.lang import ast
+from unravel_lang.lang.errors import LanguageError
+from unravel_lang.lang.grammar import grammar_text
+
+# A newline after one of these tokens continues the statement.
+_CONTINUING = {"THEN", "BAR", "EQUAL", "COMMA", "LPAR", "LSQB", "PLUS", "MINUS", "STAR", "SLASH"}
+_OPENING = {"LPAR": "RPAR", "LSQB": "RSQB"}
+_CLOSING = {"RPAR", "RSQB"}
+
+
+class _Postlex:
+    """Drops newlines inside brackets and after a trailing operator; keeps the last tokens."""
+
+    always_accept = ("_NL",)
+
+    def __init__(self) -> None:
+        self.recent: deque[Token] = deque(maxlen=4)
+        self.depth = 0
+
+    def process(self, stream):
+        depth = 0
+        previous = None
+        self.recent.clear()
+        self.depth = 0
+        for tok in stream:
+            self.depth = depth
+            if tok.type == "_NL" and (depth > 0 or previous in _CONTINUING):
+                continue
+            if tok.type in _OPENING:
+                depth += 1
+            elif tok.type in _CLOSING:
+                depth = max(depth - 1, 0)
+            previous = tok.type
+            self.recent.append(tok)
+            yield tok
+
+
+_postlex = _Postlex()
+_lock = threading.Lock()
+
+
+@lru_cache(maxsize=1)
+def _lark() -> Lark:
+    return Lark(
+        grammar_text(),
+        parser="lalr",
+        lexer="contextual",
+        postlex=_postlex,
+        propagate_positions=True,
+        maybe_placeholders=False,
+        cache=False,
+    )
+
+
+_ESCAPES = {"n": "\n", "t": "\t", "\\": "\\", '"': '"', "'": "'"}
+
+
+def _unquote(text: str) -> str:
+    return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), "\\" + m.group(1)), text[1:-1])
+
+
+def _number(tok: Token) -> ast.Number:
+    text = str(tok)
+    value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+    return ast.Number(tok.line, tok.column, value)
+
+
+_UNIT = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([a-z]+)$")
+_UNITS = {"bar": "bars", "bars": "bars", "beat": "beats", "beats": "beats",
+          "frame": "frames", "frames": "frames", "s": "s"}
+
+
+class _ToAst(Transformer):
+    """Lark tree to `ast` nodes."""
+
+    def start(self, items):
+        return tuple(items)
+
+    def number(self, items):
+        return _number(items[0])
+
+    def length(self, items):
+        tok = items[0]
+        amount, unit = _UNIT.match(str(tok)).groups()
+        return ast.Length(tok.line, tok.column, float(amount), _UNITS[unit])
+
+    def ratio(self, items):
+        left, right = items
+        return ast.Ratio(left.line, left.column, _number(left), _number(right))
+
+    def string(self, items):
+        tok = items[0]
+        return ast.String(tok.line, tok.column, _unquote(str(tok)))
+
+    def name(self, items):
+        tok = items[0]
+        return ast.Name(tok.line, tok.column, str(tok))
+
+    def call(self, items):
+        tok, *rest = items
+        args = tuple(x for x in rest if not isinstance(x, ast.Keyword))
+        kwargs = tuple(x for x in rest if isinstance(x, ast.Keyword))
+        return ast.Call(tok.line, tok.column, str(tok), args, kwargs)
+
+    def kwarg(self, items):
+        tok, value = items
+        return ast.Keyword(tok.line, tok.column, str(tok), value)
+
+    @v_args(meta=True)
+    def list(self, meta, items):
+        return ast.ListExpr(meta.line, meta.column, tuple(items))
+
+    def binop(self, items):
+        left, op, right = items
+        return ast.BinOp(op.line, op.column, str(op), left, right)
+
+    def neg(self, items):
+        op, operand = items
+        return ast.Neg(op.line, op.column, operand)
+
+    @v_args(meta=True)
+    def assign(self, meta, items):
+        name, value = items
+        return ast.Assign(meta.line, meta.column, str(name), value)
+
+    @v_args(meta=True)
+    def track(self, meta, items):
+        name, value = items
+        return ast.Track(meta.line, meta.column, str(name), value)
+
+    @v_args(meta=True)
+    def play(self, meta, items):
+        return ast.Play(meta.line, meta.column, items[0])
+
+    @v_args(meta=True)
+    def export(self, meta, items):
+        value, path = items
+        return ast.Export(meta.line, meta.column, value, self.string([path]))
+
+    @v_args(meta=True)
+    def show(self, meta, items):
+        return ast.Show(meta.line, meta.column, items[0])
+
+    @v_args(meta=True)
+    def plot(self, meta, items):
+        value, path = items
+        return ast.Plot(meta.line, meta.column, value, self.string([path]))
+
+    @v_args(meta=True)
+    def model(self, meta, items):
+        tok = items[0]
+        path = None if tok.type == "DEFAULT" else self.string([tok])
+        return ast.Model(meta.line, meta.column, path)
+
+    @v_args(meta=True)
+    def bpm(self, meta, items):
+        return ast.Bpm(meta.line, meta.column, _number(items[0]))
+
+    @v_args(meta=True)
+    def set_k(self, meta, items):
+        return ast.SetK(meta.line, meta.column, _number(items[0]))
+
+    @v_args(meta=True)
+    def beats(self, meta, items):
+        return ast.Beats(meta.line, meta.column, _number(items[0]))
+
+    @v_args(meta=True)
+    def seed(self, meta, items):
+        return ast.Seed(meta.line, meta.column, _number(items[0]))
+
+    @v_args(meta=True)
+    def stop(self, meta, items):
+        return ast.Stop(meta.line, meta.column, str(items[0]))
+
+    @v_args(meta=True)
+    def hush(self, meta, items):
+        return ast.Hush(meta.line, meta.column)
+
+    @v_args(meta=True)
+    def wait(self, meta, items):
+        return ast.Wait(meta.line, meta.column, items[0])
+
+    @v_args(meta=True)
+    def expr_stmt(self, meta, items):
+        return ast.ExprStmt(meta.line, meta.column, items[0])
+
+
+_TRANSFORMER = _ToAst()
+
+# ---- errors in plain words ----------------------------------------------------------------
+
+_PUNCT = {
+    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`",
+    "EQUAL": "`=`", "COLON": "`:`", "SEMICOLON": "`;`", "THEN": "`>>`", "BAR": "`|`",
+    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
+}
+_VALUE_START = {"NUMBER", "LENGTH", "STRING", "NAME", "LPAR", "LSQB", "MINUS"}
+_OPERATORS = {"THEN", "BAR", "PLUS", "MINUS", "STAR", "SLASH"}
+_END = {"_NL", "SEMICOLON", "$END"}
+
+
+def _describe_token(tok: Token | None) -> str:
+    if tok is None or tok.type == "$END":
+        return "the end of the input"
+    if tok.type == "_NL":
+        return "the end of the line"
+    text = str(tok)
+    if len(text) > 30:
+        text = text[:27] + "..."
+    return f"`{text}`"
+
+
+def _describe_expected(expected: set[str]) -> str:
+    names = {e for e in expected if not e.startswith("__")}
+    parts: list[str] = []
+    if _VALUE_START - {"MINUS"} <= names:
+        parts.append("a value")
+    elif names & {"NUMBER", "NAME", "STRING"}:
+        kinds = [("NUMBER", "a number"), ("NAME", "a name"), ("STRING", "a file name in quotes")]
+        parts.extend(word for key, word in kinds if key in names)
+    if "COMMA" in names:
+        parts.append("`,`")
+    if "RPAR" in names:
+        parts.append("`)`")
+    if "RSQB" in names:
+        parts.append("`]`")
+    if "EQUAL" in names:
+        parts.append("`=`")
+    if names & _OPERATORS and not names & {"RPAR", "RSQB", "STRING"}:
+        parts.append("an operator")
+    if names & _END:
+        parts.append("the end of the statement")
+    if "DEFAULT" in names and "STRING" in names:
+        parts = ["a model file in quotes or `default`"]
+    if not parts:
+        keywords = sorted(e.lower() for e in names if e.isalpha())
+        parts = [f"`{k}`" for k in keywords[:3]] or ["something else"]
+    if len(parts) > 1:
+        return ", ".join(parts[:-1]) + " or " + parts[-1]
+    return parts[0]
+
+
+def _describe_after(recent: list[Token], tok: Token | None) -> str:
+    """`after `n=`` from the tokens before the offending one; empty at the start of a line."""
+    before = [t for t in recent if tok is None or t.start_pos < tok.start_pos]
+    if not before or before[-1].type in ("_NL", "SEMICOLON"):
+        return ""
+    last = before[-1]
+    if last.type == "EQUAL" and len(before) > 1 and before[-2].type == "NAME":
+        return f" after `{before[-2]}=`"
+    return f" after {_describe_token(last)}"
+
+
+def _end_position(source: str) -> tuple[int, int]:
+    lines = source.split("\n")
+    return len(lines), len(lines[-1]) + 1
+
+
+def _syntax_error(
+    err: UnexpectedInput, source: str, file: str, recent: list[Token], depth: int
+) -> LanguageError:
+    if isinstance(err, UnexpectedCharacters):
+        char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
+        if char in "\"'":
+            message = "this string is not closed: add the closing quote on the same line"
+        else:
+            message = f"unexpected character `{char}`"
+        return LanguageError(message, err.line, err.column, source, file)
+    tok = getattr(err, "token", None)
+    if isinstance(err, UnexpectedEOF) or tok is None or tok.type == "$END":
+        line, col = _end_position(source)
+        tok = None
+    else:
+        line, col = tok.line, tok.column
+        if tok.type == "_NL":
+            text_line = source.split("\n")[line - 1] if line - 1 < len(source.split("\n")) else ""
+            col = len(text_line.rstrip("\r")) + 1
+    expected = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
+    after = _describe_after(recent, tok)
+    message = f"expected {_describe_expected(expected)}{after}, found {_describe_token(tok)}"
+    before = [t for t in recent if tok is None or t.start_pos < tok.start_pos]
+    if tok is not None and tok.type in ("RPAR", "RSQB") and depth == 0:
+        message = f"{_describe_token(tok)} has no matching opening bracket"
+    elif (
+        tok is not None and tok.type == "EQUAL" and len(before) == 1
+        and before[0].type not in ("NAME", "_NL", "SEMICOLON")
+    ):
+        message = f"`{before[0]}` is a statement word and cannot be used as a name"
+    return LanguageError(message, line, col, source, file)
+
+
+def parse(source: str, file: str = "<input>") -> ast.Program:
+    """Parse `source` into a `Program`; raises `LanguageError` (with place) on a syntax error."""
+    with _lock:
+        try:
+            tree = _lark().parse(source)
+        except UnexpectedInput as err:
+            raise _syntax_error(
+                err, source, file, list(_postlex.recent), _postlex.depth
+            ) from None
+        except VisitError as err:  # pragma: no cover - the transformer raises nothing itself
+            raise LanguageError(str(err.orig_exc), 1, 1, source, file) from None
+    statements = _TRANSFORMER.transform(tree)
+    return ast.Program(tuple(statements), source, file)

@@ -1,0 +1,245 @@
+"""The state a program runs in: bindings, model, tempo, seed and the performer it plays to."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from unravel_lang.errors import UnravelError
+from unravel_lang.lang import ast
+from unravel_lang.lang.compiler import KEYWORDS, Scope, check_program, kind_of_value
+from unravel_lang.lang.errors import LanguageError
+from unravel_lang.lang.evaluator import Evaluator
+from unravel_lang.lang.functions import function_names
+from unravel_lang.lang.parser import parse
+from unravel_lang.lang.recorder import Recorder
+from unravel_lang.plan import Plan
+
+DEFAULT_K = 11
+"""Frames per beat until a score sets the tempo (117.45 BPM at 44.1 kHz / 2048)."""
+
+
+def derive_seed(seed: int, n: int) -> int:
+    """The seed of the `n`-th seeded call (from 0) after `seed N`: a 63-bit integer drawn from
+    `numpy.random.SeedSequence([N, n])`."""
+    state = np.random.SeedSequence([int(seed), int(n)]).generate_state(2)
+    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
+
+
+class Session:
+    """Runs unravel source, keeping bindings, model, tempo and seed between runs.
+
+    `model`: a loaded model, a path to a `.ts` file, or None for the embedded default (loaded
+    when first needed). `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
+    go (default: a `Recorder`, whose `timeline()` is what was played). `output`: called with
+    each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
+    in the source are taken from here (default: the current directory). `dry_run`: exports
+    and plots are checked but not written.
+    """
+
+    def __init__(
+        self,
+        model: Any = None,
+        performer: Any = None,
+        seed: int = 0,
+        k: int = DEFAULT_K,
+        beats_per_bar: int = 4,
+        output: Callable[[str], None] | None = print,
+        base_dir: str | os.PathLike | None = None,
+        dry_run: bool = False,
+    ) -> None:
+        self.env: dict[str, Any] = {}
+        self._model_spec = model
+        self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
+        self.performer = performer if performer is not None else Recorder()
+        self.seed = int(seed)
+        self.draws = 0
+        self.k = int(k)
+        self.beats_per_bar = int(beats_per_bar)
+        self.output = output or (lambda line: None)
+        self.base_dir = Path(base_dir) if base_dir is not None else None
+        self.dry_run = dry_run
+        self.tracks: list[str] = []
+        self.written: list[Path] = []
+
+    # ---- model, paths, tempo, seeds ---------------------------------------------------------
+
+    @property
+    def model(self):
+        """The model (loaded on first use)."""
+        if self._model is None:
+            from unravel_lang.model import load_model
+
+            spec = self._model_spec
+            self._model = load_model(None if spec is None else self.resolve(spec))
+        return self._model
+
+    def set_model(self, model: Any) -> None:
+        """Use `model` (a loaded model, a path, or None for the default) from now on."""
+        self._model_spec = model
+        self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
+        hook = getattr(self.performer, "set_model", None)
+        if hook is not None:
+            hook(self.model)
+
+    def resolve(self, path: str | os.PathLike) -> Path:
+        """`path` with `~` expanded, relative to `base_dir` when it is relative."""
+        p = Path(os.path.expanduser(str(path)))
+        if not p.is_absolute() and self.base_dir is not None:
+            p = self.base_dir / p
+        return p
+
+    @property
+    def latent_rate(self) -> float:
+        return float(self.model.sr) / float(self.model.ratio)
+
+    @property
+    def bpm(self) -> float:
+        """The tempo in BPM: 60 * latent_rate / k."""
+        return 60.0 * self.latent_rate / self.k
+
+    def frames(self, amount: float, unit: str) -> int:
+        """Latent frames in `amount` `unit`s ("bars", "beats", "frames", "s") at this tempo."""
+        from unravel_lang.tempo import frames_for
+
+        if unit == "frames":
+            return int(amount)
+        if unit == "s":
+            return int(round(amount * self.latent_rate))
+        if unit == "bars":
+            return frames_for(self.k, bars=amount, beats_per_bar=self.beats_per_bar)
+        return frames_for(self.k, beats=amount, beats_per_bar=self.beats_per_bar)
+
+    def next_seed(self) -> int:
+        """The seed of the next seeded call: `derive_seed(seed, n)`, n counting calls since
+        the last `seed` statement."""
+        value = derive_seed(self.seed, self.draws)
+        self.draws += 1
+        return value
+
+    def set_seed(self, seed: int) -> None:
+        """`seed N`: set the seed and restart the count of seeded calls."""
+        self.seed = int(seed)
+        self.draws = 0
+
+    def set_k(self, k: int) -> None:
+        self.k = int(k)
+        self.performer.set_tempo(self.k)
+
+    # ---- running source -------------------------------------------------------------------
+
+    def scope(self) -> Scope:
+        """What the compile-time check knows before a new program: bindings and tracks."""
+        return Scope({n: kind_of_value(v) for n, v in self.env.items()}, set(self.tracks))
+
+    def parse(self, source: str, file: str = "<input>") -> ast.Program:
+        """Parse and check `source` against this session, running nothing."""
+        program = parse(source, file)
+        check_program(program, self.scope())
+        return program
+
+    def run(self, source: str, file: str = "<input>") -> Any:
+        """Parse and check all of `source`, then run it statement by statement.
+
+        Returns the value of the last statement when it is a bare expression, else None. A
+        syntax or name error runs nothing; an error while running stops there (what ran
+        before it stays: bindings, tracks).
+        """
+        program = self.parse(source, file)
+        return self.execute(program)
+
+    def run_file(self, path: str | os.PathLike) -> Any:
+        """Run a score file; its relative paths are taken from the score's folder."""
+        p = Path(path)
+        try:
+            source = p.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as err:
+            raise UnravelError(f"cannot read score {p}: {err}") from None
+        old = self.base_dir
+        self.base_dir = p.resolve().parent
+        try:
+            return self.run(source, str(path))
+        finally:
+            self.base_dir = old
+
+    def eval(self, source: str) -> Any:
+        """The value of one expression, e.g. `session.eval("fibo(a)")`."""
+        program = self.parse(source)
+        if len(program.statements) != 1 or not isinstance(program.statements[0], ast.ExprStmt):
+            raise LanguageError("expected one expression", 1, 1, source)
+        return self.execute(program)
+
+    def execute(self, program: ast.Program) -> Any:
+        """Run the statements of a checked program."""
+        from unravel_lang.lang.statements import execute
+
+        result = None
+        ev = Evaluator(self, program)
+        for stmt in program.statements:
+            result = execute(self, ev, stmt)
+        return result
+
+    # ---- what the REPL and tools ask ------------------------------------------------------
+
+    def __getitem__(self, name: str) -> Any:
+        return self.env[name]
+
+    def names(self) -> list[str]:
+        """Bound names, sorted."""
+        return sorted(self.env)
+
+    @staticmethod
+    def functions() -> list[str]:
+        """Function names of the language."""
+        return function_names()
+
+    @staticmethod
+    def keywords() -> tuple[str, ...]:
+        """Statement words of the grammar."""
+        return KEYWORDS
+
+    def to_plan(self, value: Any, what: str = "play") -> Plan:
+        """`value` as a plan: a latent array becomes a one-voice plan."""
+        if isinstance(value, Plan):
+            return value
+        if isinstance(value, np.ndarray) and value.ndim == 2:
+            return Plan.of(value.astype(np.float32, copy=False))
+        raise UnravelError(f"{what} needs a latent array or a plan")
+
+    def describe(self, value: Any) -> str:
+        """A few lines about a value: shape, duration, bars and a per-dim summary."""
+        from unravel_lang.lang.describe import describe
+
+        return describe(self, value)
+
+    def summary(self, value: Any) -> str:
+        """One line about a value: shape, seconds and bars."""
+        from unravel_lang.lang.describe import summary
+
+        return summary(self, value)
+
+
+def evaluate(
+    source: str,
+    env: dict[str, Any] | None = None,
+    model: Any = None,
+    seed: int = 0,
+    performer: Any = None,
+) -> Any:
+    """Run unravel `source` and return the value of its last statement if it is an expression.
+
+    `env`: bindings the source can use; it is updated in place with the source's bindings
+    (arrays are numpy `(frames, dims)` float32). `model`: a loaded model or a path (default:
+    the embedded model, loaded only when needed).
+    """
+    session = Session(model=model, performer=performer, seed=seed, output=None)
+    if env is not None:
+        session.env.update(env)
+    result = session.run(source)
+    if env is not None:
+        env.update(session.env)
+    return result

@@ -1,0 +1,176 @@
+"""What each statement does when it runs."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+
+from unravel_lang.lang import ast
+from unravel_lang.lang.evaluator import Evaluator, _what
+from unravel_lang.plan import Plan
+
+if TYPE_CHECKING:
+    from unravel_lang.lang.session import Session
+
+
+def execute(session: Session, ev: Evaluator, stmt: ast.Statement) -> Any:
+    """Run one statement; returns the value of a bare expression, else None."""
+    handler = _HANDLERS[type(stmt)]
+    return ev.guard(stmt, lambda: handler(session, ev, stmt))
+
+
+def _assign(session: Session, ev: Evaluator, stmt: ast.Assign) -> None:
+    session.env[stmt.name] = ev.expr(stmt.value)
+
+
+def _sounding(session: Session, ev: Evaluator, node: ast.Expr, what: str) -> Plan:
+    plan = ev.plan(ev.expr(node), node, what)
+    dims = session.model.dims
+    for v in plan.voices:
+        if v.latent.shape[1] != dims:
+            raise ev.error(
+                f"the model takes {dims} latent dims, this array has {v.latent.shape[1]}", node)
+    return plan
+
+
+def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
+    plan = _sounding(session, ev, stmt.value, "track")
+    if plan.frames == 0:
+        raise ev.error("a track needs at least one frame", stmt.value)
+    session.performer.track(stmt.name, plan)
+    if stmt.name not in session.tracks:
+        session.tracks.append(stmt.name)
+
+
+def _play(session: Session, ev: Evaluator, stmt: ast.Play) -> None:
+    session.performer.play(_sounding(session, ev, stmt.value, "play"))
+
+
+def _stop(session: Session, ev: Evaluator, stmt: ast.Stop) -> None:
+    session.performer.stop(stmt.name)
+    if stmt.name in session.tracks:
+        session.tracks.remove(stmt.name)
+
+
+def _hush(session: Session, ev: Evaluator, stmt: ast.Hush) -> None:
+    session.performer.hush()
+    session.tracks.clear()
+
+
+def _wait(session: Session, ev: Evaluator, stmt: ast.Wait) -> None:
+    frames = ev.expr(stmt.value)
+    if isinstance(frames, bool) or not isinstance(frames, (int, float)) or frames < 0:
+        raise ev.error(f"wait needs a length >= 0, got {_what(frames)}", stmt.value)
+    hook = getattr(session.performer, "wait", None)
+    if hook is not None:
+        hook(int(frames))
+
+
+def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
+    value = ev.expr(stmt.value)
+    path = session.resolve(stmt.path.value)
+    name = path.name.lower()
+    if name.endswith(".json"):
+        from unravel_lang.stats import Stats
+
+        if not isinstance(value, Stats):
+            raise ev.error(f"only stats export to .json, got {_what(value)}", stmt.value)
+        action = lambda: value.save(path)  # noqa: E731
+        what = f"stats of {value.dims} dims"
+    elif name.endswith(".npy") or name.endswith(".latent.wav"):
+        if not (isinstance(value, np.ndarray) and value.ndim == 2):
+            raise ev.error(f"{path.suffix} holds one latent array, got {_what(value)}",
+                           stmt.value)
+        if name.endswith(".npy"):
+            from unravel_lang.latent_io import save_npy
+
+            action = lambda: save_npy(path, value)  # noqa: E731
+        else:
+            from unravel_lang.latent_io import write_latent_wav
+
+            rate = session.latent_rate
+            action = lambda: write_latent_wav(path, value, rate)  # noqa: E731
+        what = f"latent array {value.shape}"
+    else:
+        plan = _sounding(session, ev, stmt.value, "export")
+
+        def action() -> Path:
+            from unravel_lang.audio import write_wav
+            from unravel_lang.render import render
+
+            audio = render(plan, session.model, seed=session.seed)
+            return write_wav(path, audio, session.model.sr)
+
+        what = f"{plan.frames / session.latent_rate:.2f} s of audio"
+    if session.dry_run:
+        session.output(f"would write {stmt.path.value} ({what})")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    action()
+    session.written.append(path)
+    session.output(f"wrote {stmt.path.value} ({what})")
+
+
+def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
+    session.output(session.describe(ev.expr(stmt.value)))
+
+
+def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
+    value = ev.expr(stmt.value)
+    try:
+        from unravel_lang.plot import plot_auto
+    except ImportError as err:
+        raise ev.error(f"plot is unavailable: {err}", stmt) from None
+    path = session.resolve(stmt.path.value)
+    if session.dry_run:
+        session.output(f"would write {stmt.path.value} (picture)")
+        return
+    path.parent.mkdir(parents=True, exist_ok=True)
+    plot_auto(value, path, k=session.k, beats_per_bar=session.beats_per_bar)
+    session.written.append(path)
+    session.output(f"wrote {stmt.path.value} (picture)")
+
+
+def _model(session: Session, ev: Evaluator, stmt: ast.Model) -> None:
+    session.set_model(None if stmt.path is None else stmt.path.value)
+    m = session.model
+    session.output(f"model {Path(str(getattr(m, 'path', 'default'))).name}: sr {m.sr} Hz, "
+                   f"ratio {m.ratio}, {m.dims} dims")
+
+
+def _bpm(session: Session, ev: Evaluator, stmt: ast.Bpm) -> None:
+    from unravel_lang.tempo import snap
+
+    s = snap(stmt.value.value, session.model.sr, session.model.ratio)
+    session.set_k(s.k)
+    session.output(str(s))
+
+
+def _set_k(session: Session, ev: Evaluator, stmt: ast.SetK) -> None:
+    from unravel_lang.tempo import bpm_text
+
+    session.set_k(stmt.value.value)
+    session.output(f"k={session.k} → {bpm_text(session.bpm)} BPM")
+
+
+def _beats(session: Session, ev: Evaluator, stmt: ast.Beats) -> None:
+    session.beats_per_bar = int(stmt.value.value)
+
+
+def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
+    session.set_seed(stmt.value.value)
+
+
+def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
+    return ev.expr(stmt.value)
+
+
+_HANDLERS = {
+    ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
+    ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
+    ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Seed: _seed,
+    ast.ExprStmt: _expr_stmt,
+}
+
