@@ -1,0 +1,8 @@
+"""The live engine: tracks on a tempo grid, a decode-ahead worker, a ring buffer, sinks."""
+
+from unravel_lang.engine.clock import Clock
+from unravel_lang.engine.engine import Engine, EngineStatus
+from unravel_lang.engine.filesink import FileSink
+from unravel_lang.engine.timeline import render_track, slot_seed, track_seed
+
+__all__ = ["Clock", "Engine", "EngineStatus", "FileSink", "render_track", "slot_seed", "track_seed"]

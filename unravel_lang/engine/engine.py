@@ -1,0 +1,184 @@
+"""The live engine: looping tracks on one tempo grid, decoded ahead, read by a sink."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+
+from unravel_lang.engine.clock import Clock, check_k, check_quantum
+from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
+from unravel_lang.engine.worker import Worker
+from unravel_lang.errors import LatentError, UnravelError
+from unravel_lang.plan import Plan
+from unravel_lang.render import CHUNK_FRAMES
+
+
+@dataclass(frozen=True)
+class EngineStatus:
+    """What the engine plays: track names, tempo, and the playhead (bars since the downbeat)."""
+
+    tracks: tuple[str, ...]
+    k: int
+    bpm: float
+    bar: float
+    underruns: int
+
+
+class Engine:
+    """Plays `Plan`s through `model` as looping named tracks and one-shots (a `Performer`).
+
+    - `track(name, plan)` starts a looping track on the next beat (or bar: `quantum`), or,
+      for a running track, replaces its plan at its next loop boundary. The first track
+      after silence starts at once and puts the grid's downbeat there.
+    - `stop(name)` / `hush()` fade out over `fade_ms` within one buffer of the reader.
+    - `set_tempo(k)` moves the grid to k frames per beat from the next bar line.
+
+    A worker thread decodes `CHUNK_FRAMES` latent frames at a time per voice into a ring
+    that holds at most `ahead_frames` latent frames of audio; a reader takes it from there:
+    `player.AudioOutput` (real time) or `FileSink` (as fast as it is decoded; construct the
+    engine with `realtime=False`, then nothing is decoded beyond what the sink asks for).
+    """
+
+    def __init__(self, model, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
+                 quantum: str = "beat", ahead_frames: int = 8, max_voices: int = 16,
+                 fade_ms: float = 5.0, realtime: bool = True,
+                 chunk_frames: int = CHUNK_FRAMES) -> None:
+        if int(ahead_frames) < 1:
+            raise UnravelError(f"ahead_frames must be at least 1, got {ahead_frames}")
+        self.model = model
+        self.sr = int(model.sr)
+        self.ratio = int(model.ratio)
+        self.channels = int(model.out_channels)
+        self.seed = int(seed)
+        self.clock = Clock(k, beats_per_bar)
+        self.ramp = fade_ramp(self.sr, fade_ms)
+        capacity = (int(ahead_frames) + 1) * self.ratio
+        self.mixer = StemMixer(int(max_voices), self.channels, capacity, self.ramp)
+        self.worker = Worker(model, self.mixer, self.clock, self.seed, check_quantum(quantum),
+                             ahead=int(ahead_frames) * self.ratio,
+                             target=None if realtime else 0, chunk_frames=chunk_frames)
+        self.realtime = realtime
+        self._tracks: dict[str, None] = {}
+        self.worker.start()
+
+    # --- the Performer protocol ------------------------------------------------------------
+
+    def play(self, plan: Plan) -> None:
+        """Play `plan` once, from the next beat (at once after silence)."""
+        self.worker.send("play", self._check_plan(plan, "play"))
+
+    def track(self, name: str, plan: Plan) -> None:
+        """Start track `name` looping `plan`, or replace its plan at its next loop boundary."""
+        if not isinstance(name, str) or not name:
+            raise UnravelError(f"a track needs a name, got {name!r}")
+        plan = self._check_plan(plan, f"track {name!r}")
+        self._tracks[name] = None
+        self.worker.send("track", name, plan)
+
+    def stop(self, name: str) -> None:
+        """Stop track `name` with a short fade, within one buffer of the reader."""
+        if name not in self._tracks:
+            raise UnravelError(f"no track named {name!r} is playing")
+        del self._tracks[name]
+        self._request_fade(self.worker.named.get(name))
+        self.worker.send("stop", name)
+
+    def hush(self) -> None:
+        """Stop every track and one-shot with a short fade."""
+        self._tracks.clear()
+        for track in list(self.worker.active):
+            self._request_fade(track)
+        self.worker.send("hush")
+
+    def set_tempo(self, k: int) -> None:
+        """Make a beat `k` latent frames long from the next bar line (at once after silence)."""
+        self.worker.send("tempo", check_k(k))
+
+    # --- more controls ---------------------------------------------------------------------
+
+    def set_quantum(self, quantum: str) -> None:
+        """Start new tracks on the next "beat" or the next "bar"."""
+        self.worker.send("quantum", check_quantum(quantum))
+
+    def read_into(self, out: np.ndarray) -> int:
+        """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`)."""
+        return self.mixer.read_into(out)
+
+    @property
+    def tracks(self) -> tuple[str, ...]:
+        """Names of the tracks started and not stopped, in the order they were started."""
+        return tuple(self._tracks)
+
+    @property
+    def k(self) -> int:
+        """Latent frames per beat (the tempo in force at the worker's cursor)."""
+        return self.clock.k
+
+    @property
+    def bpm(self) -> float:
+        return 60.0 * self.sr / self.ratio / self.clock.k
+
+    @property
+    def playhead(self) -> int:
+        """Samples read so far (what a sink has taken from the engine)."""
+        return self.mixer.ring.read_pos
+
+    @property
+    def underruns(self) -> int:
+        """Reads that found fewer samples than asked for while a voice was playing."""
+        return self.mixer.underruns
+
+    def bar_position(self) -> float:
+        """The playhead in bars since the grid's downbeat."""
+        return self.clock.bars(self.mixer.ring.read_pos / self.ratio)
+
+    def status(self) -> EngineStatus:
+        return EngineStatus(self.tracks, self.k, self.bpm, self.bar_position(), self.underruns)
+
+    def take_errors(self) -> list[str]:
+        """Messages of voices the worker had to stop (e.g. a model failure), oldest first."""
+        errors = []
+        while self.worker.errors:
+            errors.append(self.worker.errors.popleft())
+        return errors
+
+    def frames_for(self, bars: float = 0, beats: float = 0) -> int:
+        """Latent frames in `bars` bars plus `beats` beats at the current tempo."""
+        return round((bars * self.clock.beats_per_bar + beats) * self.clock.k)
+
+    def close(self) -> None:
+        """Stop the worker thread."""
+        self.worker.close()
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    # --- helpers ----------------------------------------------------------------------------
+
+    def _request_fade(self, track) -> None:
+        stem = None if track is None else track.stem
+        if stem is not None and self.mixer.state[stem] == LIVE and not track.stopping:
+            self.mixer.stop_req[stem] = True
+
+    def _check_plan(self, plan: Plan, where: str) -> Plan:
+        if isinstance(plan, np.ndarray):
+            plan = Plan.of(plan)
+        if not isinstance(plan, Plan):
+            raise UnravelError(f"{where}: expected a latent array or a plan, got "
+                               f"{type(plan).__name__}")
+        if plan.frames == 0:
+            raise LatentError(f"{where}: the pattern is empty (0 frames)")
+        dims = int(self.model.dims)
+        for voice in plan.voices:
+            latent = voice.latent
+            if latent.ndim != 2 or latent.shape[1] != dims:
+                raise LatentError(f"{where}: a latent array of shape {tuple(latent.shape)} does "
+                                  f"not fit the model, which takes (frames, {dims})")
+            if not np.all(np.isfinite(latent)) or not math.isfinite(voice.gain):
+                raise LatentError(f"{where}: the pattern holds NaN or infinite values")
+        return plan

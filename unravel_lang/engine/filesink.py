@@ -1,0 +1,68 @@
+"""The file sink: pulls an engine's audio as fast as its worker decodes it."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from unravel_lang.engine.engine import Engine
+from unravel_lang.errors import UnravelError
+
+
+class FileSink:
+    """Reads an engine made with `realtime=False`, a given number of latent frames at a time.
+
+    Between two pulls the engine rests exactly at the sink's position, so commands given
+    between pulls apply at that frame: a session script with positions is reproducible.
+    The pulled audio is kept (`audio`) and can be written with `write`.
+    """
+
+    def __init__(self, engine: Engine) -> None:
+        if engine.realtime:
+            raise UnravelError("a file sink needs an engine made with realtime=False")
+        self.engine = engine
+        self._blocks: list[np.ndarray] = []
+
+    @property
+    def frame(self) -> int:
+        """Latent frames pulled so far."""
+        return self.engine.playhead // self.engine.ratio
+
+    def pull(self, frames: int) -> np.ndarray:
+        """The next `frames` latent frames of audio, float32 `(channels, frames * ratio)`."""
+        engine, worker = self.engine, self.engine.worker
+        total = int(frames) * engine.ratio
+        out = np.zeros((engine.channels, total), dtype=np.float32)
+        worker.target = self.frame + int(frames)
+        worker.wake.set()
+        got = 0
+        while got < total:
+            available = min(engine.mixer.ring.filled, total - got)
+            if available == 0:
+                worker.produced.wait(0.1)
+                worker.produced.clear()
+                if not worker.thread.is_alive():
+                    raise UnravelError("the engine's worker has stopped")
+                continue
+            got += engine.read_into(out[:, got : got + available])
+            worker.wake.set()
+        self._blocks.append(out)
+        return out
+
+    def until(self, frame: int) -> np.ndarray:
+        """Pull up to latent frame `frame` (absolute); returns the audio pulled by this call."""
+        return self.pull(max(0, int(frame) - self.frame))
+
+    @property
+    def audio(self) -> np.ndarray:
+        """Everything pulled so far, float32 `(channels, samples)`."""
+        if not self._blocks:
+            return np.zeros((self.engine.channels, 0), dtype=np.float32)
+        if len(self._blocks) > 1:
+            self._blocks = [np.concatenate(self._blocks, axis=1)]
+        return self._blocks[0]
+
+    def write(self, path) -> object:
+        """Write everything pulled so far as a float WAV at the model's rate (atomically)."""
+        from unravel_lang.audio import write_wav
+
+        return write_wav(path, self.audio, self.engine.sr)

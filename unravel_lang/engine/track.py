@@ -1,0 +1,129 @@
+"""Tracks: named voices that loop a `Plan` on the tempo grid, one decoder stream per voice slot."""
+
+from __future__ import annotations
+
+from collections import deque
+from dataclasses import dataclass
+
+import numpy as np
+
+from unravel_lang.engine.clock import Clock
+from unravel_lang.errors import ModelError
+from unravel_lang.plan import Plan
+
+
+@dataclass(frozen=True)
+class Segment:
+    """A latent array `(frames, dims)` that a slot decodes from latent frame `start`, at `gain`."""
+
+    start: int
+    latent: np.ndarray
+    gain: float = 1.0
+
+    @property
+    def end(self) -> int:
+        return self.start + int(self.latent.shape[0])
+
+
+class Slot:
+    """One continuous decoder stream and the segments queued for it, in time order.
+
+    A segment is decoded in chunks of `chunk_frames` latent frames counted from its own
+    start (the last chunk may be shorter), exactly as `render.render` decodes a voice.
+    """
+
+    def __init__(self, stream, ratio: int, chunk_frames: int) -> None:
+        self.stream = stream
+        self.ratio = ratio
+        self.chunk_frames = chunk_frames
+        self.segments: deque[Segment] = deque()
+        self._audio: np.ndarray | None = None
+
+    def add(self, segment: Segment) -> None:
+        if segment.latent.shape[0] > 0:
+            self.segments.append(segment)
+
+    def render_frame(self, frame: int, out: np.ndarray) -> None:
+        """Add this slot's audio for latent frame `frame` to `out` `(channels, ratio)`."""
+        while self.segments and self.segments[0].end <= frame:
+            self.segments.popleft()
+        if not self.segments or self.segments[0].start > frame:
+            return
+        seg = self.segments[0]
+        offset = frame - seg.start
+        within = offset % self.chunk_frames
+        if within == 0:
+            chunk = seg.latent[offset : offset + self.chunk_frames]
+            audio = self.stream.decode(chunk)
+            if audio.ndim != 2 or audio.shape[1] != chunk.shape[0] * self.ratio:
+                raise ModelError(
+                    f"the model decoded {chunk.shape[0]} frames to audio of shape "
+                    f"{tuple(audio.shape)}, expected (channels, {chunk.shape[0] * self.ratio})"
+                )
+            self._audio = seg.gain * audio
+        out += self._audio[:, within * self.ratio : (within + 1) * self.ratio]
+
+
+class Track:
+    """A named voice playing `plan` from latent frame `start`, looped or once.
+
+    Iteration n begins at a frame `s_n` and places voice j of its plan at `s_n + voice.start`
+    in slot j; the next iteration begins on the first beat at or after `s_n + plan.frames`
+    (the loop is padded with silence up to the grid). A replacement plan takes over at the
+    next iteration. Slot j keeps one decoder stream, seeded `seeds(j)`, across all iterations
+    and replacements, so loops and swaps continue one signal.
+    """
+
+    def __init__(self, name: str, plan: Plan, start: int, loop: bool, model, seeds,
+                 chunk_frames: int) -> None:
+        self.name = name
+        self.plan = plan
+        self.pending: Plan | None = None
+        self.loop = loop
+        self.model = model
+        self.seeds = seeds
+        self.chunk_frames = chunk_frames
+        self.next_start: int | None = int(start)
+        self.content_end = int(start)
+        self.iterations: list[tuple[int, Plan]] = []
+        self.slots: list[Slot] = []
+        self.stem: int | None = None
+        self.stopping = False
+
+    @property
+    def start(self) -> int:
+        """Frame where the track's first iteration begins (or began)."""
+        return self.iterations[0][0] if self.iterations else int(self.next_start or 0)
+
+    def replace(self, plan: Plan) -> None:
+        """Play `plan` from the next iteration on."""
+        self.pending = plan
+
+    def finished(self, frame: int) -> bool:
+        """True for a one-shot whose content has ended by `frame`."""
+        return not self.loop and self.next_start is None and frame >= self.content_end
+
+    def begins_at(self, frame: int) -> bool:
+        """True when an iteration begins at `frame`."""
+        return self.next_start == frame
+
+    def step(self, frame: int, clock: Clock, out: np.ndarray) -> None:
+        """Add the track's audio for latent frame `frame` to `out` `(channels, ratio)`."""
+        if self.next_start is None and frame >= self.content_end and self.loop:
+            self.next_start = clock.beat_ceil(self.content_end)
+        if self.next_start == frame:
+            self._begin(frame)
+        for slot in self.slots:
+            slot.render_frame(frame, out)
+
+    def _begin(self, frame: int) -> None:
+        if self.pending is not None:
+            self.plan, self.pending = self.pending, None
+        self.iterations.append((frame, self.plan))
+        self.content_end = frame + self.plan.frames
+        self.next_start = None
+        for j, voice in enumerate(self.plan.voices):
+            while len(self.slots) <= j:
+                stream = self.model.stream(seed=self.seeds(len(self.slots)))
+                self.slots.append(Slot(stream, self.model.ratio, self.chunk_frames))
+            self.slots[j].add(Segment(frame + voice.start, np.asarray(voice.latent), voice.gain))

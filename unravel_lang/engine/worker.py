@@ -1,0 +1,187 @@
+"""The decode-ahead worker: applies commands on the latent-frame grid and fills the stem ring."""
+
+from __future__ import annotations
+
+import threading
+from collections import deque
+from typing import Any
+
+from unravel_lang.engine.clock import Clock
+from unravel_lang.engine.mixer import DONE, LIVE, StemMixer
+from unravel_lang.engine.timeline import slot_seed
+from unravel_lang.engine.track import Track
+from unravel_lang.errors import UnravelError
+from unravel_lang.plan import Plan
+from unravel_lang.render import CHUNK_FRAMES
+
+
+class Worker:
+    """Owns the clock and the tracks; its thread turns them into audio, one latent frame a block.
+
+    Commands are applied at the worker's cursor (the next frame it will produce), which runs
+    ahead of what is heard by at most `ahead` samples. With `target` set (file rendering)
+    the worker produces exactly up to frame `target`, silence included, and no further.
+    """
+
+    def __init__(self, model, mixer: StemMixer, clock: Clock, seed: int, quantum: str,
+                 ahead: int, target: int | None, chunk_frames: int = CHUNK_FRAMES) -> None:
+        self.model = model
+        self.mixer = mixer
+        self.clock = clock
+        self.seed = int(seed)
+        self.quantum = quantum
+        self.ahead = int(ahead)
+        self.target = target
+        self.chunk_frames = chunk_frames
+        self.cursor = 0
+        self.named: dict[str, Track] = {}
+        self.active: list[Track] = []
+        self.commands: deque[tuple[Any, ...]] = deque()
+        self.errors: deque[str] = deque(maxlen=32)
+        self.plays = 0
+        self.wake = threading.Event()
+        self.produced = threading.Event()
+        self.running = True
+        self.thread = threading.Thread(target=self._run, name="unravel-engine", daemon=True)
+
+    def start(self) -> None:
+        self.thread.start()
+
+    def close(self) -> None:
+        self.running = False
+        self.wake.set()
+        if self.thread.is_alive():
+            self.thread.join()
+
+    def send(self, *command: Any) -> None:
+        """Queue a command for the worker thread (any thread may call this)."""
+        self.commands.append(command)
+        self.wake.set()
+
+    # --- the thread ---------------------------------------------------------------------
+
+    def _run(self) -> None:
+        ratio = self.model.ratio
+        block_seconds = ratio / self.model.sr
+        while self.running:
+            self.wake.clear()
+            while self.commands:
+                self._apply(*self.commands.popleft())
+            self._housekeeping()
+            if self._wants_audio():
+                if self.mixer.ring.filled + ratio <= self.ahead:
+                    self._produce()
+                    continue
+                self.wake.wait(block_seconds / 4)
+            else:
+                self.wake.wait(0.05)
+
+    def _wants_audio(self) -> bool:
+        if self.target is not None:
+            return self.cursor < self.target
+        return any(not t.finished(self.cursor) for t in self.active)
+
+    def _idle(self) -> bool:
+        return not self.active
+
+    def _apply(self, op: str, *args: Any) -> None:
+        if op == "track":
+            name, plan = args
+            if name in self.named:
+                self.named[name].replace(plan)
+            else:
+                self.named[name] = self._new_track(name, plan, loop=True)
+        elif op == "play":
+            (plan,) = args
+            self.plays += 1
+            self._new_track(f"play {self.plays}", plan, loop=False)
+        elif op == "stop":
+            (name,) = args
+            track = self.named.pop(name, None)
+            if track is not None:
+                self._stop(track)
+        elif op == "hush":
+            self.named.clear()
+            for track in list(self.active):
+                self._stop(track)
+        elif op == "tempo":
+            (k,) = args
+            if self._idle():
+                self.clock.restart(self.cursor, k)
+            else:
+                self.clock.schedule(k, self.cursor)
+        elif op == "quantum":
+            (self.quantum,) = args
+
+    def _new_track(self, name: str, plan: Plan, loop: bool) -> Track:
+        if self._idle():
+            self.clock.restart(self.cursor)
+            start = self.cursor
+        else:
+            start = self.clock.quantum_ceil(self.cursor, self.quantum)
+        seed = self.seed
+
+        def seeds(slot: int) -> int:
+            return slot_seed(seed, name, slot)
+
+        track = Track(name, plan, start, loop, self.model, seeds, self.chunk_frames)
+        self.active.append(track)
+        return track
+
+    def _stop(self, track: Track) -> None:
+        track.stopping = True
+        if track.stem is None:
+            self.active.remove(track)
+        else:
+            self.mixer.stop_req[track.stem] = True
+
+    def _housekeeping(self) -> None:
+        """Free the stems of faded-out tracks and of one-shots the reader has played to the end."""
+        read_pos = self.mixer.ring.read_pos
+        ratio = self.model.ratio
+        for track in list(self.active):
+            if track.stem is None:
+                continue
+            done = self.mixer.state[track.stem] == DONE
+            played = track.finished(self.cursor) and read_pos >= track.content_end * ratio
+            if done or played:
+                self._drop(track)
+
+    def _drop(self, track: Track) -> None:
+        if track in self.active:
+            self.active.remove(track)
+        if self.named.get(track.name) is track:
+            del self.named[track.name]
+        if track.stem is not None:
+            self.mixer.release(track.stem)
+
+    def _produce(self) -> None:
+        """Decode latent frame `cursor` of every track into the ring and publish it."""
+        ratio = self.model.ratio
+        frame = self.cursor
+        self.clock.advance(frame)
+        block = self.mixer.ring.block(ratio)
+        for track in list(self.active):
+            if track.stem is None:
+                if not track.begins_at(frame):
+                    continue
+                stem = self.mixer.free_stem()
+                if stem is None:
+                    self.errors.append(f"track {track.name!r}: too many voices at once")
+                    self._drop(track)
+                    continue
+                track.stem = stem
+                self.mixer.assign(stem, frame * ratio)
+            out = block[track.stem]
+            out.fill(0.0)
+            if track.finished(frame) or self.mixer.state[track.stem] != LIVE:
+                continue
+            try:
+                track.step(frame, self.clock, out)
+            except (UnravelError, RuntimeError, ValueError) as exc:
+                self.errors.append(f"track {track.name!r} stopped: {exc}")
+                out.fill(0.0)
+                self._drop(track)
+        self.mixer.ring.commit(ratio)
+        self.cursor = frame + 1
+        self.produced.set()
