@@ -217,9 +217,12 @@ def test_find_audio_folders_recursive_with_filter(tmp_path):
     (tmp_path / "readme.txt").write_text("x")
     _touch_wav(tmp_path / ".hidden.wav")
     _touch_wav(tmp_path / ".cache" / "d.wav")
+    lw = _touch_wav(tmp_path / "e.latent.wav")
     assert find_audio([tmp_path], exts=[".wav"]) == [a, b]
     assert find_audio([str(tmp_path)], exts="wav,flac") == [a, b, tmp_path / "sub" / "c.flac"]
     assert find_audio([tmp_path]) == [a, b, tmp_path / "sub" / "c.flac"]
+    assert find_audio([tmp_path], exts=[".latent.wav"]) == [lw]
+    assert find_audio([lw]) == [lw]  # named explicitly
 
 
 def test_find_audio_globs_files_and_dedupes(tmp_path):

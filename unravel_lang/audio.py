@@ -202,8 +202,14 @@ def _norm_exts(exts: Iterable[str] | None) -> tuple[str, ...]:
     return tuple(out)
 
 
+LATENT_WAV = ".latent.wav"
+
+
 def _matches(p: Path, exts: tuple[str, ...]) -> bool:
-    return p.is_file() and not p.name.startswith(".") and p.name.lower().endswith(exts)
+    name = p.name.lower()
+    if name.endswith(LATENT_WAV) and LATENT_WAV not in exts:
+        return False  # a latent audio file is not audio to encode
+    return p.is_file() and not name.startswith(".") and name.endswith(exts)
 
 
 def _walk(folder: Path, exts: tuple[str, ...]) -> list[Path]:
@@ -221,7 +227,8 @@ def find_audio(
 
     A file named explicitly is taken whatever its extension; files inside folders and glob
     matches are kept when their extension is in `exts` (default `AUDIO_EXTS`, case-insensitive;
-    hidden files and folders are skipped). Each input's files come sorted, in input order,
+    hidden files and folders, and latent audio files `*.latent.wav` unless `exts` names that
+    ending, are skipped). Each input's files come sorted, in input order,
     without duplicates. An input that matches nothing raises `AudioError` naming it.
     """
     wanted = _norm_exts(exts)

@@ -193,7 +193,8 @@ def _load(p: Path) -> tuple[np.ndarray, float | None]:
         if not is_latent_wav(p):
             try:
                 info = sf.info(str(p))
-                what = f"{info.samplerate} Hz, {info.channels} channels"
+                plural = "s" if info.channels != 1 else ""
+                what = f"{info.samplerate} Hz, {info.channels} channel{plural}"
             except (sf.LibsndfileError, RuntimeError, OSError):
                 raise LatentError(f"{p}: cannot read latent audio file") from None
             raise LatentError(
