@@ -22,6 +22,7 @@ frames. Building one takes well under a second.
 
 from __future__ import annotations
 
+import warnings
 from pathlib import Path
 
 import torch
@@ -82,6 +83,7 @@ class RaveShaped(nn.Module):
         noise_dims: int = 0,
         channels: int = 1,
         streaming: bool = True,
+        params: bool = True,
     ) -> None:
         super().__init__()
         full = dims + noise_dims
@@ -90,9 +92,10 @@ class RaveShaped(nn.Module):
         self.channels = channels
         self.latent_size = dims
         self.full_latent_size = full
-        self.register_buffer("encode_params", torch.tensor([channels, 1, dims, ratio]))
-        self.register_buffer("decode_params", torch.tensor([dims, ratio, channels, 1]))
-        self.register_buffer("forward_params", torch.tensor([channels, 1, channels, 1]))
+        if params:
+            self.register_buffer("encode_params", torch.tensor([channels, 1, dims, ratio]))
+            self.register_buffer("decode_params", torch.tensor([dims, ratio, channels, 1]))
+            self.register_buffer("forward_params", torch.tensor([channels, 1, channels, 1]))
         self.enc_in = nn.Conv1d(channels * ratio, HIDDEN, 1)
         self.enc_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming)
         self.enc_out = nn.Conv1d(HIDDEN, full, 1)
@@ -143,13 +146,19 @@ def build_test_model(
     noise_dims: int = 0,
     channels: int = 1,
     streaming: bool = True,
+    params: bool = True,
     seed: int = 0,
 ) -> Path:
-    """Script a `RaveShaped` with weights drawn from `seed` and save it as TorchScript at `path`."""
+    """Script a `RaveShaped` with weights drawn from `seed` and save it as TorchScript at `path`.
+
+    `params=False` leaves out the `*_params` buffers (as some older exports do).
+    """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        module = RaveShaped(sr, ratio, dims, noise_dims, channels, streaming).eval()
-    scripted = torch.jit.script(module)
+        module = RaveShaped(sr, ratio, dims, noise_dims, channels, streaming, params).eval()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        scripted = torch.jit.script(module)
     path = Path(path)
     scripted.save(str(path))
     return path
@@ -165,5 +174,7 @@ class NotRave(nn.Module):
 def build_not_rave(path: str | Path) -> Path:
     """Save a TorchScript module that is not RAVE-like at `path`."""
     path = Path(path)
-    torch.jit.script(NotRave()).save(str(path))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        torch.jit.script(NotRave()).save(str(path))
     return path

@@ -15,6 +15,7 @@ import copy
 import importlib.resources
 import os
 import threading
+import warnings
 import zipfile
 from collections.abc import Iterable
 from pathlib import Path
@@ -89,7 +90,10 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Ra
     if p.is_dir():
         raise ModelError(f"{p}: is a folder, not a model file")
     try:
-        module = torch.jit.load(str(p), map_location=device)
+        with warnings.catch_warnings():
+            # torch marks TorchScript deprecated; RAVE exports are TorchScript files.
+            warnings.filterwarnings("ignore", category=DeprecationWarning)
+            module = torch.jit.load(str(p), map_location=device)
     except (RuntimeError, ValueError, OSError, zipfile.BadZipFile) as err:
         reason = str(err).strip().splitlines()[0] if str(err).strip() else type(err).__name__
         raise ModelError(
