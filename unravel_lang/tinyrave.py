@@ -1,0 +1,306 @@
+"""The small RAVE-shaped architecture of the embedded default model.
+
+`TinyRave` has the interface of a RAVE TorchScript export: ``encode(x)`` maps audio
+``(batch, 1, samples)`` to a latent ``(batch, dims, samples // ratio)``, ``decode(z)``
+maps it back to ``(batch, 1, frames * ratio)``, ``forward`` does both, the buffers
+``encode_params`` / ``decode_params`` / ``forward_params`` and the attribute ``sr`` are
+laid out as ``rave export`` lays them out.
+
+Encoder: frame-local. Each 2048-sample frame is analysed by a 2048-point spectrum pooled
+into mel-spaced bands and eight 256-sample sub-block spectra (the envelope inside the
+frame), then an MLP maps the log band energies to ``dims`` values. No state: encoding
+blocks of whole frames one after another equals encoding all at once.
+
+Decoder: streaming. Causal convolutions over latent frames (their input history is
+cached in the module), an upsampling layer to eight hops per frame, a causal convolution
+over hops, then per hop two magnitude spectra (512-point): a *noise* part with
+pseudo-random phases and a *tonal* part with phases that advance coherently from hop to
+hop. Both phases are pure functions of the absolute hop index, which the module counts,
+so decoding is deterministic and decoding a latent in chunks through one instance equals
+decoding it whole. Hops are windowed and overlap-added; the overlapping half-hop is
+cached for the next call. ``reset()`` clears every cache and the hop counter.
+"""
+
+from __future__ import annotations
+
+import math
+import warnings
+
+import torch
+from torch import Tensor, nn
+from torch.nn import functional as F  # noqa: N812
+
+SR = 44100
+RATIO = 2048
+DIMS = 8
+HOP = 256
+N_FFT = 2 * HOP
+BINS = N_FFT // 2 + 1
+HOPS_PER_FRAME = RATIO // HOP
+PHASE_PERIOD = 1 << 16
+
+
+def mel_bands(n_fft: int, n_bands: int, sr: int = SR, fmin: float = 20.0) -> Tensor:
+    """Triangular mel-spaced pooling matrix ``(n_fft // 2 + 1, n_bands)``; columns sum to 1."""
+    n_bins = n_fft // 2 + 1
+    freqs = torch.linspace(0.0, sr / 2, n_bins, dtype=torch.float64)
+
+    def mel(f: Tensor) -> Tensor:
+        return 2595.0 * torch.log10(1.0 + f / 700.0)
+
+    edges_mel = torch.linspace(float(mel(torch.tensor(fmin))), float(mel(torch.tensor(sr / 2))),
+                               n_bands + 2, dtype=torch.float64)
+    edges = 700.0 * (10.0 ** (edges_mel / 2595.0) - 1.0)
+    bin_width = sr / n_fft
+    mat = torch.zeros(n_bins, n_bands, dtype=torch.float64)
+    for b in range(n_bands):
+        lo, mid, hi = float(edges[b]), float(edges[b + 1]), float(edges[b + 2])
+        # Never narrower than one bin, so low bands are not empty.
+        lo, hi = min(lo, mid - bin_width), max(hi, mid + bin_width)
+        up = (freqs - lo) / (mid - lo)
+        down = (hi - freqs) / (hi - mid)
+        mat[:, b] = torch.clamp(torch.minimum(up, down), min=0.0)
+    mat = mat / mat.sum(dim=0, keepdim=True)
+    return mat.float()
+
+
+def _hash32(h: Tensor) -> Tensor:
+    """A 32-bit integer mixing hash on int64 tensors (values stay below 2**32)."""
+    h = h & 0xFFFFFFFF
+    h = ((h ^ (h >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
+    h = ((h ^ (h >> 16)) * 0x45D9F3B) & 0xFFFFFFFF
+    return h ^ (h >> 16)
+
+
+def noise_phase(hops: Tensor, bins: int) -> Tensor:
+    """Pseudo-random phases in [0, 2π) for absolute hop indices ``hops`` (n,) -> (n, bins)."""
+    k = torch.arange(bins, dtype=torch.int64, device=hops.device)
+    h = _hash32(hops.unsqueeze(1) * 0x3C6EF35F + _hash32(k + 0x5BD1E995).unsqueeze(0))
+    return h.to(torch.float32) * (2.0 * math.pi / 4294967296.0)
+
+
+class CachedConv1d(nn.Module):
+    """A causal 1-d convolution that keeps the last ``kernel_size - 1`` input steps.
+
+    Called with the cache empty (or of another batch size) it pads with zeros, so a fresh
+    module decodes a whole array exactly as consecutive chunks are decoded.
+    """
+
+    def __init__(self, in_ch: int, out_ch: int, kernel_size: int) -> None:
+        super().__init__()
+        self.conv = nn.Conv1d(in_ch, out_ch, kernel_size)
+        self.pad = kernel_size - 1
+        self.register_buffer("cache", torch.zeros(0), persistent=False)
+
+    def reset(self) -> None:
+        """Forget the input history."""
+        self.cache = torch.zeros(0)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """(batch, in_ch, steps) -> (batch, out_ch, steps)."""
+        cache = self.cache
+        if cache.dim() != 3 or cache.shape[0] != x.shape[0]:
+            cache = torch.zeros(x.shape[0], x.shape[1], self.pad, dtype=x.dtype, device=x.device)
+        xx = torch.cat([cache, x], dim=-1)
+        self.cache = xx[..., xx.shape[-1] - self.pad:].detach()
+        return self.conv(xx)
+
+
+class TinyRave(nn.Module):
+    """A small autoencoder with the RAVE export interface (see the module docstring)."""
+
+    def __init__(self, dims: int = DIMS, hidden: int = 192, hop_channels: int = 96,
+                 coarse_bands: int = 96, fine_bands: int = 32) -> None:
+        super().__init__()
+        self.sr = SR
+        self.ratio = RATIO
+        self.dims = dims
+        self.hop = HOP
+        self.n_fft = N_FFT
+        self.bins = BINS
+        self.hops_per_frame = HOPS_PER_FRAME
+        self.phase_period = PHASE_PERIOD
+        self.register_buffer("encode_params", torch.tensor([1, 1, dims, RATIO]))
+        self.register_buffer("decode_params", torch.tensor([dims, RATIO, 1, 1]))
+        self.register_buffer("forward_params", torch.tensor([1, 1, 1, 1]))
+        # analysis
+        self.register_buffer("coarse_window", torch.hann_window(RATIO))
+        self.register_buffer("fine_window", torch.hann_window(HOP))
+        self.register_buffer("coarse_bands", mel_bands(RATIO, coarse_bands))
+        self.register_buffer("fine_bands", mel_bands(HOP, fine_bands))
+        n_feat = coarse_bands + HOPS_PER_FRAME * fine_bands
+        self.encoder = nn.Sequential(
+            nn.Linear(n_feat, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, hidden), nn.LeakyReLU(0.2),
+            nn.Linear(hidden, dims),
+        )
+        # synthesis
+        self.hop_channels = hop_channels
+        self.frame_net = nn.ModuleList([
+            CachedConv1d(dims, hidden, 3),
+            CachedConv1d(hidden, hidden, 3),
+            CachedConv1d(hidden, hidden, 3),
+        ])
+        self.upsample = nn.Linear(hidden, HOPS_PER_FRAME * hop_channels)
+        self.hop_net = CachedConv1d(hop_channels, hop_channels, 3)
+        self.to_mags = nn.Linear(hop_channels, 2 * BINS)
+        with torch.no_grad():
+            self.to_mags.bias.fill_(-4.0)
+        self.register_buffer("synth_window", torch.hann_window(N_FFT))
+        k = torch.arange(BINS, dtype=torch.int64)
+        # Per bin: a start phase and a frequency offset of up to ±1/4 bin (exact integers
+        # modulo PHASE_PERIOD), so the tonal part is not periodic in the window length.
+        h = _hash32(k * 0x2545F491 + 0x68E31DA4)
+        offset = (h % (PHASE_PERIOD // 2)) - PHASE_PERIOD // 4
+        self.register_buffer("tone_step", (k * (PHASE_PERIOD // 2) + offset) % PHASE_PERIOD)
+        self.register_buffer("tone_phase0", _hash32(h).to(torch.float32)
+                             * (2.0 * math.pi / 4294967296.0))
+        self.register_buffer("hop_index", torch.zeros(1, dtype=torch.int64), persistent=False)
+        self.register_buffer("tail", torch.zeros(0), persistent=False)
+
+    # ----------------------------------------------------------------- state
+    @torch.jit.export
+    def reset(self) -> None:
+        """Clear the streaming state: convolution caches, overlap tail and hop counter."""
+        for layer in self.frame_net:
+            layer.reset()
+        self.hop_net.reset()
+        self.hop_index = torch.zeros(1, dtype=torch.int64)
+        self.tail = torch.zeros(0)
+
+    # ---------------------------------------------------------------- encode
+    def features(self, x: Tensor) -> Tensor:
+        """Audio (batch, 1, samples) -> log band energies (batch, frames, n_feat)."""
+        b = x.shape[0]
+        n = x.shape[-1]
+        frames = (n + self.ratio - 1) // self.ratio
+        x = F.pad(x.reshape(b, n), [0, frames * self.ratio - n])
+        fr = x.reshape(b, frames, self.ratio)
+        coarse = torch.fft.rfft(fr * self.coarse_window).abs() @ self.coarse_bands
+        sub = fr.reshape(b, frames, self.hops_per_frame, self.hop)
+        fine = torch.fft.rfft(sub * self.fine_window).abs() @ self.fine_bands
+        fine = fine.reshape(b, frames, -1)
+        return torch.cat([torch.log(coarse + 1e-4), torch.log(fine + 1e-4)], dim=-1)
+
+    @torch.jit.export
+    def encode(self, x: Tensor) -> Tensor:
+        """Audio (batch, 1, samples) -> latent (batch, dims, ceil(samples / ratio)).
+
+        A last partial frame is zero-padded.
+        """
+        return self.encoder(self.features(x)).transpose(1, 2)
+
+    # ---------------------------------------------------------------- decode
+    def magnitudes(self, z: Tensor) -> Tensor:
+        """Latent (batch, dims, frames) -> magnitudes (batch, frames * 8, 2, self.bins); streams."""
+        h = z
+        for layer in self.frame_net:
+            h = F.leaky_relu(layer(h), 0.2)
+        b, _, frames = h.shape
+        u = self.upsample(h.transpose(1, 2))
+        u = u.reshape(b, frames * self.hops_per_frame, self.hop_channels).transpose(1, 2)
+        u = F.leaky_relu(u, 0.2)
+        u = F.leaky_relu(self.hop_net(u), 0.2).transpose(1, 2)
+        m = self.to_mags(u).reshape(b, frames * self.hops_per_frame, 2, self.bins)
+        # DDSP's scaled sigmoid, in units of a full-scale sinusoid.
+        return (2.0 * torch.sigmoid(m) ** math.log(10.0) + 1e-7) * (self.n_fft / 2)
+
+    def synthesize(self, mags: Tensor) -> Tensor:
+        """Magnitudes (batch, hops, 2, self.bins) -> audio (batch, hops * self.hop); streams."""
+        b, hops = mags.shape[0], mags.shape[1]
+        t = self.hop_index + torch.arange(hops, dtype=torch.int64, device=mags.device)
+        self.hop_index = self.hop_index + hops
+        noise_ph = noise_phase(t, self.bins)
+        period = self.phase_period
+        steps = ((t % period).unsqueeze(1) * self.tone_step.unsqueeze(0)) % period
+        tone_ph = self.tone_phase0 + steps.to(torch.float32) * (2.0 * math.pi / period)
+        re = mags[:, :, 0] * torch.cos(noise_ph) + mags[:, :, 1] * torch.cos(tone_ph)
+        im = mags[:, :, 0] * torch.sin(noise_ph) + mags[:, :, 1] * torch.sin(tone_ph)
+        frames = torch.fft.irfft(torch.complex(re, im), n=self.n_fft) * self.synth_window
+        first, second = frames[..., :self.hop], frames[..., self.hop:]
+        tail = self.tail
+        if tail.dim() != 2 or tail.shape[0] != b:
+            tail = torch.zeros(b, self.hop, dtype=mags.dtype, device=mags.device)
+        prev = torch.cat([tail.unsqueeze(1), second[:, :-1]], dim=1)
+        self.tail = second[:, -1].detach()
+        return (first + prev).reshape(b, hops * self.hop)
+
+    @torch.jit.export
+    def decode(self, z: Tensor) -> Tensor:
+        """Latent (batch, dims, frames) -> audio (batch, 1, frames * ratio).
+
+        Streaming: consecutive calls continue one voice; ``reset()`` starts a new one.
+        """
+        return self.synthesize(self.magnitudes(z)).unsqueeze(1)
+
+    def forward(self, x: Tensor) -> Tensor:
+        """Audio (batch, 1, samples) -> reconstructed audio (batch, 1, frames * ratio)."""
+        return self.decode(self.encode(x))
+
+
+def build_tiny_rave(seed: int = 0, dims: int = DIMS) -> TinyRave:
+    """A `TinyRave` with weights initialised from ``seed`` (untrained)."""
+    gen_state = torch.random.get_rng_state()
+    try:
+        torch.manual_seed(seed)
+        model = TinyRave(dims=dims)
+    finally:
+        torch.random.set_rng_state(gen_state)
+    return model.eval()
+
+
+def fold_latent_pca(model: TinyRave, latents: Tensor) -> Tensor:
+    """Rotate the latent space to its principal axes, in place; returns the variances.
+
+    ``latents`` (n, dims) are encodings of typical audio. The encoder's last layer is
+    changed to output ``Rᵀ (z - mean)`` and the decoder's first layer to take it, so the
+    model's output for a given audio input is unchanged while latent dim 0 carries the
+    most variance, dim 1 the next, and so on (as RAVE exports order their latents).
+    """
+    with torch.no_grad():
+        mean = latents.mean(dim=0)
+        cov = torch.cov((latents - mean).T.double())
+        var, vec = torch.linalg.eigh(cov)
+        order = torch.argsort(var, descending=True)
+        rot = vec[:, order].float()
+        var = var[order].float()
+        # Fix signs so that the largest component of each axis is positive.
+        signs = torch.sign(rot[rot.abs().argmax(dim=0), torch.arange(rot.shape[1])])
+        rot = rot * signs
+        last = model.encoder[-1]
+        last.weight.copy_(rot.T @ last.weight)
+        last.bias.copy_(rot.T @ (last.bias - mean))
+        first = model.frame_net[0].conv
+        bias_shift = torch.einsum("ock,c->o", first.weight, mean)
+        first.weight.copy_(torch.einsum("ock,ce->oek", first.weight, rot))
+        first.bias.copy_(first.bias + bias_shift)
+    return var
+
+
+def mrstft_distance(x: Tensor, y: Tensor,
+                    ffts: tuple[int, ...] = (2048, 1024, 512, 256, 128)) -> Tensor:
+    """Multi-resolution STFT distance between audio batches ``x`` and ``y`` (..., samples).
+
+    Mean over resolutions of spectral convergence plus mean absolute log-magnitude
+    difference (Hann windows, hop = n_fft / 4). 0 for identical signals.
+    """
+    x = x.reshape(-1, x.shape[-1])
+    y = y.reshape(-1, y.shape[-1])
+    total = x.new_zeros(())
+    for n in ffts:
+        win = torch.hann_window(n, device=x.device, dtype=x.dtype)
+        sx = torch.stft(x, n, n // 4, window=win, return_complex=True).abs()
+        sy = torch.stft(y, n, n // 4, window=win, return_complex=True).abs()
+        sc = torch.linalg.norm(sx - sy) / (torch.linalg.norm(sy) + 1e-7)
+        lm = (torch.log(sx + 1e-5) - torch.log(sy + 1e-5)).abs().mean()
+        total = total + sc + lm
+    return total / len(ffts)
+
+
+def export(model: TinyRave, path: str) -> None:
+    """Script ``model`` (state reset) and save it as a TorchScript file at ``path``."""
+    model = model.eval()
+    model.reset()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", DeprecationWarning)
+        torch.jit.script(model).save(path)
