@@ -16,9 +16,6 @@ from unravel_lang.guards import check_frames, check_int, finite_float32
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
 
-#: Frames per block when running the AR(1) recursion of `smooth` as matrix products.
-_AR_BLOCK = 256
-
 
 def _check(s: object, k: object, what: str) -> int:
     if not isinstance(s, Stats):
@@ -66,29 +63,22 @@ def correlated(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
 
 
 def _ar1(phi: np.ndarray, innovations: np.ndarray, x0: np.ndarray) -> np.ndarray:
-    """y[0] = x0, y[t] = phi * y[t-1] + innovations[t] per dim, computed blockwise as matrix
-    products (no per-frame Python loop)."""
-    k, dims = innovations.shape
-    out = np.empty((k, dims))
-    b = min(_AR_BLOCK, k)
-    i = np.arange(b)
-    lag = i[:, None] - i[None, :]  # (b, b)
-    # powers[d, i, j] = phi_d ** (i - j) for i >= j, else 0
+    """y[0] = x0, y[t] = phi * y[t-1] + innovations[t] per dim (phi: (dims,)).
+
+    Computed as a doubling scan: after the pass with shift s, y[t] holds the sum of
+    phi^(t-j) * e[j] over the last 2s frames, so ceil(log2(k)) vectorized passes replace the
+    per-frame recursion."""
+    y = innovations.astype(np.float64, copy=True)
+    y[0] = x0
+    power = phi.astype(np.float64, copy=True)
+    shift = 1
+    k = y.shape[0]
     with np.errstate(under="ignore"):
-        powers = np.where(lag[None] >= 0, phi[:, None, None] ** np.maximum(lag, 0)[None], 0.0)
-        carry_pow = phi[None, :] ** (i[:, None] + 1)  # (b, dims): phi^(i+1)
-    prev = None
-    for start in range(0, k, b):
-        e = innovations[start : start + b].copy()
-        n = e.shape[0]
-        if prev is None:
-            e[0] = x0
-        y = np.einsum("dij,jd->id", powers[:, :n, :n], e)
-        if prev is not None:
-            y += carry_pow[:n] * prev
-        out[start : start + n] = y
-        prev = y[-1]
-    return out
+        while shift < k and power.any():
+            y[shift:] += power * y[:-shift]
+            power = power * power
+            shift *= 2
+    return y
 
 
 def smooth(s: Stats, k: int, seed: Seed = None) -> np.ndarray:

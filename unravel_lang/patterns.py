@@ -12,13 +12,13 @@ import numpy as np
 
 from unravel_lang.errors import PatternError
 from unravel_lang.guards import (
+    check_finite_output,
     check_float,
     check_frames,
     check_int,
     check_latent,
     check_ratio,
     check_same_shape,
-    finite_float32,
 )
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
@@ -107,16 +107,20 @@ def orale(
     spread = _spread(a, stats, "orale")
     rng = as_generator(seed)
     sigma = (amount * spread).astype(np.float64)
-    block = a
-    for _ in range(depth):
-        altered = block[None].astype(np.float64) + sigma * rng.standard_normal(
-            (q,) + block.shape
-        )
-        plain = np.broadcast_to(block, (p,) + block.shape)
-        dims = block.shape[1]
-        altered = finite_float32(altered, "orale")
-        block = np.concatenate([plain.reshape(-1, dims), altered.reshape(-1, dims)])
-    return block
+    frames, dims = a.shape
+    out = np.empty((frames * (p + q) ** depth, dims), dtype=np.float32)
+    out[:frames] = a
+    size = frames  # out[:size] is the block of the level below
+    with np.errstate(over="ignore", invalid="ignore"):
+        for _ in range(depth):
+            block = out[:size]
+            out[size : p * size].reshape(p - 1, size, dims)[:] = block
+            noise = rng.standard_normal((q, size, dims))
+            noise *= sigma
+            noise += block
+            out[p * size : (p + q) * size] = noise.reshape(q * size, dims)
+            size *= p + q
+    return check_finite_output(out, "orale")
 
 
 def blend_length(
