@@ -37,7 +37,8 @@ class Session:
     when first needed). `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
     go (default: a `Recorder`, whose `timeline()` is what was played). `output`: called with
     each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
-    in the source are taken from here (default: the current directory). `dry_run`: exports
+    the source reads (encode, load, model) are taken from here; `out_dir`: relative paths it
+    writes (export, plot) go here (both default to the current directory). `dry_run`: exports
     and plots are checked but not written.
     """
 
@@ -51,6 +52,7 @@ class Session:
         output: Callable[[str], None] | None = print,
         base_dir: str | os.PathLike | None = None,
         dry_run: bool = False,
+        out_dir: str | os.PathLike | None = None,
     ) -> None:
         self.env: dict[str, Any] = {}
         self._model_spec = model
@@ -63,6 +65,7 @@ class Session:
         self.output = output or (lambda line: None)
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.dry_run = dry_run
+        self.out_dir = Path(out_dir) if out_dir is not None else None
         self.tracks: list[str] = []
         self.written: list[Path] = []
 
@@ -87,10 +90,17 @@ class Session:
             hook(self.model)
 
     def resolve(self, path: str | os.PathLike) -> Path:
-        """`path` with `~` expanded, relative to `base_dir` when it is relative."""
+        """A path to read: `~` expanded, relative to `base_dir` when it is relative."""
         p = Path(os.path.expanduser(str(path)))
         if not p.is_absolute() and self.base_dir is not None:
             p = self.base_dir / p
+        return p
+
+    def output_path(self, path: str | os.PathLike) -> Path:
+        """A path to write: `~` expanded, relative to `out_dir` when it is relative."""
+        p = Path(os.path.expanduser(str(path)))
+        if not p.is_absolute() and self.out_dir is not None:
+            p = self.out_dir / p
         return p
 
     @property
@@ -153,7 +163,7 @@ class Session:
         return self.execute(program)
 
     def run_file(self, path: str | os.PathLike) -> Any:
-        """Run a score file; its relative paths are taken from the score's folder."""
+        """Run a score file; the relative paths it reads are taken from the score's folder."""
         p = Path(path)
         try:
             source = p.read_text(encoding="utf-8")

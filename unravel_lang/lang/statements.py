@@ -70,7 +70,7 @@ def _wait(session: Session, ev: Evaluator, stmt: ast.Wait) -> None:
 
 def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
     value = ev.expr(stmt.value)
-    path = session.resolve(stmt.path.value)
+    path = session.output_path(stmt.path.value)
     name = path.name.lower()
     if name.endswith(".json"):
         from unravel_lang.stats import Stats
@@ -123,7 +123,7 @@ def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
         from unravel_lang.plot import plot_auto
     except ImportError as err:
         raise ev.error(f"plot is unavailable: {err}", stmt) from None
-    path = session.resolve(stmt.path.value)
+    path = session.output_path(stmt.path.value)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} (picture)")
         return
