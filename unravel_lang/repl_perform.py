@@ -1,5 +1,7 @@
 """Performers between a language session and the live engine, for the REPL and `watch`.
 
+`open_playback` starts the engine on the sound card (or says why it cannot).
+
 `Recorder` holds what one evaluation asked for, so that an evaluation that fails changes
 nothing. `Stage` applies recorded calls to the engine (or to nothing, when playback is
 unavailable) and remembers which tracks are running and what they play.
@@ -7,11 +9,13 @@ unavailable) and remembers which tracks are running and what they play.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
 
+from unravel_lang.errors import UnravelError
 from unravel_lang.plan import Plan
 
 
@@ -23,6 +27,7 @@ class Performer(Protocol):
     def stop(self, name: str) -> None: ...
     def hush(self) -> None: ...
     def set_tempo(self, k: int) -> None: ...
+    def wait(self, frames: int) -> None: ...
 
 
 @dataclass
@@ -46,6 +51,12 @@ class Recorder:
     def set_tempo(self, k: int) -> None:
         self.calls.append(("set_tempo", (int(k),)))
 
+    def wait(self, frames: int) -> None:
+        self.calls.append(("wait", (int(frames),)))
+
+    def set_model(self, model: Any) -> None:
+        self.calls.append(("set_model", (model,)))
+
     def take(self) -> list[tuple[str, tuple[Any, ...]]]:
         """The recorded calls; the record is emptied."""
         calls, self.calls = self.calls, []
@@ -66,10 +77,22 @@ def same_plan(a: Plan, b: Plan) -> bool:
 
 class Stage:
     """Forwards performer calls to `performer` (None: playback unavailable, calls are only
-    booked) and books the running tracks, the tempo and how many one-shots were played."""
+    booked) and books the running tracks, the tempo and how many one-shots were played.
 
-    def __init__(self, performer: Performer | None, k: int | None = None) -> None:
+    On a change of model, a performer without `set_model` is closed and replaced by
+    `reopen(model)` (its tracks stop).
+    """
+
+    def __init__(
+        self,
+        performer: Performer | None,
+        k: int | None = None,
+        reopen: Callable[[Any], Performer | None] | None = None,
+        model: Any = None,
+    ) -> None:
         self.performer = performer
+        self.reopen = reopen
+        self.model = model
         self.tracks: dict[str, Plan] = {}
         self.k = k
         self.plays = 0
@@ -95,8 +118,7 @@ class Stage:
             self.performer.track(name, plan)
 
     def stop(self, name: str) -> None:
-        self.tracks.pop(name, None)
-        if self.performer is not None:
+        if self.tracks.pop(name, None) is not None and self.performer is not None:
             self.performer.stop(name)
 
     def hush(self) -> None:
@@ -111,12 +133,38 @@ class Stage:
         if self.performer is not None:
             self.performer.set_tempo(int(k))
 
+    def wait(self, frames: int) -> None:
+        """Pass a score's `wait` on to an engine that schedules it (others play at once)."""
+        wait = getattr(self.performer, "wait", None)
+        if wait is not None:
+            wait(int(frames))
+
+    def set_model(self, model: Any) -> None:
+        """Decode with `model` from now on (nothing happens when it is the same file)."""
+        if model is self.model or (
+            self.model is not None and getattr(model, "path", 0) == getattr(self.model, "path", 1)
+        ):
+            return
+        self.model = model
+        hook = getattr(self.performer, "set_model", None)
+        if hook is not None:
+            hook(model)
+            return
+        if self.performer is not None and self.reopen is not None:
+            self.tracks.clear()
+            self.performer.hush()
+            close = getattr(self.performer, "close", None)
+            if close is not None:
+                close()
+            self.performer = self.reopen(model)
+
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).
 
-        Tempo changes and one-shot plays are performed; a track whose final plan equals the
-        running one is left alone, a changed or new one is (re)started, a running track the
-        score no longer starts is stopped. Returns one line per change, e.g. `~ drums`.
+        Tempo changes, model changes and one-shot plays are performed, waits are ignored; a
+        track whose final plan equals the running one is left alone, a changed or new one is
+        (re)started, a running track the score no longer starts is stopped. Returns one line
+        per change, e.g. `~ drums`.
         """
         final: dict[str, Plan] = {}
         report: list[str] = []
@@ -134,6 +182,8 @@ class Stage:
             elif method == "play":
                 report.append("play")
                 self.play(*args)
+            elif method == "set_model":
+                self.set_model(*args)
         for name in list(self.tracks):
             if name not in final:
                 self.stop(name)
@@ -145,3 +195,46 @@ class Stage:
             self.track(name, plan)
             report.append(f"{'~' if old is not None else '+'} {name}")
         return report
+
+
+class Live:
+    """A started engine and the sound-card output reading it; engine calls pass through."""
+
+    def __init__(self, engine: Any, output: Any) -> None:
+        self.engine = engine
+        self.output = output
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.engine, name)
+
+    def close(self) -> None:
+        """Stop the sound, then the engine's worker."""
+        self.output.close()
+        self.engine.close()
+
+
+def open_playback(model: Any, k: int, seed: int | None) -> tuple[Live | None, str | None]:
+    """The live engine for `model` at `k` frames per beat, playing through the default
+    output device; `(None, why)` when there is no PortAudio or no device."""
+    from unravel_lang.player import playback_status
+
+    status = playback_status()
+    if not status[0]:
+        return None, f"playback unavailable: {status[1]} (export, show and render still work)"
+    from unravel_lang.engine import Engine
+    from unravel_lang.player import AudioOutput
+
+    engine = Engine(model, seed=seed or 0, k=k)
+    try:
+        output = AudioOutput(engine)
+        output.start()
+    except UnravelError as err:
+        engine.close()
+        return None, f"playback unavailable: {err} (export, show and render still work)"
+    return Live(engine, output), None
+
+
+def close_playback(performer: Any) -> None:
+    """Close what `open_playback` opened (nothing for None)."""
+    if performer is not None:
+        performer.close()

@@ -45,8 +45,8 @@ STYLE_OF = {
 
 _OPEN = {"(": ")", "[": "]", "{": "}"}
 _CLOSE = {v: k for k, v in _OPEN.items()}
-# A line ending in one of these continues an expression on the next line.
-_CONTINUES = ("|", ">>", "=", ",", "\\")
+# A line ending in one of these continues the statement on the next line (as the parser does).
+_CONTINUES = ("|", ">>", "=", ",", "+", "-", "*", "/", "\\")
 
 
 @dataclass
@@ -129,7 +129,7 @@ def bracket_depth(text: str) -> int:
 
 def needs_more(text: str) -> bool:
     """True when `text` is an unfinished statement: an open bracket, an unterminated string,
-    or a last line that ends with `|`, `>>`, `=`, `,` or a backslash (comments ignored)."""
+    or a last line that ends with an operator, `=`, `,` or a backslash (comments ignored)."""
     if not text.strip():
         return False
     if bracket_depth(text) > 0:

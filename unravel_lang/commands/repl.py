@@ -1,4 +1,4 @@
-"""`unravel repl`: not written yet; registers nothing until it is."""
+"""`unravel repl`: the interactive REPL (also what `unravel` without arguments opens)."""
 
 from __future__ import annotations
 
@@ -7,3 +7,19 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `repl` subcommand to `sub`."""
+    parser = sub.add_parser(
+        "repl",
+        help="live-code in the language (the default command)",
+        description="Open the interactive REPL: type statements, hear them, change them live.",
+    )
+    parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
+    parser.add_argument("--bpm", type=float, metavar="B", help="start at the tempo nearest B")
+    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Run the REPL until the user quits; returns its exit code."""
+    from unravel_lang.repl import run_repl
+
+    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed)

@@ -1,4 +1,4 @@
-"""`unravel watch`: not written yet; registers nothing until it is."""
+"""`unravel watch SCORE.unr`: re-evaluate a score each time it is saved, while it plays."""
 
 from __future__ import annotations
 
@@ -7,3 +7,23 @@ import argparse
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `watch` subcommand to `sub`."""
+    parser = sub.add_parser(
+        "watch",
+        help="play a score and re-evaluate it whenever the file is saved",
+        description="Play SCORE and re-evaluate it on every save: changed tracks swap on "
+        "their next loop boundary, errors are printed and change nothing. Ctrl-C stops.",
+    )
+    parser.add_argument("score", metavar="SCORE.unr", help="the score file to watch")
+    parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
+    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument(
+        "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
+    )
+    parser.set_defaults(func=handler)
+
+
+def handler(args: argparse.Namespace) -> int:
+    """Watch the score until Ctrl-C; returns 0."""
+    from unravel_lang.watch import watch
+
+    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval)

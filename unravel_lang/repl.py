@@ -1,0 +1,359 @@
+"""The interactive REPL: a prompt_toolkit shell over a language `Session` and the live engine.
+
+Every statement of the language works; the REPL adds `tracks`, `help [NAME]`, `load FILE.unr`
+and `quit`. An input that fails shows the error with its caret and changes nothing: what the
+evaluation asked the engine to do is recorded and only performed once it has succeeded.
+Without a terminal (stdin piped) lines are read plainly, so scripts can pipe into it.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, TextIO
+
+from unravel_lang.errors import UnravelError
+from unravel_lang.lang.compiler import CONSTANTS
+from unravel_lang.lang.session import Session
+from unravel_lang.repl_perform import Recorder, Stage, close_playback, open_playback
+from unravel_lang.repl_syntax import Vocabulary, needs_more
+
+COMMANDS = ("tracks", "help", "load", "quit", "exit")
+
+_TRACKS = re.compile(r"^\s*tracks\s*$")
+_HELP = re.compile(r"^\s*help(?:\s+([A-Za-z_][A-Za-z0-9_]*))?\s*$")
+_LOAD = re.compile(r"""^\s*load\s+(?:"([^"]+\.unr)"|'([^']+\.unr)'|(\S+\.unr))\s*$""")
+_QUIT = re.compile(r"^\s*(quit|exit)\s*$")
+
+BANNER = (
+    "unravel — type statements of the language; `help` lists them, `help NAME` explains one.\n"
+    "Enter runs a complete statement; Esc Enter runs what is typed; Ctrl-D quits."
+)
+
+
+def history_path() -> Path:
+    """Where the REPL keeps its history: $UNRAVEL_HISTORY, else
+    $XDG_STATE_HOME/unravel/history, else ~/.local/state/unravel/history."""
+    env = os.environ.get("UNRAVEL_HISTORY")
+    if env:
+        return Path(env).expanduser()
+    state = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state) / "unravel" / "history"
+
+
+class Repl:
+    """The REPL's state and its handling of one input, independent of the terminal.
+
+    `session` evaluates statements; its performer must be `recorder`, whose calls `stage`
+    performs once an input has succeeded. `write` receives every line of output.
+    """
+
+    def __init__(
+        self,
+        session: Session,
+        recorder: Recorder,
+        stage: Stage,
+        write: Callable[[str], None],
+        playback_note: str | None = None,
+    ) -> None:
+        self.session = session
+        self.recorder = recorder
+        self.stage = stage
+        self.write = write
+        self.playback_note = playback_note
+        self.errors = 0
+        self.vocab = Vocabulary(
+            keywords=lambda: (*session.keywords(), *CONSTANTS),
+            functions=session.functions,
+            names=session.names,
+            commands=lambda: COMMANDS,
+        )
+
+    def handle(self, text: str) -> bool:
+        """Run one input (a REPL command or statements of the language); False on error."""
+        if not text.strip():
+            return True
+        try:
+            if _TRACKS.match(text):
+                self.write(self.tracks_listing())
+                return True
+            help_match = _HELP.match(text)
+            if help_match:
+                self.write(self.help(help_match.group(1)))
+                return True
+            load_match = _LOAD.match(text)
+            if load_match:
+                return self.load(next(g for g in load_match.groups() if g))
+            return self.evaluate(lambda: self.session.run(text, "<repl>"))
+        finally:
+            self.report_engine_errors()
+
+    def help(self, name: str | None) -> str:
+        from unravel_lang import repl_help
+
+        if name is None:
+            return repl_help.overview()
+        bound = {n: self.session.summary(self.session[n]) for n in self.session.names()}
+        return repl_help.topic(name, bound)
+
+    def load(self, path: str) -> bool:
+        """Evaluate the score file at `path` into the session (paths in it are taken from
+        the score's folder)."""
+        ok = self.evaluate(lambda: self.session.run_file(Path(path).expanduser()))
+        if ok:
+            self.write(f"loaded {path}")
+        return ok
+
+    def evaluate(self, run: Callable[[], Any]) -> bool:
+        """Run `run()` (an evaluation in the session); perform its engine calls only when it
+        succeeded. On failure the session's bindings, tracks, tempo and seed are put back."""
+        self.recorder.take()
+        saved = _snapshot(self.session)
+        try:
+            value = run()
+        except UnravelError as err:
+            self._undo(saved)
+            self.error(str(err))
+            return False
+        except KeyboardInterrupt:
+            self._undo(saved)
+            self.error("interrupted; nothing changed")
+            return False
+        except Exception as err:  # a fault in the product must not end the performance
+            self._undo(saved)
+            self.error(f"internal error ({type(err).__name__}: {err}); nothing changed")
+            return False
+        try:
+            self.stage.apply(self.recorder.take())
+        except UnravelError as err:
+            self.error(str(err))
+            return False
+        if value is not None:
+            self.write(self.session.summary(value))
+        return True
+
+    def _undo(self, saved: tuple) -> None:
+        self.recorder.take()
+        _restore(self.session, saved)
+
+    def error(self, message: str) -> None:
+        self.errors += 1
+        self.write(message)
+
+    def report_engine_errors(self) -> None:
+        """Print what the engine had to stop since the last input (e.g. a model failure)."""
+        take = getattr(self.stage.performer, "take_errors", None)
+        for message in take() if take is not None else ():
+            self.write(f"playback: {message}")
+
+    def tracks_listing(self) -> str:
+        """One line per running track: name, voices, length in frames and bars."""
+        if not self.stage.tracks:
+            return "no tracks"
+        bar = self.session.k * self.session.beats_per_bar
+        lines = []
+        for name, plan in self.stage.tracks.items():
+            n = len(plan.voices)
+            lines.append(
+                f"{name}: {n} voice{'s' * (n != 1)}, {plan.frames} frames, "
+                f"{plan.frames / bar:.4g} bars at k={self.session.k}"
+            )
+        if not self.stage.sounding:
+            lines.append("(silent: playback unavailable)")
+        return "\n".join(lines)
+
+    def status(self) -> str:
+        """The status line: model, tempo, running tracks, playhead."""
+        from unravel_lang.tempo import bpm_text
+
+        session = self.session
+        parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM"]
+        names = list(self.stage.tracks)
+        parts.append("▶ " + ", ".join(names) if names else "no tracks")
+        bar = self.playhead_bars()
+        if bar is not None:
+            parts.append(f"bar {bar:.1f}")
+        if not self.stage.sounding:
+            parts.append("playback unavailable")
+        return " │ ".join(parts)
+
+    def playhead_bars(self) -> float | None:
+        """The engine's playhead in bars since its downbeat, counted from 1; None without
+        playback."""
+        position = getattr(self.stage.performer, "bar_position", None)
+        if position is None:
+            return None
+        return 1.0 + float(position())
+
+
+def model_label(session: Session) -> str:
+    """The model's file name, or `default` for the embedded model."""
+    path = getattr(session.model, "path", None)
+    if not path or Path(str(path)).resolve() == _default_model_path():
+        return "default"
+    return Path(str(path)).name
+
+
+def _default_model_path() -> Path:
+    return (Path(__file__).resolve().parent / "models" / "default.ts").resolve()
+
+
+def _snapshot(session: Session) -> tuple:
+    return (
+        dict(session.env),
+        list(session.tracks),
+        session.k,
+        session.seed,
+        session.draws,
+        session.beats_per_bar,
+    )
+
+
+def _restore(session: Session, saved: tuple) -> None:
+    env, tracks, k, seed, draws, beats_per_bar = saved
+    session.env.clear()
+    session.env.update(env)
+    session.tracks[:] = tracks
+    session.k, session.seed, session.draws, session.beats_per_bar = k, seed, draws, beats_per_bar
+
+
+def _plain_inputs(stream: TextIO) -> Iterator[str]:
+    """Complete inputs from a non-interactive stream: lines joined while `needs_more`."""
+    buffer: list[str] = []
+    for line in stream:
+        buffer.append(line.rstrip("\n"))
+        text = "\n".join(buffer)
+        if needs_more(text):
+            continue
+        buffer = []
+        yield text
+    if buffer:
+        yield "\n".join(buffer)
+
+
+def run_plain(repl: Repl, stream: TextIO) -> int:
+    """Read `stream` to its end, handling each complete input; 1 if any failed, else 0."""
+    for text in _plain_inputs(stream):
+        if _QUIT.match(text):
+            break
+        repl.handle(text)
+    return 1 if repl.errors else 0
+
+
+def run_interactive(repl: Repl, bpm: float | None = None) -> int:
+    """The prompt_toolkit loop: history, multi-line input, highlighting, completion and
+    the status line. Returns 0 when the user quits."""
+    from prompt_toolkit import PromptSession
+    from prompt_toolkit.history import FileHistory
+    from prompt_toolkit.key_binding import KeyBindings
+    from prompt_toolkit.patch_stdout import patch_stdout
+    from prompt_toolkit.styles import Style
+
+    from unravel_lang.repl_complete import UnravelCompleter
+    from unravel_lang.repl_syntax import UnravelLexer
+
+    path = history_path()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    bindings = KeyBindings()
+
+    @bindings.add("enter")
+    def _enter(event) -> None:
+        buffer = event.current_buffer
+        text = buffer.text
+        at_end = buffer.document.is_cursor_at_the_end
+        blank_last = text.endswith("\n") and at_end
+        if at_end and (not needs_more(text) or blank_last):
+            buffer.validate_and_handle()
+        else:
+            buffer.insert_text("\n")
+
+    @bindings.add("escape", "enter")
+    def _run_now(event) -> None:
+        event.current_buffer.validate_and_handle()
+
+    session: PromptSession[str] = PromptSession(
+        history=FileHistory(str(path)),
+        lexer=UnravelLexer(repl.vocab),
+        completer=UnravelCompleter(repl.vocab),
+        complete_while_typing=False,
+        multiline=True,
+        key_bindings=bindings,
+        prompt_continuation=lambda width, line, soft: "." * (width - 1) + " ",
+        bottom_toolbar=lambda: " " + repl.status(),
+        refresh_interval=0.5,
+        style=Style.from_dict(STYLE),
+    )
+    repl.write(BANNER)
+    if repl.playback_note:
+        repl.write(repl.playback_note)
+    if bpm is not None:
+        repl.handle(f"bpm {bpm:g}")
+    with patch_stdout(raw=True):
+        while True:
+            try:
+                text = session.prompt("unravel> ")
+            except KeyboardInterrupt:
+                continue
+            except EOFError:
+                break
+            if _QUIT.match(text):
+                break
+            repl.handle(text)
+    return 0
+
+
+STYLE = {
+    "comment": "#888888 italic",
+    "string": "#5f8700",
+    "number": "#0087af",
+    "keyword": "#af00af bold",
+    "function": "#005fd7",
+    "name": "#d75f00",
+    "word": "",
+    "operator": "#af5f00 bold",
+    "bracket": "",
+    "other": "#d70000",
+    "bottom-toolbar": "noreverse bg:#303030 #e4e4e4",
+}
+
+
+def run_repl(
+    model: str | None = None,
+    bpm: float | None = None,
+    seed: int | None = None,
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
+) -> int:
+    """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`.
+
+    Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
+    exit code (0; in plain mode 1 when any input failed).
+    """
+    stdin = stdin or sys.stdin
+    stdout = stdout or sys.stdout
+
+    def write(text: str) -> None:
+        print(text, file=stdout, flush=True)
+
+    recorder = Recorder()
+    session = Session(model=model, performer=recorder, seed=seed or 0, output=write)
+    loaded = session.model  # loaded now: a bad model file is reported before the prompt
+    performer, note = open_playback(loaded, session.k, session.seed)
+    stage = Stage(
+        performer, k=session.k, reopen=lambda m: open_playback(m, stage.k, seed)[0],
+        model=loaded,
+    )
+    repl = Repl(session, recorder, stage, write, playback_note=note)
+    try:
+        if stdin.isatty() and stdout.isatty():
+            return run_interactive(repl, bpm)
+        if note:
+            write(note)
+        if bpm is not None:
+            repl.handle(f"bpm {bpm:g}")
+        return run_plain(repl, stdin)
+    finally:
+        close_playback(stage.performer)

@@ -1,0 +1,130 @@
+"""`help` in the REPL: the statements, the functions with their signatures, and one topic.
+
+Function signatures and descriptions come from the language's function table (which reads
+the Python signatures and docstrings); examples come from `docs/language.md` when it is at
+hand, so nothing here is a second copy of the language.
+"""
+
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from functools import lru_cache
+from pathlib import Path
+
+from unravel_lang.lang.compiler import KEYWORDS
+from unravel_lang.lang.functions import functions
+
+COMMAND_HELP = {
+    "tracks": "tracks — list the running tracks (voices, frames, bars)",
+    "help": "help [NAME] — list everything, or explain one function, statement or command",
+    "load": "load SCORE.unr — evaluate a score file into this session (its names stay bound)",
+    "quit": "quit — leave the REPL (so does Ctrl-D)",
+    "exit": "exit — leave the REPL (so does Ctrl-D)",
+}
+
+_FENCE = re.compile(r"^```")
+_HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
+
+
+def language_doc() -> Path | None:
+    """`docs/language.md` of the source tree this package runs from, if present."""
+    path = Path(__file__).resolve().parents[1] / "docs" / "language.md"
+    return path if path.is_file() else None
+
+
+@lru_cache(maxsize=4)
+def _doc_lines(path: str, mtime: float) -> tuple[str, ...]:
+    return tuple(Path(path).read_text(encoding="utf-8").splitlines())
+
+
+def _sections(lines: tuple[str, ...]) -> list[tuple[str, list[str]]]:
+    """(heading, body lines) for every heading of the document, fences respected."""
+    out: list[tuple[str, list[str]]] = []
+    fenced = False
+    for line in lines:
+        if _FENCE.match(line):
+            fenced = not fenced
+        heading = None if fenced else _HEADING.match(line)
+        if heading:
+            out.append((heading.group(2), []))
+        elif out:
+            out[-1][1].append(line)
+    return out
+
+
+def _code_blocks(body: list[str]) -> list[list[str]]:
+    blocks: list[list[str]] = []
+    current: list[str] | None = None
+    for line in body:
+        if _FENCE.match(line):
+            if current is None:
+                current = []
+            else:
+                blocks.append(current)
+                current = None
+        elif current is not None:
+            current.append(line)
+    return blocks
+
+
+def example_for(name: str, path: Path | None = None) -> str | None:
+    """The first example block of the section of `docs/language.md` about `name`: a section
+    whose heading names it as a word; failing that, the first block that calls `name(`."""
+    path = path or language_doc()
+    if path is None:
+        return None
+    lines = _doc_lines(str(path), path.stat().st_mtime)
+    word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+    sections = _sections(lines)
+    for heading, body in sections:
+        if word.search(heading):
+            blocks = _code_blocks(body)
+            if blocks:
+                return "\n".join(blocks[0]).strip("\n")
+    call = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}\(")
+    for _, body in sections:
+        for block in _code_blocks(body):
+            if any(call.search(line) for line in block):
+                return "\n".join(block).strip("\n")
+    return None
+
+
+def overview() -> str:
+    """The statement words, the functions (signature and first sentence), the REPL commands."""
+    table = functions()
+    lines = ["statements: " + ", ".join(KEYWORDS), "", "functions:"]
+    width = max((len(fn.signature()) for fn in table.values()), default=0)
+    width = min(width, 44)
+    for name in sorted(table):
+        fn = table[name]
+        first = fn.summary.split(". ")[0].rstrip(".")
+        lines.append(f"  {fn.signature():<{width}}  {first}")
+    lines += ["", "commands: " + ", ".join(COMMAND_HELP), "", "help NAME explains one of them."]
+    return "\n".join(lines)
+
+
+def topic(name: str, bound: dict[str, str] | None = None) -> str:
+    """Help on one function, statement word, REPL command or bound name."""
+    table = functions()
+    if name in table:
+        fn = table[name]
+        doc = inspect.getdoc(fn.impl) or fn.summary
+        lines = [fn.signature(), "", textwrap.indent(doc, "  ")]
+        example = example_for(name)
+        if example:
+            lines += ["", "example:", textwrap.indent(example, "  ")]
+        return "\n".join(lines)
+    if name in COMMAND_HELP:
+        return COMMAND_HELP[name]
+    if name in KEYWORDS:
+        example = example_for(name)
+        text = f"{name} — a statement of the language"
+        return text + ("\n\nexample:\n" + textwrap.indent(example, "  ") if example else "")
+    if bound and name in bound:
+        return f"{name}: {bound[name]}"
+    from unravel_lang.lang.compiler import suggest
+
+    known = [*table, *KEYWORDS, *COMMAND_HELP, *(bound or {})]
+    return f"no help for `{name}`{suggest(name, known)}; `help` lists everything"
