@@ -102,6 +102,25 @@ class Engine:
         """Start new tracks on the next "beat" or the next "bar"."""
         self.worker.send("quantum", check_quantum(quantum))
 
+    def run_to(self, frame: int) -> None:
+        """Without real time: decode up to latent frame `frame` into the ring and wait for it.
+
+        Commands given afterwards apply at `frame`. What is decoded must fit in the ring
+        (`ahead_frames`) until a reader takes it.
+        """
+        if self.realtime:
+            raise UnravelError("run_to needs an engine made with realtime=False")
+        worker = self.worker
+        if int(frame) - self.playhead // self.ratio > worker.ahead // self.ratio:
+            raise UnravelError(f"frame {frame} is beyond what the ring holds; read it first")
+        worker.target = max(worker.target or 0, int(frame))
+        worker.wake.set()
+        while worker.cursor < worker.target or worker.commands:
+            if not worker.thread.is_alive():
+                raise UnravelError("the engine's worker has stopped")
+            worker.produced.wait(0.05)
+            worker.produced.clear()
+
     def read_into(self, out: np.ndarray) -> int:
         """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`)."""
         return self.mixer.read_into(out)
@@ -161,6 +180,8 @@ class Engine:
     # --- helpers ----------------------------------------------------------------------------
 
     def _request_fade(self, track) -> None:
+        if not self.realtime:
+            return
         stem = None if track is None else track.stem
         if stem is not None and self.mixer.state[stem] == LIVE and not track.stopping:
             self.mixer.stop_req[stem] = True

@@ -129,11 +129,18 @@ class Worker:
         return track
 
     def _stop(self, track: Track) -> None:
+        """Fade `track` out: from the reader's position when playing in real time, from the
+        cursor exactly when rendering to a target (so a script renders the same every time)."""
         track.stopping = True
-        if track.stem is None:
+        stem = track.stem
+        if stem is None:
             self.active.remove(track)
-        else:
-            self.mixer.stop_req[track.stem] = True
+        elif self.target is None:
+            self.mixer.stop_req[stem] = True
+        elif self.mixer.stem_from[stem] >= self.cursor * self.model.ratio:
+            self._drop(track)
+        elif self.mixer.fade_at[stem] < 0:
+            self.mixer.fade_at[stem] = self.cursor * self.model.ratio
 
     def _housekeeping(self) -> None:
         """Free the stems of faded-out tracks and of one-shots the reader has played to the end."""

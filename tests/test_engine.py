@@ -1,0 +1,221 @@
+"""The live engine rendered to a file sink equals the offline render of the same timeline."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from unravel_lang.engine import Engine, FileSink, track_seed
+from unravel_lang.engine.mixer import FREE
+from unravel_lang.engine.timeline import fade_out, loop_iterations, render_track
+from unravel_lang.errors import LatentError, PatternError, UnravelError
+from unravel_lang.model import load_model
+from unravel_lang.plan import Plan, Voice
+from unravel_lang.render import render
+
+SEED = 5
+
+
+@pytest.fixture(scope="module", params=["tiny_model_path", "noisy_model_path", "batch_model_path"])
+def any_model(request):
+    return load_model(request.getfixturevalue(request.param))
+
+
+@pytest.fixture(scope="module")
+def tiny(tiny_model_path):
+    return load_model(tiny_model_path)
+
+
+@pytest.fixture(scope="module")
+def noisy(noisy_model_path):
+    return load_model(noisy_model_path)
+
+
+def latent(frames: int, seed: int, dims: int = 8) -> np.ndarray:
+    return np.random.default_rng(seed).standard_normal((frames, dims)).astype(np.float32)
+
+
+def offline_engine(model, **kw) -> tuple[Engine, FileSink]:
+    engine = Engine(model, seed=SEED, realtime=False, **kw)
+    return engine, FileSink(engine)
+
+
+def test_session_script_equals_plan_render(any_model):
+    """Start a one-bar track, replace it at bar 3, stop it at bar 5: the file sink's audio is
+    the offline render of the track's timeline (one voice = one stream) faded at bar 5."""
+    k = 8
+    bar = 4 * k
+    a, b = latent(bar, 1), latent(bar, 2)
+    engine, sink = offline_engine(any_model, k=k)
+    with engine:
+        engine.track("a", Plan.of(a))
+        sink.until(3 * bar)
+        engine.track("a", Plan.of(b))
+        sink.until(5 * bar)
+        engine.stop("a")
+        sink.until(6 * bar)
+        assert engine.take_errors() == []
+    timeline = Plan.of(np.concatenate([a, a, a, b, b, b]))
+    expected = render(timeline, any_model, seed=track_seed(SEED, "a"))
+    fade_out(expected, 5 * bar * any_model.ratio, engine.ramp)
+    np.testing.assert_array_equal(sink.audio, expected)
+    assert np.count_nonzero(sink.audio[:, : 5 * bar * any_model.ratio]) > 0
+    assert np.count_nonzero(sink.audio[:, 5 * bar * any_model.ratio + len(engine.ramp) :]) == 0
+
+
+def test_uneven_loops_two_voices_match_the_timeline(noisy):
+    """Loops shorter than a whole number of beats are padded with silence up to the grid; a
+    layered plan keeps one stream per voice slot across loops and replacements."""
+    k = 11
+    p1 = Plan.of(latent(19, 3)).layer(Plan((Voice(latent(6, 4), start=5, gain=0.5),)))
+    p2 = Plan.of(latent(9, 5))
+    p3 = Plan.of(latent(12, 6)).layer(Plan.of(latent(12, 7), gain=0.25))
+    engine, sink = offline_engine(noisy, k=k)
+    with engine:
+        engine.track("drone", p1)
+        sink.until(30)
+        engine.track("drone", p2)
+        sink.until(50)
+        engine.track("drone", p3)
+        sink.until(100)
+    iterations = loop_iterations([(0, p1), (30, p2), (50, p3)], 0, 100, k)
+    assert [start for start, _ in iterations] == [0, 22, 44, 55, 77, 99]
+    samples = 100 * noisy.ratio
+    expected = render_track(noisy, SEED, "drone", iterations, samples)
+    np.testing.assert_array_equal(sink.audio, expected)
+    gap = slice(19 * noisy.ratio, 22 * noisy.ratio)
+    assert np.count_nonzero(sink.audio[:, gap]) == 0
+
+
+def test_play_once_is_the_offline_render_then_silence(noisy):
+    plan = Plan.of(latent(13, 8)).then(Plan.of(latent(5, 9), gain=0.7))
+    engine, sink = offline_engine(noisy, k=8)
+    with engine:
+        engine.play(plan)
+        sink.until(30)
+        assert all(state == FREE for state in engine.mixer.state)
+    expected = render(plan, noisy, seed=track_seed(SEED, "play 1"))
+    np.testing.assert_array_equal(sink.audio[:, : expected.shape[1]], expected)
+    assert np.count_nonzero(sink.audio[:, expected.shape[1] :]) == 0
+
+
+@pytest.mark.parametrize("quantum, start", [("beat", 8), ("bar", 32)])
+def test_a_second_track_starts_on_the_next_beat_or_bar(noisy, quantum, start):
+    k = 8
+    a, b = Plan.of(latent(16, 10)), Plan.of(latent(8, 11))
+    engine, sink = offline_engine(noisy, k=k, quantum=quantum)
+    with engine:
+        engine.track("a", a)
+        sink.until(3)
+        engine.track("b", b)
+        sink.until(48)
+        assert engine.tracks == ("a", "b")
+    n = 48 * noisy.ratio
+    expected = render_track(noisy, SEED, "a", loop_iterations([(0, a)], 0, 48, k), n)
+    expected += render_track(noisy, SEED, "b", loop_iterations([(0, b)], start, 48, k), n)
+    np.testing.assert_array_equal(sink.audio, expected)
+
+
+def test_tempo_change_takes_over_at_the_next_bar_line(noisy):
+    plan = Plan.of(latent(10, 12))
+    engine, sink = offline_engine(noisy, k=8)
+    with engine:
+        engine.track("a", plan)
+        sink.until(3)
+        engine.set_tempo(5)
+        sink.until(20)
+        assert engine.k == 8  # booked for the bar line at frame 32
+        sink.until(60)
+        assert engine.k == 5
+    starts = [0, 16, 32, 42, 52]
+    expected = render_track(noisy, SEED, "a", [(s, plan) for s in starts], 60 * noisy.ratio)
+    np.testing.assert_array_equal(sink.audio, expected)
+
+
+def test_hush_fades_every_voice_out_at_once(noisy):
+    a, b = Plan.of(latent(8, 13)), Plan.of(latent(4, 14))
+    engine, sink = offline_engine(noisy, k=4)
+    with engine:
+        engine.track("a", a)
+        engine.track("b", b)
+        sink.until(10)
+        engine.hush()
+        sink.until(16)
+        assert engine.tracks == ()
+    n, at = 16 * noisy.ratio, 10 * noisy.ratio
+    expected = render_track(noisy, SEED, "a", loop_iterations([(0, a)], 0, 16, 4), n, at,
+                            engine.ramp)
+    expected += render_track(noisy, SEED, "b", loop_iterations([(0, b)], 0, 16, 4), n, at,
+                             engine.ramp)
+    np.testing.assert_array_equal(sink.audio, expected)
+    assert np.count_nonzero(sink.audio[:, at + len(engine.ramp) :]) == 0
+
+
+def test_a_replaced_track_continues_its_signal_across_the_boundary(tiny):
+    """The test model's audio moves by at most 2/128 per sample while its stream is continuous:
+    a fresh stream at the swap would jump."""
+    k = 8
+    a, b = latent(2 * k, 15) * 3, latent(2 * k, 16) * 3
+    engine, sink = offline_engine(tiny, k=k)
+    with engine:
+        engine.track("a", Plan.of(a))
+        sink.until(4)
+        engine.track("a", Plan.of(b))
+        sink.until(4 * k)
+    audio = sink.audio[0]
+    boundary = 2 * k * tiny.ratio
+    around = audio[boundary - 256 : boundary + 256]
+    assert np.abs(np.diff(around)).max() <= 2 / 128 + 1e-6
+    assert np.abs(audio[boundary:]).max() > 0
+
+
+def test_first_audio_needs_one_chunk_not_the_whole_pattern(noisy):
+    long = Plan.of(latent(60 * 22, 17))  # about 60 seconds
+    engine, sink = offline_engine(noisy, k=11)
+    with engine:
+        engine.track("a", long)
+        first = sink.pull(1)
+        slot = engine.worker.named["a"].slots[0]
+        assert slot.stream.index == 1  # one chunk decoded
+    assert np.count_nonzero(first) > 0
+
+
+def test_stop_in_real_time_fades_within_one_read(noisy):
+    """A reader (the audio callback's code) reads 512 samples at a time: after `stop`, at most
+    one fade's worth of samples is non-zero."""
+    engine = Engine(noisy, seed=SEED, k=8, ahead_frames=4)
+    out = np.zeros((1, 512), dtype=np.float32)
+    with engine:
+        engine.track("a", Plan.of(latent(8, 18)))
+        heard = 0
+        for _ in range(100000):
+            engine.read_into(out)
+            heard += np.count_nonzero(out)
+            if heard > 4096:
+                break
+        assert heard > 4096
+        engine.stop("a")
+        after = 0
+        for _ in range(20):
+            engine.read_into(out)
+            after += np.count_nonzero(out)
+        assert after <= len(engine.ramp)
+        assert engine.tracks == ()
+
+
+def test_bad_input_names_the_track(noisy):
+    with Engine(noisy, realtime=False) as engine:
+        with pytest.raises(LatentError, match="track 'lead'.*takes \\(frames, 8\\)"):
+            engine.track("lead", Plan.of(np.zeros((4, 3), np.float32)))
+        with pytest.raises(LatentError, match="empty"):
+            engine.track("lead", Plan.of(np.zeros((0, 8), np.float32)))
+        with pytest.raises(LatentError, match="NaN"):
+            engine.play(Plan.of(np.full((4, 8), np.nan, np.float32)))
+        with pytest.raises(UnravelError, match="no track named 'x'"):
+            engine.stop("x")
+        with pytest.raises(PatternError, match="positive integer"):
+            engine.set_tempo(0)
+        with pytest.raises(PatternError, match="quantum"):
+            engine.set_quantum("phrase")
+        with pytest.raises(UnravelError, match="realtime=False"):
+            FileSink(Engine(noisy))
