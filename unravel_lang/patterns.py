@@ -170,11 +170,17 @@ def swap_pair(
     by="value": a data point is one value (frame f, dim d); `count` distinct positions are
     picked uniformly (without replacement) and a[f, d] <-> b[f, d] for each.
     by="frame": a data point is a whole frame; `count` distinct frames are exchanged.
-    The multiset of all values in a and b together is unchanged. Shapes: as `a`.
+    The multiset of all values in a and b together is unchanged. Output shapes: as `a` (F, D).
     """
     a = check_latent(a, "swap: a")
     b = check_latent(b, "swap: b")
     check_same_shape(a, b, "swap: a and b")
+    return _swap_pair(a, b, count, seed, by)
+
+
+def _swap_pair(
+    a: np.ndarray, b: np.ndarray, count: object, seed: Seed, by: str
+) -> tuple[np.ndarray, np.ndarray]:
     if by not in ("value", "frame"):
         raise PatternError(f"swap: by must be \"value\" or \"frame\", got {by!r}")
     frames, dims = a.shape
@@ -206,10 +212,12 @@ def swap(
 ) -> np.ndarray:
     """`a` with `count` randomly picked data points swapped with `b`'s (see `swap_pair`),
     repeated n times. Output length: n * F."""
-    n = check_int(n, "swap: n (repetitions)", minimum=1)
     a = check_latent(a, "swap: a")
+    b = check_latent(b, "swap: b")
+    check_same_shape(a, b, "swap: a and b")
+    n = check_int(n, "swap: n (repetitions)", minimum=1)
     check_frames(n * a.shape[0], "swap")
-    a2, _ = swap_pair(a, b, count=count, seed=seed, by=by)
+    a2, _ = _swap_pair(a, b, count, seed, by)
     return np.tile(a2, (n, 1))
 
 

@@ -106,11 +106,12 @@ class Stats:
     # -- text -------------------------------------------------------------------------------
 
     def table(self, digits: int = 3) -> str:
-        """A readable table: one row per dim with mean, std, min, percentiles, max, autocorr;
-        then the correlation matrix."""
-        qs = sorted(self.percentiles)
+        """A readable table: one row per dim with mean, std, min, quartiles, max and lag-1
+        autocorrelation (all percentiles are in `percentiles` and the JSON); then the
+        correlation matrix with two decimals."""
+        qs = [q for q in (25.0, 50.0, 75.0) if q in self.percentiles]
         cols = ["mean", "std", "min"] + [f"p{q:g}" for q in qs] + ["max", "lag1"]
-        width = max(8, digits + 6)
+        width = digits + 5
         head = f"{'dim':>4} " + " ".join(f"{c:>{width}}" for c in cols)
         lines = [f"{self.frames} frames × {self.dims} dims", head]
         for d in range(self.dims):
@@ -121,10 +122,9 @@ class Stats:
             )
             lines.append(f"{d:>4} " + " ".join(f"{v:>{width}.{digits}f}" for v in values))
         lines.append("correlation")
-        lines.append("     " + " ".join(f"{d:>{width}d}" for d in range(self.dims)))
+        lines.append(f"{'dim':>4} " + " ".join(f"{d:>5d}" for d in range(self.dims)))
         for d in range(self.dims):
-            row = " ".join(f"{v:>{width}.{digits}f}" for v in self.corr[d])
-            lines.append(f"{d:>4} {row}")
+            lines.append(f"{d:>4} " + " ".join(f"{v:>5.2f}" for v in self.corr[d]))
         return "\n".join(lines)
 
     def __str__(self) -> str:
