@@ -38,6 +38,7 @@ N_FFT = 2 * HOP
 BINS = N_FFT // 2 + 1
 HOPS_PER_FRAME = RATIO // HOP
 PHASE_PERIOD = 1 << 16
+NOISE_ROWS = 128
 
 
 def mel_bands(n_fft: int, n_bands: int, sr: int = SR, fmin: float = 20.0) -> Tensor:
@@ -72,11 +73,16 @@ def _hash32(h: Tensor) -> Tensor:
     return h ^ (h >> 16)
 
 
-def noise_phase(hops: Tensor, bins: int) -> Tensor:
-    """Pseudo-random phases in [0, 2π) for absolute hop indices ``hops`` (n,) -> (n, bins)."""
-    k = torch.arange(bins, dtype=torch.int64, device=hops.device)
-    h = _hash32(hops.unsqueeze(1) * 0x3C6EF35F + _hash32(k + 0x5BD1E995).unsqueeze(0))
-    return h.to(torch.float32) * (2.0 * math.pi / 4294967296.0)
+def noise_rows(hops: Tensor, rows: int) -> Tensor:
+    """Pseudo-random row indices in [0, rows) for absolute hop indices ``hops`` (int64)."""
+    return _hash32(hops * 0x3C6EF35F + 0x5BD1E995) % rows
+
+
+def phase_table(rows: int, bins: int, seed: int = 0x1F123BB5) -> Tensor:
+    """``rows`` fixed rows of pseudo-random phases in [0, 2π): (rows, bins) float32."""
+    i = torch.arange(rows * bins, dtype=torch.int64) + seed
+    return (_hash32(_hash32(i)).to(torch.float64) * (2.0 * math.pi / 4294967296.0)) \
+        .reshape(rows, bins).float()
 
 
 class CachedConv1d(nn.Module):
@@ -155,6 +161,9 @@ class TinyRave(nn.Module):
         self.register_buffer("tone_step", (k * (PHASE_PERIOD // 2) + offset) % PHASE_PERIOD)
         self.register_buffer("tone_phase0", _hash32(h).to(torch.float32)
                              * (2.0 * math.pi / 4294967296.0))
+        noise = phase_table(NOISE_ROWS, BINS)
+        self.register_buffer("noise_cos", torch.cos(noise))
+        self.register_buffer("noise_sin", torch.sin(noise))
         self.register_buffer("hop_index", torch.zeros(1, dtype=torch.int64), persistent=False)
         self.register_buffer("tail", torch.zeros(0), persistent=False)
 
@@ -203,19 +212,20 @@ class TinyRave(nn.Module):
         u = F.leaky_relu(self.hop_net(u), 0.2).transpose(1, 2)
         m = self.to_mags(u).reshape(b, frames * self.hops_per_frame, 2, self.bins)
         # DDSP's scaled sigmoid, in units of a full-scale sinusoid.
-        return (2.0 * torch.sigmoid(m) ** math.log(10.0) + 1e-7) * (self.n_fft / 2)
+        return (2.0 * torch.exp(math.log(10.0) * F.logsigmoid(m)) + 1e-7) * (self.n_fft / 2)
 
     def synthesize(self, mags: Tensor) -> Tensor:
         """Magnitudes (batch, hops, 2, self.bins) -> audio (batch, hops * self.hop); streams."""
         b, hops = mags.shape[0], mags.shape[1]
         t = self.hop_index + torch.arange(hops, dtype=torch.int64, device=mags.device)
         self.hop_index = self.hop_index + hops
-        noise_ph = noise_phase(t, self.bins)
+        rows = noise_rows(t, self.noise_cos.shape[0])
         period = self.phase_period
         steps = ((t % period).unsqueeze(1) * self.tone_step.unsqueeze(0)) % period
         tone_ph = self.tone_phase0 + steps.to(torch.float32) * (2.0 * math.pi / period)
-        re = mags[:, :, 0] * torch.cos(noise_ph) + mags[:, :, 1] * torch.cos(tone_ph)
-        im = mags[:, :, 0] * torch.sin(noise_ph) + mags[:, :, 1] * torch.sin(tone_ph)
+        # Noise: each hop takes one of a fixed set of random-phase rows, picked by its index.
+        re = mags[:, :, 0] * self.noise_cos[rows] + mags[:, :, 1] * torch.cos(tone_ph)
+        im = mags[:, :, 0] * self.noise_sin[rows] + mags[:, :, 1] * torch.sin(tone_ph)
         frames = torch.fft.irfft(torch.complex(re, im), n=self.n_fft) * self.synth_window
         first, second = frames[..., :self.hop], frames[..., self.hop:]
         tail = self.tail
