@@ -32,21 +32,19 @@ class _Postlex:
 
     def __init__(self) -> None:
         self.recent: deque[Token] = deque(maxlen=4)
-        self.depth = 0
+        self.opened: list[Token] = []
 
     def process(self, stream):
-        depth = 0
         previous = None
         self.recent.clear()
-        self.depth = 0
+        self.opened = []
         for tok in stream:
-            self.depth = depth
-            if tok.type == "_NL" and (depth > 0 or previous in _CONTINUING):
+            if tok.type == "_NL" and (self.opened or previous in _CONTINUING):
                 continue
             if tok.type in _OPENING:
-                depth += 1
-            elif tok.type in _CLOSING:
-                depth = max(depth - 1, 0)
+                self.opened.append(tok)
+            elif tok.type in _CLOSING and self.opened:
+                self.opened.pop()
             previous = tok.type
             self.recent.append(tok)
             yield tok
@@ -274,7 +272,7 @@ def _end_position(source: str) -> tuple[int, int]:
 
 
 def _syntax_error(
-    err: UnexpectedInput, source: str, file: str, recent: list[Token], depth: int
+    err: UnexpectedInput, source: str, file: str, recent: list[Token], opened: list[Token]
 ) -> LanguageError:
     if isinstance(err, UnexpectedCharacters):
         char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
@@ -296,8 +294,10 @@ def _syntax_error(
     after = _describe_after(recent, tok)
     message = f"expected {_describe_expected(expected)}{after}, found {_describe_token(tok)}"
     before = [t for t in recent if tok is None or t.start_pos < tok.start_pos]
-    if tok is not None and tok.type in ("RPAR", "RSQB") and depth == 0:
+    if tok is not None and tok.type in ("RPAR", "RSQB") and not opened:
         message = f"{_describe_token(tok)} has no matching opening bracket"
+    elif opened and (tok is None or tok.line > opened[-1].line):
+        message += f" (the `{opened[-1]}` on line {opened[-1].line} is not closed)"
     elif (
         tok is not None and tok.type == "EQUAL" and len(before) == 1
         and before[0].type not in ("NAME", "_NL", "SEMICOLON")
@@ -313,7 +313,7 @@ def parse(source: str, file: str = "<input>") -> ast.Program:
             tree = _lark().parse(source)
         except UnexpectedInput as err:
             raise _syntax_error(
-                err, source, file, list(_postlex.recent), _postlex.depth
+                err, source, file, list(_postlex.recent), list(_postlex.opened)
             ) from None
         except VisitError as err:  # pragma: no cover - the transformer raises nothing itself
             raise LanguageError(str(err.orig_exc), 1, 1, source, file) from None
