@@ -764,13 +764,13 @@ def plot_pattern(
         else:
             rows = trace.frame_row
             altered = trace.altered.any(axis=1)
-            struct_ax.step(np.arange(frames) + 0.5, rows, where="mid", color="#bbbbbb", lw=0.8)
-            x = np.arange(frames) + 0.5
-            struct_ax.scatter(x[~altered], rows[~altered], s=9, color=COLORS[1], zorder=3,
-                              label="plain")
+            x = np.arange(frames)
+            for mask, color, label in ((~altered, COLORS[1], "plain"),
+                                       (altered, COLORS[2], "altered")):
+                if mask.any():
+                    struct_ax.hlines(rows[mask], x[mask] + 0.08, x[mask] + 0.92, color=color,
+                                     lw=3.5, label=label)
             if altered.any():
-                struct_ax.scatter(x[altered], rows[altered], s=9, color=COLORS[2], zorder=3,
-                                  label="altered")
                 struct_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2,
                                  fontsize=7, frameon=False, borderaxespad=0.1)
             struct_ax.set_ylabel("row of a")
