@@ -86,7 +86,7 @@ class Snap:
     k: int
     bpm: float
     error_pct: float
-    asked: float
+    asked: float | None = None
 
     def __str__(self) -> str:
         err = round(self.error_pct, 2)
