@@ -83,7 +83,9 @@ def loop_blend(a: np.ndarray, b: np.ndarray, n: int) -> np.ndarray:
 
 def loop_swap(a: np.ndarray, b: np.ndarray, n: int, count: int, seed: int) -> np.ndarray:
     frames, dims = a.shape
-    picked = np.random.default_rng(seed).choice(frames * dims, size=count, replace=False)
+    picked = np.random.default_rng(seed).choice(
+        frames * dims, size=count, replace=False, shuffle=False
+    )
     altered = a.copy()
     for v in picked:
         f, d = divmod(int(v), dims)

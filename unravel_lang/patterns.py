@@ -178,20 +178,27 @@ def swap_pair(
     return _swap_pair(a, b, count, seed, by)
 
 
-def _swap_pair(
-    a: np.ndarray, b: np.ndarray, count: object, seed: Seed, by: str
-) -> tuple[np.ndarray, np.ndarray]:
-    if by not in ("value", "frame"):
-        raise PatternError(f"swap: by must be \"value\" or \"frame\", got {by!r}")
-    frames, dims = a.shape
-    units = frames * dims if by == "value" else frames
+def _pick(units: int, count: object, seed: Seed, by: str, shape: tuple[int, int]) -> np.ndarray:
+    """`count` distinct indices in range(units), uniformly at random (order irrelevant)."""
     count = check_int(count, "swap: count (data points)", minimum=1)
     if count > units:
         what = "values" if by == "value" else "frames"
         raise PatternError(
-            f"swap: count={count} is more than the {units} {what} in arrays of shape {a.shape}"
+            f"swap: count={count} is more than the {units} {what} in arrays of shape {shape}"
         )
-    picked = as_generator(seed).choice(units, size=count, replace=False)
+    return as_generator(seed).choice(units, size=count, replace=False, shuffle=False)
+
+
+def _units(a: np.ndarray, by: str) -> int:
+    if by not in ("value", "frame"):
+        raise PatternError(f"swap: by must be \"value\" or \"frame\", got {by!r}")
+    return a.size if by == "value" else a.shape[0]
+
+
+def _swap_pair(
+    a: np.ndarray, b: np.ndarray, count: object, seed: Seed, by: str
+) -> tuple[np.ndarray, np.ndarray]:
+    picked = _pick(_units(a, by), count, seed, by, a.shape)
     a2 = a.copy()
     b2 = b.copy()
     if by == "value":
@@ -217,7 +224,12 @@ def swap(
     check_same_shape(a, b, "swap: a and b")
     n = check_int(n, "swap: n (repetitions)", minimum=1)
     check_frames(n * a.shape[0], "swap")
-    a2, _ = _swap_pair(a, b, count, seed, by)
+    picked = _pick(_units(a, by), count, seed, by, a.shape)
+    a2 = a.copy()
+    if by == "value":
+        a2.reshape(-1)[picked] = b.reshape(-1)[picked]
+    else:
+        a2[picked] = b[picked]
     return np.tile(a2, (n, 1))
 
 
