@@ -482,3 +482,27 @@ def test_encode_nan_audio(tiny):
 def test_encode_bad_shape(tiny):
     with pytest.raises(AudioError, match=r"got shape \(1, 1, 10\)"):
         tiny.encode(np.zeros((1, 1, 10), dtype=np.float32), 44100)
+
+
+def raw_stream(m: RaveModel, z: np.ndarray, seed: int) -> np.ndarray:
+    """Chunks decoded by one private copy of the TorchScript module under the chunk seeds."""
+    module = torch.jit.load(m.path)
+    out = []
+    with torch.inference_mode():
+        for j, i in enumerate(range(0, len(z), CHUNK)):
+            torch.manual_seed(chunk_seed(seed, j))
+            out.append(module.decode(torch.from_numpy(z[i : i + CHUNK].T.copy())[None])[0])
+    return torch.cat(out, -1).numpy()
+
+
+@pytest.mark.parametrize("which", ["tiny", "noisy"])
+def test_stream_equals_a_private_module_copy(which, request):
+    m = request.getfixturevalue(which)
+    z = latent(16)
+    other = m.stream(seed=1)
+    stream = m.stream(seed=4)
+    chunks = []
+    for i in range(0, 16, CHUNK):
+        other.decode(z[::-1][i : i + CHUNK])
+        chunks.append(stream.decode(z[i : i + CHUNK]))
+    np.testing.assert_array_equal(np.concatenate(chunks, 1), raw_stream(m, z, seed=4))

@@ -58,14 +58,31 @@ def chunk_seed(seed: int, index: int) -> int:
     return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
 
 
-def _limit_threads() -> None:
-    """Keep torch's intra-op threads within the CPUs this process may use."""
+THREADS_ENV = "UNRAVEL_TORCH_THREADS"
+"""Environment variable: torch intra-op threads to use (default 1)."""
+
+_threads_set = False
+
+
+def _set_threads() -> None:
+    """Set torch's intra-op threads once per process: `$UNRAVEL_TORCH_THREADS`, else 1.
+
+    One thread by default: decoding runs in small chunks beside the audio callback and the
+    prompt, and with more threads than free cores torch's thread barriers stall every op
+    (measured on 2 shared cores: 4-frame decodes 10x slower with 2 threads than with 1).
+    """
+    global _threads_set
+    if _threads_set:
+        return
+    _threads_set = True
+    wanted = os.environ.get(THREADS_ENV, "").strip()
     try:
-        available = len(os.sched_getaffinity(0))
-    except AttributeError:  # not on Linux
-        available = os.cpu_count() or 1
-    if torch.get_num_threads() > available:
-        torch.set_num_threads(max(1, available))
+        threads = int(wanted) if wanted else 1
+    except ValueError:
+        raise ModelError(f"{THREADS_ENV} must be a whole number, got {wanted!r}") from None
+    if threads < 1:
+        raise ModelError(f"{THREADS_ENV} must be at least 1, got {threads}")
+    torch.set_num_threads(threads)
 
 
 def _default_model_path() -> Path:
@@ -99,7 +116,7 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Ra
         raise ModelError(
             f"{p}: not a TorchScript model (expected a RAVE export .ts file; {reason[:120]})"
         ) from None
-    _limit_threads()
+    _set_threads()
     return RaveModel(module, p, device)
 
 
@@ -125,6 +142,18 @@ def _params(module: torch.jit.ScriptModule, name: str) -> list[int] | None:
     if isinstance(value, torch.Tensor) and value.numel() == 4:
         return [int(v) for v in value.flatten().tolist()]
     return None
+
+
+def _buffer_slots(module: torch.jit.ScriptModule) -> list[tuple[torch._C.ScriptModule, str]]:
+    """(owning submodule, attribute name) of every buffer of `module`."""
+    slots = []
+    for name, _ in module.named_buffers():
+        owner = module
+        *path, attr = name.split(".")
+        for part in path:
+            owner = getattr(owner, part)
+        slots.append((owner._c, attr))
+    return slots
 
 
 def _has_cache_buffers(module: torch.jit.ScriptModule) -> bool:
@@ -165,6 +194,8 @@ class RaveModel:
         else:
             self.in_channels, self.ratio, self.dims, self.out_channels = self._probe_geometry()
         self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
+        self._slots = _buffer_slots(module) if self.streaming else []
+        self._clean = [owner.getattr(attr) for owner, attr in self._slots]
 
     @property
     def latent_rate(self) -> float:
@@ -186,28 +217,43 @@ class RaveModel:
 
     # -- calling the TorchScript module ---------------------------------------------------
 
-    def _fresh(self) -> torch.jit.ScriptModule:
-        """A module with a clean state: a copy for streaming exports, the module itself else."""
+    def _new_state(self) -> list[torch.Tensor] | None:
+        """A clean copy of a streaming export's buffers (its caches); `None` if not streaming."""
         if not self.streaming:
-            return self._module
-        with _LOCK:
-            return copy.deepcopy(self._module)
+            return None
+        with _LOCK, torch.inference_mode():
+            return [t.clone() for t in self._clean]
 
     def _call(
-        self, module: torch.jit.ScriptModule, method: str, x: torch.Tensor, seed: int | None
+        self,
+        method: str,
+        x: torch.Tensor,
+        seed: int | None,
+        state: list[torch.Tensor] | None = None,
+        module: torch.jit.ScriptModule | None = None,
     ) -> torch.Tensor:
-        """Run `module.<method>(x)` under the lock, with torch's generator seeded by `seed`.
+        """Run `<method>(x)` under the lock, with torch's generator seeded by `seed`.
 
+        `state` (from `_new_state`) is put into the module's buffers before the call and read
+        back after it, so each stream keeps its own caches while all share one module.
         Graph optimization is off so that every call runs the same kernels: the first call
         after loading gives the same samples as later ones.
         """
+        module = self._module if module is None else module
         with _LOCK, torch.inference_mode(), torch.jit.optimized_execution(False):
+            if state is not None:
+                for (owner, attr), tensor in zip(self._slots, state, strict=True):
+                    owner.setattr(attr, tensor)
             fn = getattr(module, method)
             if seed is None:
-                return fn(x.to(self.device)).cpu()
-            with torch.random.fork_rng(devices=[]):
-                torch.manual_seed(seed)
-                return fn(x.to(self.device)).cpu()
+                out = fn(x.to(self.device)).cpu()
+            else:
+                with torch.random.fork_rng(devices=[]):
+                    torch.manual_seed(seed)
+                    out = fn(x.to(self.device)).cpu()
+            if state is not None:
+                state[:] = [owner.getattr(attr) for owner, attr in self._slots]
+            return out
 
     def _probe_geometry(self) -> tuple[int, int, int, int]:
         """Find channels, ratio and dims by running the model once on silence."""
@@ -215,13 +261,13 @@ class RaveModel:
         n = 1 << 16
         for channels in (1, 2):
             try:
-                z = self._call(module, "encode", torch.zeros(1, channels, n), 0)
+                z = self._call("encode", torch.zeros(1, channels, n), 0, module=module)
             except RuntimeError:
                 continue
             if z.dim() != 3 or z.shape[-1] == 0 or n % z.shape[-1]:
                 break
             ratio, dims = n // z.shape[-1], z.shape[1]
-            y = self._call(module, "decode", z, 0)
+            y = self._call("decode", z, 0, module=module)
             return channels, ratio, dims, int(y.shape[1])
         raise ModelError(f"{self.path}: cannot find the model's ratio and latent size")
 
@@ -229,8 +275,8 @@ class RaveModel:
         """Decode the same latent twice on a copy, seeded alike: a streaming export differs."""
         module = copy.deepcopy(self._module)
         z = torch.randn(1, self.dims, 4, generator=torch.Generator().manual_seed(0))
-        first = self._call(module, "decode", z, 0)
-        second = self._call(module, "decode", z, 0)
+        first = self._call("decode", z, 0, module=module)
+        second = self._call("decode", z, 0, module=module)
         return not torch.allclose(first, second, atol=1e-5, rtol=0)
 
     # -- latent checks ---------------------------------------------------------------------
@@ -282,11 +328,11 @@ class RaveModel:
         return np.concatenate(blocks, axis=1)
 
     def _decode_tensor(
-        self, module: torch.jit.ScriptModule, a: np.ndarray, seed: int | None
+        self, a: np.ndarray, seed: int | None, state: list[torch.Tensor] | None
     ) -> np.ndarray:
-        """Decode checked `(frames, dims)` with `module`; exactly `frames * ratio` samples."""
+        """Decode checked `(frames, dims)` from `state`; exactly `frames * ratio` samples."""
         z = torch.from_numpy(np.ascontiguousarray(a.T))[None]
-        y = self._call(module, "decode", z, seed)[0].numpy()
+        y = self._call("decode", z, seed, state)[0].numpy()
         n = a.shape[0] * self.ratio
         if y.shape[-1] != n:
             y = y[:, :n] if y.shape[-1] > n else np.pad(y, ((0, 0), (0, n - y.shape[-1])))
@@ -366,7 +412,7 @@ class _ChunkEncoder:
         self.seed = seed
         self.resampler = Resampler(sr, model.sr, model.in_channels)
         self.context = 0 if model.streaming else ENCODE_CONTEXT_FRAMES
-        self.module = model._fresh()
+        self.state = model._new_state()
         self.pending: list[np.ndarray] = []
         self.pending_samples = 0
         self.buffer = np.zeros((model.in_channels, 0), dtype=np.float32)
@@ -438,7 +484,7 @@ class _ChunkEncoder:
             start = first - self.buffer_frame
             x = self.buffer[:, start * ratio : (last - self.buffer_frame) * ratio]
             seed = None if self.seed is None else chunk_seed(self.seed, self.chunks)
-            z = self.model._call(self.module, "encode", torch.from_numpy(x)[None], seed)[0]
+            z = self.model._call("encode", torch.from_numpy(x)[None], seed, self.state)[0]
             if z.shape[-1] != last - first:
                 raise ModelError(
                     f"{self.model.path}: encode returned {z.shape[-1]} frames "
@@ -465,7 +511,7 @@ class DecoderStream:
     def __init__(self, model: RaveModel, seed: int | None = None) -> None:
         self.model = model
         self.seed = None if seed is None else int(seed)
-        self.module = model._fresh()
+        self.state = model._new_state()
         self.index = 0
         self.history = np.zeros((0, model.dims), dtype=np.float32)
 
@@ -478,8 +524,8 @@ class DecoderStream:
         seed = None if self.seed is None else chunk_seed(self.seed, self.index)
         self.index += 1
         if m.streaming:
-            return m._decode_tensor(self.module, a, seed)
+            return m._decode_tensor(a, seed, self.state)
         context = self.history
-        y = m._decode_tensor(self.module, np.concatenate([context, a]), seed)
+        y = m._decode_tensor(np.concatenate([context, a]), seed, None)
         self.history = np.concatenate([context, a])[-DECODE_CONTEXT_FRAMES:]
         return np.ascontiguousarray(y[:, context.shape[0] * m.ratio :])
