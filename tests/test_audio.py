@@ -337,3 +337,11 @@ def test_write_wav_failing_mid_write_leaves_no_half_file(tmp_path):
     assert "big.wav: cannot write" in proc.stdout
     assert target.read_bytes() == b"previous"
     assert list(tmp_path.iterdir()) == [target]
+
+
+def test_same_samples_give_the_same_bytes(tmp_path):
+    """No time stamp in the file (libsndfile's PEAK chunk is off): renders are byte-for-byte."""
+    x = np.random.default_rng(4).standard_normal((2, 300)).astype(np.float32)
+    a = write_wav(tmp_path / "a.wav", x, 44100).read_bytes()
+    assert b"PEAK" not in a  # the chunk that would carry the time of writing
+    assert write_wav(tmp_path / "b.wav", x, 44100).read_bytes() == a

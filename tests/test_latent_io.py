@@ -258,3 +258,11 @@ def test_latent_wav_errors(tmp_path):
 def test_wav_rate_is_rounded_positive_int(rate):
     r = wav_rate(rate)
     assert isinstance(r, int) and r >= 1 and abs(r - rate) <= max(0.5, 1 - rate)
+
+
+def test_latent_wav_bytes_are_reproducible(tmp_path):
+    x = np.random.default_rng(5).standard_normal((9, 4)).astype(np.float32)
+    for double in (False, True):
+        a = write_latent_wav(tmp_path / "a.latent.wav", x, 21.5, double=double).read_bytes()
+        assert b"PEAK" not in a
+        assert write_latent_wav(tmp_path / "b.latent.wav", x, 21.5, double=double).read_bytes() == a

@@ -299,10 +299,31 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
             os.close(dfd)
 
 
+_SFC_SET_ADD_PEAK_CHUNK = 0x1050  # libsndfile's sf_command for the PEAK chunk
+
+
+def open_wav_writer(
+    path: str | os.PathLike, sr: int, channels: int, double: bool = False
+) -> sf.SoundFile:
+    """Open a float WAV for writing (32-bit, or 64-bit with `double`) whose bytes depend only
+    on the samples written: libsndfile's PEAK chunk, which holds the time of writing, is off.
+
+    Write to it with `.write(frames_by_channels)` and close it (or use it in `with`).
+    """
+    f = sf.SoundFile(str(path), "w", samplerate=int(sr), channels=int(channels),
+                     subtype="DOUBLE" if double else "FLOAT", format="WAV")
+    snd, ffi = getattr(sf, "_snd", None), getattr(sf, "_ffi", None)
+    handle = getattr(f, "_file", None)
+    if snd is not None and ffi is not None and handle is not None:
+        snd.sf_command(handle, _SFC_SET_ADD_PEAK_CHUNK, ffi.NULL, 0)
+    return f
+
+
 def write_wav(path: str | os.PathLike, audio: np.ndarray, sr: int) -> Path:
     """Write `(channels, samples)` (or `(samples,)`) audio as a 32-bit float WAV, atomically.
 
-    Values outside -1..+1 are kept (float WAV). NaN/inf are refused. Returns the path written.
+    Values outside -1..+1 are kept (float WAV). NaN/inf are refused. The same samples give the
+    same bytes (no time stamp inside). Returns the path written.
     """
     target = Path(path)
     x = _as_2d(audio).astype(np.float32, copy=False)
@@ -314,7 +335,8 @@ def write_wav(path: str | os.PathLike, audio: np.ndarray, sr: int) -> Path:
         raise AudioError(f"{target}: sample rate must be positive, got {sr}")
     try:
         with atomic_output(target) as tmp:
-            sf.write(str(tmp), np.ascontiguousarray(x.T), int(sr), subtype="FLOAT", format="WAV")
+            with open_wav_writer(tmp, int(sr), x.shape[0]) as f:
+                f.write(np.ascontiguousarray(x.T))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
         raise AudioError(f"{target}: cannot write ({err})") from None
     return target

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from unravel_lang.audio import atomic_output
+from unravel_lang.audio import atomic_output, open_wav_writer
 from unravel_lang.errors import LatentError
 
 LATENT_SUFFIX = ".latent.wav"
@@ -107,11 +107,9 @@ def write_latent_wav(
     p = Path(path)
     a = validate_latent(latent, str(p))
     rate = wav_rate(latent_rate)
-    subtype = "DOUBLE" if double else "FLOAT"
     try:
         with atomic_output(p) as tmp:
-            with sf.SoundFile(str(tmp), "w", samplerate=rate, channels=a.shape[1],
-                              subtype=subtype, format="WAV") as f:
+            with open_wav_writer(tmp, rate, a.shape[1], double=double) as f:
                 f.comment = f"{_RATE_TAG}{float(latent_rate)!r}"
                 f.write(np.ascontiguousarray(a, dtype=np.float64 if double else np.float32))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
