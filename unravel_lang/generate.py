@@ -66,15 +66,16 @@ def _ar1(phi: np.ndarray, innovations: np.ndarray, x0: np.ndarray) -> np.ndarray
     """y[0] = x0, y[t] = phi * y[t-1] + innovations[t] per dim (phi: (dims,)).
 
     Computed as a doubling scan: after the pass with shift s, y[t] holds the sum of
-    phi^(t-j) * e[j] over the last 2s frames, so ceil(log2(k)) vectorized passes replace the
-    per-frame recursion."""
+    phi^(t-j) * e[j] over the last 2s frames, so at most ceil(log2(k)) vectorized passes
+    replace the per-frame recursion. Passes stop once every |phi|^s < 1e-12, where older
+    frames no longer change a float32 result."""
     y = innovations.astype(np.float64, copy=True)
     y[0] = x0
     power = phi.astype(np.float64, copy=True)
     shift = 1
     k = y.shape[0]
     with np.errstate(under="ignore"):
-        while shift < k and power.any():
+        while shift < k and np.abs(power).max() >= 1e-12:
             y[shift:] += power * y[:-shift]
             power = power * power
             shift *= 2
