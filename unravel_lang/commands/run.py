@@ -80,9 +80,10 @@ def play(audio, sr: int) -> None:
         return
     try:
         status = player.playback_status()
-        if not getattr(status, "available", bool(status)):
-            print(f"playback unavailable: {getattr(status, 'reason', status)}")
+        if not status.available:
+            print(f"playback unavailable: {status.reason}")
             return
-        player.play_audio(audio, sr)
+        print(f"playing {audio.shape[1] / sr:.2f} s")
+        player.play_array(audio, sr)
     except UnravelError as err:
         print(f"playback unavailable: {err}")
