@@ -104,14 +104,19 @@ def test_a_voice_stopped_before_it_sounds_is_never_heard():
     assert np.count_nonzero(out) == 0 and mixer.state[0] == DONE
 
 
-def test_short_reads_of_a_live_voice_count_as_underruns_silence_does_not():
+def test_short_reads_of_a_sounding_voice_count_as_underruns():
     mixer = StemMixer(2, 1, 4 * BLOCK, fade_ramp(4000, 5))
     out = np.ones((1, 8), np.float32)
     assert mixer.read_into(out) == 0 and np.count_nonzero(out) == 0
     assert mixer.underruns == 0
     mixer.assign(1, 0)
-    mixer.read_into(out)
-    assert mixer.underruns == 1
+    fill(mixer, np.ones((2, 1, BLOCK), np.float32), 0)
+    wide = np.ones((1, 2 * BLOCK), np.float32)
+    assert mixer.read_into(wide) == 0  # the voice begins here: no partial read, no gap
+    assert mixer.underruns == 0 and np.count_nonzero(wide) == 0
+    assert mixer.read_into(out) == 8
+    assert mixer.read_into(wide) == BLOCK - 8  # the voice sounds: a short read is an underrun
+    assert mixer.underruns == 1 and np.count_nonzero(wide) == BLOCK - 8
     assert mixer.free_stem() == 0 and mixer.busy
 
 

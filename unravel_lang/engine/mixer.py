@@ -67,14 +67,17 @@ class StemMixer:
     def read_into(self, out: np.ndarray) -> int:
         """Fill `out` `(channels, n)` with the next n mixed samples; return how many were there.
 
-        Missing samples (the worker is behind, or nothing plays) are zeros; while a stem is
-        live, a short read counts as an underrun.
+        Missing samples (the worker is behind, or nothing plays) are zeros; while a voice
+        sounds, a short read counts as an underrun. When voices are only about to begin, a
+        short read takes nothing, so that they begin without a gap.
         """
         out.fill(0.0)
         ring = self.ring
         pos = ring.read_pos
         n = min(out.shape[1], ring.write_pos - pos)
         if n < out.shape[1] and LIVE in self.state:
+            if not self._sounding(pos):
+                return 0  # a voice is about to begin: wait for a whole read, leave no gap
             self.underruns += 1
         if n <= 0:
             return 0
@@ -95,6 +98,13 @@ class StemMixer:
                 self.state[stem] = DONE
         ring.read_pos = pos + n
         return n
+
+    def _sounding(self, pos: int) -> bool:
+        """True when a live stem began before sample `pos`."""
+        for stem in range(self.stems):
+            if self.state[stem] == LIVE and self.stem_from[stem] < pos:
+                return True
+        return False
 
     def _mix(self, stem: int, out: np.ndarray, pos: int, index: int, n: int, offset: int) -> None:
         """Add stem samples `[pos, pos + n)` (ring index `index`) into `out[:, offset:]`."""
