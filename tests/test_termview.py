@@ -137,3 +137,29 @@ def test_empty_array_says_so():
 def test_bad_input_is_refused_with_a_message(bad, kwargs, error, words):
     with pytest.raises(error, match=words):
         latent_view(bad, **kwargs)
+
+
+def test_a_plan_shows_its_voices_on_one_timeline():
+    from unravel_lang.plan import Plan
+
+    rng = np.random.default_rng(5)
+    a, b = rng.normal(size=(22, 3)), rng.normal(size=(44, 2))
+    plan = Plan.of(a).then(Plan.of(b)).layer(Plan.of(a))
+    text = latent_view(plan, k=11)
+    assert text.splitlines()[0].startswith("3 voices, 66 frames")
+    rows = [line for line in text.splitlines()[2:]]
+    assert len(rows) == 3 + 2 + 3
+    assert rows[0].startswith("v1 d0") and rows[3].startswith("v2 d0") and rows[5].startswith(
+        "v3 d0")
+    # voice 2 starts at frame 22: its first 22 columns are blank (no downsampling at 66 frames)
+    label_w = len("v1 d0") + 1
+    assert rows[3][label_w : label_w + 22] == " " * 22
+    assert all(ch in BLOCKS for ch in rows[3][label_w + 22 : label_w + 66])
+    # voice 1 ends at frame 22: nothing drawn after it, the range follows the sparkline
+    assert all(ch in BLOCKS for ch in rows[0][label_w : label_w + 22])
+    assert rows[0][label_w + 22 :].strip() == rows[0].split()[-1]
+    assert max(len(line) for line in text.splitlines()) <= 100
+
+
+def test_sparkline_leaves_nan_blank():
+    assert sparkline(np.array([np.nan, 0.0, 1.0, np.nan])) == f" {BLOCKS[0]}{BLOCKS[-1]} "
