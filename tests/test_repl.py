@@ -1,0 +1,229 @@
+"""The real REPL driven in a pseudo-terminal: keys typed, the screen read back.
+
+Each test starts `python -m unravel_lang repl` on a tiny model in a pseudo-terminal and
+reads the screen through a VT100 emulator (pyte), which also answers prompt_toolkit's cursor
+position queries the way a terminal does. Playback is made unavailable by an ALSA
+configuration whose only device is a missing card, except in the test that routes the
+sound card to a file.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+import pexpect
+import pyte
+import pytest
+import soundfile as sf
+
+from unravel_lang.patterns import fibo
+
+ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
+ROWS, COLS = 40, 120
+NO_DEVICE_ALSA = "pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n"
+REPO = Path(__file__).resolve().parent.parent
+
+
+class Terminal:
+    """A child process on a pseudo-terminal of ROWS x COLS, with a screen emulator."""
+
+    def __init__(self, args: list[str], cwd: Path, env: dict[str, str]) -> None:
+        self.screen = pyte.Screen(COLS, ROWS)
+        self.stream = pyte.ByteStream(self.screen)
+        self.child = pexpect.spawn(
+            sys.executable, ["-m", "unravel_lang", *args], cwd=str(cwd), env=env,
+            dimensions=(ROWS, COLS),
+        )
+        # The emulator answers device status queries (cursor position) through the pty.
+        self.screen.write_process_input = lambda data: self.child.send(data)
+        self.raw = bytearray()
+
+    def pump(self, seconds: float = 0.1) -> None:
+        """Read what the child wrote during `seconds` into the screen and the transcript."""
+        end = time.monotonic() + seconds
+        while True:
+            left = end - time.monotonic()
+            if left <= 0:
+                return
+            try:
+                data = self.child.read_nonblocking(65536, timeout=min(left, 0.05))
+            except pexpect.TIMEOUT:
+                continue
+            except pexpect.EOF:
+                return
+            self.raw.extend(data)
+            self.stream.feed(data)
+
+    def text(self, since: int = 0) -> str:
+        """The transcript from byte `since` on, escape sequences removed."""
+        return ANSI.sub(b"", bytes(self.raw[since:])).decode("utf-8", "replace").replace("\r", "")
+
+    def lines(self) -> list[str]:
+        """The screen, one string per row, trailing blanks removed."""
+        return [line.rstrip() for line in self.screen.display]
+
+    def wait_for(self, needle: str, since: int = 0, timeout: float = 60) -> str:
+        """Pump until `needle` is in the transcript after `since`; the transcript from there."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.pump(0.1)
+            got = self.text(since)
+            if needle in got:
+                return got
+            if not self.child.isalive():
+                self.pump(0.2)
+                if needle in self.text(since):
+                    return self.text(since)
+                break
+        screen = "\n".join(self.lines())
+        raise AssertionError(f"{needle!r} never appeared; screen:\n{screen}")
+
+    def run(self, line: str, expect: str, timeout: float = 60) -> str:
+        """Type `line` and Enter; wait for `expect` in what follows, then for the next prompt."""
+        mark = len(self.raw)
+        self.child.send(line + "\r")
+        out = self.wait_for(expect, mark, timeout)
+        self.wait_for("unravel>", mark + out.index(expect), timeout)
+        return self.text(mark)
+
+    def quit(self) -> int:
+        """Ctrl-D on an empty line; the exit status."""
+        self.child.sendcontrol("d")
+        self.child.expect(pexpect.EOF, timeout=30)
+        self.child.close()
+        return self.child.exitstatus
+
+
+@pytest.fixture
+def workdir(tmp_path: Path) -> Path:
+    """A folder holding half a second of noise to encode, and an ALSA setup without device."""
+    rng = np.random.default_rng(3)
+    sf.write(tmp_path / "noise.wav", (0.3 * rng.standard_normal(22050)).astype(np.float32), 44100)
+    (tmp_path / "nodevice.conf").write_text(NO_DEVICE_ALSA)
+    return tmp_path
+
+
+def repl_env(workdir: Path, **extra: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env.update(
+        TERM="xterm",
+        UNRAVEL_HISTORY=str(workdir / "history"),
+        ALSA_CONFIG_PATH=str(workdir / "nodevice.conf"),
+        PYTHONPATH=str(REPO),
+    )
+    env.pop("NO_COLOR", None)
+    env.update(extra)
+    return env
+
+
+def start(workdir: Path, model: Path, *args: str, **env: str) -> Terminal:
+    term = Terminal(["repl", "--model", str(model), *args], workdir, repl_env(workdir, **env))
+    term.wait_for("unravel>")
+    return term
+
+
+def test_statements_errors_tracks_and_hush(workdir, tiny_model_path):
+    term = start(workdir, tiny_model_path)
+    try:
+        out = term.run("bpm 120", "BPM")
+        assert "k=11 → 117.45 BPM (-2.12 %)" in out
+
+        term.run('a = normal(stats(encode("noise.wav")), k=11)', "unravel>")
+        out = term.run("show a", "latent array")
+        assert "(11, 8) latent array" in out
+
+        # an error: message with the place, the line, a caret under the place
+        term.run("b = fibo(aa)", "unknown name")
+        screen = term.lines()
+        row = max(i for i, line in enumerate(screen) if line == "b = fibo(aa)")
+        assert screen[row - 1].startswith("<repl>:1:10: unknown name `aa`")
+        assert screen[row + 1] == " " * 9 + "^"
+        # ... and nothing changed: `a` is bound as before, `b` is not
+        assert "(11, 8) latent array" in term.run("show a", "latent array")
+        assert "unknown name `b`" in term.run("show b", "unknown name")
+
+        term.run("track t = fibo(a)", "unravel>")
+        out = term.run("tracks", "voice")
+        assert "t: 1 voice, 19 frames" in out and "silent: playback unavailable" in out
+        assert "▶ t" in term.lines()[-1]  # the status line names the running track
+
+        term.run("hush", "unravel>")
+        assert "no tracks" in term.run("tracks", "no tracks")
+        status = term.lines()[-1]
+        assert f"model {tiny_model_path.name}" in status and "k=11 117.45 BPM" in status
+        assert "no tracks" in status
+        assert term.quit() == 0
+    finally:
+        term.child.close(force=True)
+    # said once, at start, that playback is unavailable, and why
+    transcript = term.text()
+    assert transcript.count("playback unavailable:") == 1
+    assert "no audio output device" in transcript
+
+
+def test_history_is_kept_across_sessions(workdir, tiny_model_path):
+    term = start(workdir, tiny_model_path)
+    term.run("k 9", "k=9")
+    assert term.quit() == 0
+    history = (workdir / "history").read_text()
+    assert "+k 9" in history
+
+    term = start(workdir, tiny_model_path)
+    try:
+        mark = len(term.raw)
+        term.child.send("\x1b[A")  # Up: the last input of the previous session
+        term.wait_for("k 9", mark)
+        out = term.run("", "k=9")
+        assert "143.55 BPM" in out
+        assert term.quit() == 0
+    finally:
+        term.child.close(force=True)
+
+
+def test_tab_completes_a_bound_name_and_input_continues_over_lines(workdir, tiny_model_path):
+    term = start(workdir, tiny_model_path)
+    try:
+        term.run('drums = normal(stats(encode("noise.wav")), k=8)', "unravel>")
+        mark = len(term.raw)
+        term.child.send("show dr\t")
+        term.wait_for("drums", mark)
+        out = term.run("", "latent array")
+        assert "(8, 8) latent array" in out
+        fibo_len = fibo(np.zeros((8, 1))).shape[0]
+
+        # an open bracket continues the input on the next line
+        mark = len(term.raw)
+        term.child.send("x = fibo(\r")
+        term.wait_for("........", mark)
+        term.child.send("drums)\r")
+        term.wait_for("unravel>", mark + 10)
+        assert f"({fibo_len}, 8) latent array" in term.run("show x", "latent array")
+        assert term.quit() == 0
+    finally:
+        term.child.close(force=True)
+
+
+def test_help_load_and_export_without_a_sound_card(workdir, tiny_model_path):
+    (workdir / "score.unr").write_text(
+        'n = normal(stats(encode("noise.wav")), k=4)\n'
+        "track loop = fibo(n)\n"
+        'export fibo(n) "out.wav"\n'
+    )
+    term = start(workdir, tiny_model_path)
+    try:
+        out = term.run("help fibo", "Fibonacci")
+        assert "fibo(a, start=1, stop=none)" in out and "Fibonacci" in out
+        out = term.run("load score.unr", "loaded score.unr")
+        assert "wrote out.wav" in out
+        audio, sr = sf.read(workdir / "out.wav")
+        assert sr == 44100 and np.abs(audio).max() > 0
+        assert audio.shape[0] == fibo(np.zeros((4, 1))).shape[0] * 2048
+        assert "loop: 1 voice" in term.run("tracks", "voice")
+        assert term.quit() == 0
+    finally:
+        term.child.close(force=True)
