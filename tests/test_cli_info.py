@@ -53,7 +53,7 @@ def test_info_batch_model_is_not_streaming(batch_model_path, capsys):
 def test_info_default_model(capsys):
     assert main(["info"]) == 0
     out = capsys.readouterr().out
-    assert "default.ts" in out
+    assert "default.ts (embedded default)" in out
     sr = int(next(line for line in out.splitlines() if line.startswith("sample rate")).split()[2])
     ratio = int(next(line for line in out.splitlines() if line.startswith("ratio")).split()[1])
     assert _rows(out)[11][0] == _bpm_cut(sr, ratio, 11)

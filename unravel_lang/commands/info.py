@@ -22,11 +22,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
-def describe(model) -> str:
-    """The info text for a loaded `RaveModel`."""
+def describe(model, embedded: bool = False) -> str:
+    """The info text for a loaded `RaveModel` (`embedded`: it is the built-in default)."""
     methods = ", ".join(model.methods)
     lines = [
-        f"model        {model.path}",
+        f"model        {model.path}" + (" (embedded default)" if embedded else ""),
         f"sample rate  {model.sr} Hz",
         f"ratio        {model.ratio} samples per latent frame",
         f"latent size  {model.dims} dims",
@@ -45,5 +45,5 @@ def run(args: argparse.Namespace) -> int:
     """Print the model description; user errors surface as `ModelError`."""
     from unravel_lang.model import load_model
 
-    print(describe(load_model(args.model)))
+    print(describe(load_model(args.model), embedded=args.model is None))
     return 0
