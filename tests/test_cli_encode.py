@@ -128,3 +128,13 @@ def test_encode_as_a_process(tmp_path, tiny_model_path):
     assert proc.stdout.strip() == str(Path("lat") / "p.npy")
     assert load_npy(tmp_path / "lat" / "p.npy").shape[1] == 8
     assert "encoded 1 of 1 file" in proc.stderr
+
+
+def test_empty_audio_file_is_skipped(tmp_path, tiny_model_path, capsys):
+    sf.write(str(tmp_path / "empty.wav"), np.zeros((0, 1), np.float32), 44100)
+    _tone(tmp_path / "fine.wav", 0.2)
+    assert main(["encode", str(tmp_path), "-m", str(tiny_model_path)]) == 1
+    err = capsys.readouterr().err
+    assert f"unravel: skipped {tmp_path / 'empty.wav'}: audio file is empty" in err
+    assert "encoded 1 of 2 files" in err
+    assert (tmp_path / "fine.npy").is_file() and not (tmp_path / "empty.npy").exists()

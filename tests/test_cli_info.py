@@ -87,3 +87,14 @@ def test_info_as_a_process(tiny_model_path, tmp_path):
     assert bad.returncode == 1
     assert bad.stderr.startswith("unravel: error: ") and "missing.ts" in bad.stderr
     assert "Traceback" not in bad.stderr
+
+
+def test_info_torchscript_that_is_not_rave(tmp_path, capsys):
+    import torch
+
+    path = tmp_path / "linear.ts"
+    torch.jit.save(torch.jit.script(torch.nn.Linear(2, 2)), str(path))
+    assert main(["info", str(path)]) == 1
+    err = capsys.readouterr().err
+    assert err.startswith("unravel: error: ") and "linear.ts" in err
+    assert "encode" in err and len(err.strip().splitlines()) == 1
