@@ -180,11 +180,12 @@ def test_plan_picture_places_voices_on_the_timeline(tmp_path, latent):
 
 
 def test_plot_auto_dispatches_on_the_value(latent, encodings):
-    assert plot_auto(latent, None, k=11).png == plot_latent(latent, None, k=11).png
+    assert plot_auto(latent, None, k=11, voice="x").png == plot_latent(latent, None, k=11).png
     assert plot_auto(Plan.of(latent), None).png == plot_latent(latent).png
     s = stats(*encodings)
     assert plot_auto(s, None, k=11).png == plot_stats(s).png
-    assert plot_auto(encodings, None).png == plot_stats(encodings).png
+    with pytest.raises(UnravelError, match="got str"):
+        plot_auto("a", None)
 
 
 # --- patterns -----------------------------------------------------------------------------------
