@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import importlib
+import os
 import sys
 
 from unravel_lang.errors import UnravelError
@@ -27,7 +28,7 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command line; returns the process exit code (0 ok, 1 user error, 130 interrupted)."""
+    """Run the command line; returns the exit code (0, 1 user error, 130 interrupted, 141 pipe)."""
     argv = sys.argv[1:] if argv is None else argv
     parser = build_parser()
     if not argv and "repl" in parser.get_default("commands"):
@@ -44,3 +45,7 @@ def main(argv: list[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("unravel: interrupted", file=sys.stderr)
         return 130
+    except BrokenPipeError:
+        # the reader of our output went away (`unravel info | head`): stop quietly
+        os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
+        return 141
