@@ -34,13 +34,13 @@ COLORS = ("#4d4d4d", "#1f77b4", "#d62728", "#2ca02c", "#9467bd", "#ff7f0e", "#8c
 #: Violins and histograms use at most this many frames per array (taken at an even stride).
 MAX_DIST_FRAMES = 20_000
 STYLE = {
-    "font.size": 9,
-    "axes.titlesize": 10,
+    "font.size": 10,
+    "axes.titlesize": 10.5,
     "axes.titleweight": "bold",
-    "axes.labelsize": 9,
-    "xtick.labelsize": 8,
-    "ytick.labelsize": 8,
-    "legend.fontsize": 8,
+    "axes.labelsize": 10,
+    "xtick.labelsize": 9,
+    "ytick.labelsize": 9,
+    "legend.fontsize": 9,
     "figure.facecolor": "white",
     "savefig.facecolor": "white",
 }
@@ -200,7 +200,7 @@ def _bar_numbers(ax: Any, frames: int, k: int, beats_per_bar: int) -> None:
     top = ax.secondary_xaxis("top")
     top.set_xticks(starts[::step], [str(i + 1) for i in range(0, len(starts), step)])
     top.set_xlabel("bar")
-    top.tick_params(labelsize=7, length=2)
+    top.tick_params(labelsize=9, length=2)
 
 
 def _envelope(signal: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -438,9 +438,9 @@ def _draw_corr(ax: Any, corr: np.ndarray, title: str, numbers: bool = True) -> A
     if numbers and dims <= 8:
         for i in range(dims):
             for j in range(dims):
-                ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=6.5,
+                ax.text(j, i, f"{corr[i, j]:.2f}", ha="center", va="center", fontsize=7.5,
                         color="white" if abs(corr[i, j]) > 0.6 else "black")
-    ax.set_title(title, fontsize=9)
+    ax.set_title(title, fontsize=10)
     return image
 
 
@@ -744,12 +744,12 @@ def plot_pattern(
             image = _heatmap(ax, arr, vmax=vmax)
             _dim_ticks(ax, arr.shape[1])
             ax.set_title(f"input {label}: {arr.shape[0]} frames × {arr.shape[1]} dims",
-                         fontsize=9)
+                         fontsize=10)
             ax.set_xlabel("frame")
         out_ax = fig.add_subplot(grid[1, :])
         image = _heatmap(out_ax, out, vmax=vmax)
         _dim_ticks(out_ax, dims)
-        out_ax.set_title(f"output: {frames} frames", fontsize=9)
+        out_ax.set_title(f"output: {frames} frames", fontsize=10)
         fig.colorbar(image, ax=out_ax, pad=0.01, aspect=10, label="value")
         struct_ax = fig.add_subplot(grid[2, :], sharex=out_ax)
         starts = trace.block_starts
@@ -759,7 +759,7 @@ def plot_pattern(
                                       extent=(0, frames, dims - 0.5, -0.5))
             _dim_ticks(struct_ax, dims)
             struct_ax.set_ylabel("from a (light)\nfrom b (dark)")
-            struct_ax.set_title("which values come from b", fontsize=9)
+            struct_ax.set_title("which values come from b", fontsize=10)
             del struct
         else:
             rows = trace.frame_row
@@ -772,11 +772,11 @@ def plot_pattern(
                                      lw=3.5, label=label)
             if altered.any():
                 struct_ax.legend(loc="lower right", bbox_to_anchor=(1.0, 1.0), ncols=2,
-                                 fontsize=7, frameon=False, borderaxespad=0.1)
+                                 fontsize=9, frameon=False, borderaxespad=0.1)
             struct_ax.set_ylabel("row of a")
             struct_ax.set_ylim(-0.8, inputs[0][1].shape[0] - 0.2)
             struct_ax.yaxis.get_major_locator().set_params(integer=True)
-            struct_ax.set_title("which row of a each output frame plays", fontsize=9)
+            struct_ax.set_title("which row of a each output frame plays", fontsize=10)
         if len(starts) <= 150:
             widths = _block_widths(name, kwargs, inputs[0][1].shape[0], starts)
             for ax in (out_ax, struct_ax):
@@ -785,7 +785,7 @@ def plot_pattern(
         if len(inputs) == 1:
             note_ax = fig.add_subplot(grid[0, 1])
             note_ax.axis("off")
-            note_ax.text(0.02, 0.5, _HOW_TO_READ[name], va="center", ha="left", fontsize=8.5,
+            note_ax.text(0.02, 0.5, _HOW_TO_READ[name], va="center", ha="left", fontsize=9.5,
                          transform=note_ax.transAxes, wrap=True)
         struct_ax.set_xlim(0, frames)
         struct_ax.set_xlabel("output frame")
