@@ -247,8 +247,16 @@ class RaveModel:
             fn = getattr(module, method)
             if seed is None:
                 out = fn(x.to(self.device)).cpu()
+            elif self.device == "cpu":
+                generator = torch.default_generator
+                saved = generator.get_state()
+                generator.manual_seed(seed)
+                try:
+                    out = fn(x).cpu()
+                finally:
+                    generator.set_state(saved)
             else:
-                with torch.random.fork_rng(devices=[]):
+                with torch.random.fork_rng(device_type=torch.device(self.device).type):
                     torch.manual_seed(seed)
                     out = fn(x.to(self.device)).cpu()
             if state is not None:
