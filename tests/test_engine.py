@@ -219,3 +219,22 @@ def test_bad_input_names_the_track(noisy):
             engine.set_quantum("phrase")
         with pytest.raises(UnravelError, match="realtime=False"):
             FileSink(Engine(noisy))
+
+
+@pytest.mark.genuine
+def test_a_genuine_rave_export_plays_the_session_like_the_offline_render(genuine_model_dir):
+    model = load_model(genuine_model_dir / "v2_streaming.ts")
+    k = 4
+    bar = 4 * k
+    a, b = latent(bar, 1, model.dims), latent(bar, 2, model.dims)
+    engine, sink = offline_engine(model, k=k)
+    with engine:
+        engine.track("a", Plan.of(a))
+        sink.until(bar)
+        engine.track("a", Plan.of(b))
+        sink.until(2 * bar)
+        engine.stop("a")
+        sink.until(2 * bar + 4)
+    expected = render(Plan.of(np.concatenate([a, b, b[:4]])), model, seed=track_seed(SEED, "a"))
+    fade_out(expected, 2 * bar * model.ratio, engine.ramp)
+    np.testing.assert_array_equal(sink.audio, expected)
