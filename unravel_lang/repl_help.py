@@ -69,6 +69,32 @@ def _code_blocks(body: list[str]) -> list[list[str]]:
     return blocks
 
 
+def _word(name: str) -> re.Pattern[str]:
+    return re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+
+
+def section_for(name: str, path: Path | None = None, max_lines: int = 24) -> str | None:
+    """The text of the first section of `docs/language.md` whose heading names `name` as a
+    word, code blocks indented instead of fenced; at most `max_lines` lines."""
+    path = path or language_doc()
+    if path is None:
+        return None
+    word = _word(name)
+    for heading, body in _sections(_doc_lines(str(path), path.stat().st_mtime)):
+        if not word.search(heading):
+            continue
+        out: list[str] = []
+        fenced = False
+        for line in body:
+            if _FENCE.match(line):
+                fenced = not fenced
+                continue
+            out.append("  " + line if fenced else line)
+        text = "\n".join(out).strip("\n").splitlines()[:max_lines]
+        return "\n".join(text) if text else None
+    return None
+
+
 def example_for(name: str, path: Path | None = None) -> str | None:
     """The first example block of the section of `docs/language.md` about `name`: a section
     whose heading names it as a word; failing that, the first block that calls `name(`."""
@@ -76,7 +102,7 @@ def example_for(name: str, path: Path | None = None) -> str | None:
     if path is None:
         return None
     lines = _doc_lines(str(path), path.stat().st_mtime)
-    word = re.compile(rf"(?<![A-Za-z0-9_]){re.escape(name)}(?![A-Za-z0-9_])")
+    word = _word(name)
     sections = _sections(lines)
     for heading, body in sections:
         if word.search(heading):
@@ -91,16 +117,15 @@ def example_for(name: str, path: Path | None = None) -> str | None:
     return None
 
 
-def overview() -> str:
-    """The statement words, the functions (signature and first sentence), the REPL commands."""
+def overview(width: int = 100) -> str:
+    """The statement words, the functions (signature and the start of their description,
+    one line each, at most `width` columns), the REPL commands."""
     table = functions()
     lines = ["statements: " + ", ".join(KEYWORDS), "", "functions:"]
-    width = max((len(fn.signature()) for fn in table.values()), default=0)
-    width = min(width, 44)
     for name in sorted(table):
         fn = table[name]
-        first = fn.summary.split(". ")[0].rstrip(".")
-        lines.append(f"  {fn.signature():<{width}}  {first}")
+        line = f"  {fn.signature()} — {fn.summary}"
+        lines.append(line if len(line) <= width else line[: width - 1] + "…")
     lines += ["", "commands: " + ", ".join(COMMAND_HELP), "", "help NAME explains one of them."]
     return "\n".join(lines)
 
@@ -119,9 +144,9 @@ def topic(name: str, bound: dict[str, str] | None = None) -> str:
     if name in COMMAND_HELP:
         return COMMAND_HELP[name]
     if name in KEYWORDS:
-        example = example_for(name)
-        text = f"{name} — a statement of the language"
-        return text + ("\n\nexample:\n" + textwrap.indent(example, "  ") if example else "")
+        section = section_for(name)
+        text = f"{name} — a statement of the language (see docs/language.md)"
+        return f"{name}\n\n{section}" if section else text
     if bound and name in bound:
         return f"{name}: {bound[name]}"
     from unravel_lang.lang.compiler import suggest

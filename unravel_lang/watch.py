@@ -131,9 +131,10 @@ def watch(
     model: str | None = None,
     seed: int | None = None,
     interval: float = 0.2,
-    write: Callable[[str], None] = print,
+    write: Callable[[str], None] | None = None,
 ) -> int:
     """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
+    write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
         raise UnravelError(f"{path}: no such score file")
