@@ -7,7 +7,7 @@ import threading
 from collections import deque
 from functools import lru_cache
 
-from lark import Lark, Token, Transformer, v_args
+from lark import Lark, Token, Transformer
 from lark.exceptions import (
     UnexpectedCharacters,
     UnexpectedEOF,
@@ -61,8 +61,8 @@ def _lark() -> Lark:
         parser="lalr",
         lexer="contextual",
         postlex=_postlex,
-        propagate_positions=True,
         maybe_placeholders=False,
+        transformer=_TRANSFORMER,
         cache=False,
     )
 
@@ -121,9 +121,9 @@ class _ToAst(Transformer):
         tok, value = items
         return ast.Keyword(tok.line, tok.column, str(tok), value)
 
-    @v_args(meta=True)
-    def list(self, meta, items):
-        return ast.ListExpr(meta.line, meta.column, tuple(items))
+    def list(self, items):
+        bracket, *values = items
+        return ast.ListExpr(bracket.line, bracket.column, tuple(values))
 
     def binop(self, items):
         left, op, right = items
@@ -133,71 +133,66 @@ class _ToAst(Transformer):
         op, operand = items
         return ast.Neg(op.line, op.column, operand)
 
-    @v_args(meta=True)
-    def assign(self, meta, items):
+    def assign(self, items):
         name, value = items
-        return ast.Assign(meta.line, meta.column, str(name), value)
+        return ast.Assign(name.line, name.column, str(name), value)
 
-    @v_args(meta=True)
-    def track(self, meta, items):
-        name, value = items
-        return ast.Track(meta.line, meta.column, str(name), value)
+    def track(self, items):
+        word, name, value = items
+        return ast.Track(word.line, word.column, str(name), value)
 
-    @v_args(meta=True)
-    def play(self, meta, items):
-        return ast.Play(meta.line, meta.column, items[0])
+    def play(self, items):
+        word, value = items
+        return ast.Play(word.line, word.column, value)
 
-    @v_args(meta=True)
-    def export(self, meta, items):
-        value, path = items
-        return ast.Export(meta.line, meta.column, value, self.string([path]))
+    def export(self, items):
+        word, value, path = items
+        return ast.Export(word.line, word.column, value, self.string([path]))
 
-    @v_args(meta=True)
-    def show(self, meta, items):
-        return ast.Show(meta.line, meta.column, items[0])
+    def show(self, items):
+        word, value = items
+        return ast.Show(word.line, word.column, value)
 
-    @v_args(meta=True)
-    def plot(self, meta, items):
-        value, path = items
-        return ast.Plot(meta.line, meta.column, value, self.string([path]))
+    def plot(self, items):
+        word, value, path = items
+        return ast.Plot(word.line, word.column, value, self.string([path]))
 
-    @v_args(meta=True)
-    def model(self, meta, items):
-        tok = items[0]
+    def model(self, items):
+        word, tok = items
         path = None if tok.type == "DEFAULT" else self.string([tok])
-        return ast.Model(meta.line, meta.column, path)
+        return ast.Model(word.line, word.column, path)
 
-    @v_args(meta=True)
-    def bpm(self, meta, items):
-        return ast.Bpm(meta.line, meta.column, _number(items[0]))
+    def bpm(self, items):
+        word, value = items
+        return ast.Bpm(word.line, word.column, _number(value))
 
-    @v_args(meta=True)
-    def set_k(self, meta, items):
-        return ast.SetK(meta.line, meta.column, _number(items[0]))
+    def set_k(self, items):
+        word, value = items
+        return ast.SetK(word.line, word.column, _number(value))
 
-    @v_args(meta=True)
-    def beats(self, meta, items):
-        return ast.Beats(meta.line, meta.column, _number(items[0]))
+    def beats(self, items):
+        word, value = items
+        return ast.Beats(word.line, word.column, _number(value))
 
-    @v_args(meta=True)
-    def seed(self, meta, items):
-        return ast.Seed(meta.line, meta.column, _number(items[0]))
+    def seed(self, items):
+        word, value = items
+        return ast.Seed(word.line, word.column, _number(value))
 
-    @v_args(meta=True)
-    def stop(self, meta, items):
-        return ast.Stop(meta.line, meta.column, str(items[0]))
+    def stop(self, items):
+        word, name = items
+        return ast.Stop(word.line, word.column, str(name))
 
-    @v_args(meta=True)
-    def hush(self, meta, items):
-        return ast.Hush(meta.line, meta.column)
+    def hush(self, items):
+        (word,) = items
+        return ast.Hush(word.line, word.column)
 
-    @v_args(meta=True)
-    def wait(self, meta, items):
-        return ast.Wait(meta.line, meta.column, items[0])
+    def wait(self, items):
+        word, value = items
+        return ast.Wait(word.line, word.column, value)
 
-    @v_args(meta=True)
-    def expr_stmt(self, meta, items):
-        return ast.ExprStmt(meta.line, meta.column, items[0])
+    def expr_stmt(self, items):
+        (value,) = items
+        return ast.ExprStmt(value.line, value.col, value)
 
 
 _TRANSFORMER = _ToAst()
@@ -310,12 +305,11 @@ def parse(source: str, file: str = "<input>") -> ast.Program:
     """Parse `source` into a `Program`; raises `LanguageError` (with place) on a syntax error."""
     with _lock:
         try:
-            tree = _lark().parse(source)
+            statements = _lark().parse(source)
         except UnexpectedInput as err:
             raise _syntax_error(
                 err, source, file, list(_postlex.recent), list(_postlex.opened)
             ) from None
         except VisitError as err:  # pragma: no cover - the transformer raises nothing itself
             raise LanguageError(str(err.orig_exc), 1, 1, source, file) from None
-    statements = _TRANSFORMER.transform(tree)
     return ast.Program(tuple(statements), source, file)

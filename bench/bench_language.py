@@ -1,0 +1,152 @@
+"""Speed of the language: parse + check time of a 50-line score, and the share of a one-minute
+render spent outside the model's decode, on the embedded model.
+
+    .venv/bin/python bench/bench_language.py
+
+Goals: the whole 50-line score parses and checks in under 50 ms; less than 5 % of the time to
+evaluate and render a one-minute piece is spent outside the model's decode calls.
+"""
+
+from __future__ import annotations
+
+import statistics
+import time
+from pathlib import Path
+
+from unravel_lang.lang import Recorder, Session
+from unravel_lang.lang.compiler import check_program
+from unravel_lang.lang.parser import _lark, parse
+from unravel_lang.model import load_model
+from unravel_lang.render import render
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+SCORE_50 = "\n".join(
+    [
+        "bpm 117",
+        "seed 3",
+        'drums = encode("audio/drums.wav")',
+        'tones = encode("audio/tones.wav")',
+        "s = stats(drums, tones)",
+    ]
+    + [
+        line
+        for i in range(9)
+        for line in (
+            f"a{i} = normal(s, k=2beats)",
+            f"b{i} = smooth(s, k=2beats, seed={i})",
+            f"c{i} = fibo(a{i}) | orale(b{i}, 3:1, depth=1) >> blend(a{i}, b{i}, n=2, step=8)",
+            f"d{i} = jitter(interpolate(a{i}, b{i}, t=0.25), amount=0.1)  # a comment",
+            f"play c{i} >> reverse(d{i})",
+        )
+    ]
+)
+
+# One minute at k=11 (117.45 BPM): 1292 frames of latent audio, through layered voices,
+# a looping track and sequences.
+MINUTE = """
+bpm 117
+seed 1
+drums = encode("audio/drums.wav")
+tones = encode("audio/tones.wav")
+s = stats(drums, tones)
+groove = fit_tempo(drums)
+melody = smooth(s, k=1bars)
+track drums = groove
+play fibo(melody) | orale(slice(melody, 0, 4), 3:1)
+play blend(slice(melody, 0, 4), slice(tones, 0, 4), n=2, step=4) | gain(repeat(groove, 8), 0.5)
+wait 8bars
+track drums = reverse(groove)
+play repeat(melody, 4) | interpolate(repeat(groove, 8), repeat(melody, 4), t=0.5)
+wait 501frames                # to 1292 frames: one minute
+hush
+"""
+
+
+class TimedModel:
+    """The model, with the time spent in its streams' `decode` added up in `decode_s` and in
+    `encode_file` in `encode_s`."""
+
+    def __init__(self, model) -> None:
+        self.model = model
+        self.decode_s = 0.0
+        self.encode_s = 0.0
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def encode_file(self, path):
+        start = time.perf_counter()
+        out = self.model.encode_file(path)
+        self.encode_s += time.perf_counter() - start
+        return out
+
+    def stream(self, seed=None):
+        inner = self.model.stream(seed=seed)
+        timer = self
+
+        class Stream:
+            def decode(self, chunk):
+                start = time.perf_counter()
+                out = inner.decode(chunk)
+                timer.decode_s += time.perf_counter() - start
+                return out
+
+        return Stream()
+
+
+def bench_parse(session: Session, build: float) -> None:
+    lines = SCORE_50.count("\n") + 1
+    times = []
+    for _ in range(30):
+        start = time.perf_counter()
+        program = parse(SCORE_50, "bench.unr")
+        check_program(program, session.scope())
+        times.append(time.perf_counter() - start)
+    best, median = min(times), statistics.median(times)
+    print(f"grammar load (once per process): {build * 1000:.1f} ms")
+    print(f"parse + check of a {lines}-line score: median {median * 1000:.2f} ms, best "
+          f"{best * 1000:.2f} ms -> {median * 1000 / lines:.3f} ms per line "
+          f"(goal: whole score < 50 ms: {'met' if median < 0.05 else 'NOT met'})")
+
+
+def bench_minute(model) -> None:
+    timed = TimedModel(model)
+    recorder = Recorder()
+    session = Session(model=timed, performer=recorder, output=None, base_dir=EXAMPLES)
+    start = time.perf_counter()
+    session.run(MINUTE, "minute.unr")
+    timeline = recorder.timeline()
+    evaluated = time.perf_counter() - start
+    audio = render(timeline, timed, seed=session.seed)
+    total = time.perf_counter() - start
+    rendering = total - evaluated
+    seconds = audio.shape[1] / model.sr
+    render_share = (rendering - timed.decode_s) / rendering
+    whole_share = (total - timed.decode_s - timed.encode_s) / total
+    print(f"one-minute piece: {seconds:.1f} s of audio, {len(timeline.voices)} voices, "
+          f"{timeline.frames} frames")
+    print(f"  evaluate + timeline {evaluated * 1000:.1f} ms (of which encode "
+          f"{timed.encode_s * 1000:.1f} ms), render {rendering:.2f} s (model decode "
+          f"{timed.decode_s:.2f} s), {seconds / total:.0f}x real time")
+    print(f"  share of the render outside the model's decode: {100 * render_share:.2f} % "
+          f"(goal < 5 %: {'met' if render_share < 0.05 else 'NOT met'})")
+    print(f"  share of evaluate + render outside the model's encode and decode: "
+          f"{100 * whole_share:.2f} %")
+
+
+
+
+def main() -> None:
+    start = time.perf_counter()
+    _lark()
+    build = time.perf_counter() - start
+    model = load_model(None)
+    print(f"model: {model!r}")
+    bench_parse(Session(model=model, output=None), build)
+    model.decode(model.encode_file(EXAMPLES / "audio" / "drums.wav"))  # warm up TorchScript
+    bench_minute(model)
+
+
+if __name__ == "__main__":
+    main()
