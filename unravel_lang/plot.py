@@ -179,28 +179,63 @@ def _heatmap(ax: Any, arr: np.ndarray, start: int = 0, vmax: float | None = None
     )
 
 
+#: Pixels of the heatmap's width (about): spaces the grid lines so they never hide the data.
+_GRID_PX = 900.0
+
+
+def _bar_step(frames: int, k: int, beats_per_bar: int) -> int:
+    """Draw every `n`-th bar line (n a power of 2) so bar lines are at least 20 px apart."""
+    px_per_bar = k * beats_per_bar * _GRID_PX / frames
+    step = 1
+    while px_per_bar * step < 20:
+        step *= 2
+    return step
+
+
 def _grid(axes: Sequence[Any], frames: int, k: int, beats_per_bar: int) -> None:
-    """Beat lines (thin) and bar lines (thick) over every axes in `axes`, frames along x."""
+    """Beat lines (thin) and bar lines (thick) over every axes in `axes`, frames along x.
+
+    Beats are drawn only when at least 6 px apart; bars, every `_bar_step` bars.
+    """
     bar = k * beats_per_bar
-    bar_step = max(1, math.ceil(frames / bar / 200))
+    step = _bar_step(frames, k, beats_per_bar)
+    beats = k * _GRID_PX / frames >= 6
+    bar_lw = 1.3 if bar * step * _GRID_PX / frames >= 24 else 0.8
     for ax in axes:
-        if frames / k <= 300:
+        if beats:
             for f in range(k, frames, k):
                 if f % bar:
                     ax.axvline(f, color="black", lw=0.5, alpha=0.35)
-        for f in range(0, frames + 1, bar * bar_step):
-            ax.axvline(f, color="black", lw=1.3, alpha=0.85)
+        for f in range(0, frames + 1, bar * step):
+            ax.axvline(f, color="black", lw=bar_lw, alpha=0.85)
 
 
 def _bar_numbers(ax: Any, frames: int, k: int, beats_per_bar: int) -> None:
-    """Bar numbers along the top edge of `ax`."""
+    """Bar numbers along the top edge of `ax`, at most about 24 of them, on drawn bar lines."""
     bar = k * beats_per_bar
-    starts = list(range(0, frames, bar))
-    step = max(1, math.ceil(len(starts) / 24))
+    step = _bar_step(frames, k, beats_per_bar)
+    count = math.ceil(frames / bar)
+    while count / step > 24:
+        step *= 2
+    starts = list(range(0, frames, bar * step))
     top = ax.secondary_xaxis("top")
-    top.set_xticks(starts[::step], [str(i + 1) for i in range(0, len(starts), step)])
+    top.set_xticks(starts, [str(1 + i * step) for i in range(len(starts))])
     top.set_xlabel("bar")
     top.tick_params(labelsize=9, length=2)
+
+
+def _grid_note(k: int | None, beats_per_bar: int, latent_rate: float | None,
+               frames: int = 0) -> str:
+    if k is None:
+        return ""
+    note = f" · beat = {k} frames"
+    if latent_rate:
+        note += f" ({60 * latent_rate / k:.2f} BPM)"
+    note += f", {beats_per_bar} beats per bar"
+    step = _bar_step(frames, k, beats_per_bar) if frames else 1
+    if step > 1:
+        note += f", a line every {step} bars"
+    return note
 
 
 def _envelope(signal: np.ndarray, bins: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -226,15 +261,6 @@ def _rate_note(latent_rate: float | None) -> str:
     if not latent_rate:
         return "latent frames"
     return f"latent frames (1 frame = {1000 / latent_rate:.1f} ms)"
-
-
-def _grid_note(k: int | None, beats_per_bar: int, latent_rate: float | None) -> str:
-    if k is None:
-        return ""
-    note = f" · beat = {k} frames"
-    if latent_rate:
-        note += f" ({60 * latent_rate / k:.2f} BPM)"
-    return note + f", {beats_per_bar} beats per bar"
 
 
 def plot_latent(
@@ -282,7 +308,7 @@ def plot_latent(
             _bar_numbers(axes[0], frames, k, beats_per_bar)
         fig.suptitle(
             title or f"latent array: {frames} frames × {dims} dims"
-            + _grid_note(k, beats_per_bar, latent_rate),
+            + _grid_note(k, beats_per_bar, latent_rate, frames),
             fontweight="bold",
         )
         return _finish(fig, path)
@@ -574,7 +600,7 @@ def plot_plan(
             _bar_numbers(axes[0], frames, k, beats_per_bar)
         fig.suptitle(
             title or f"plan: {len(voices)} voices, {frames} frames"
-            + _grid_note(k, beats_per_bar, latent_rate),
+            + _grid_note(k, beats_per_bar, latent_rate, frames),
             fontweight="bold",
         )
         return _finish(fig, path)
