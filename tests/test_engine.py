@@ -238,3 +238,39 @@ def test_a_genuine_rave_export_plays_the_session_like_the_offline_render(genuine
     expected = render(Plan.of(np.concatenate([a, b, b[:4]])), model, seed=track_seed(SEED, "a"))
     fade_out(expected, 2 * bar * model.ratio, engine.ramp)
     np.testing.assert_array_equal(sink.audio, expected)
+
+
+class FailingAfter:
+    """A real model whose streams raise after `chunks` decoded chunks (a model failing live)."""
+
+    def __init__(self, model, chunks: int) -> None:
+        self.model, self.chunks = model, chunks
+
+    def __getattr__(self, name):
+        return getattr(self.model, name)
+
+    def stream(self, seed=None):
+        inner, left = self.model.stream(seed), [self.chunks]
+
+        class Stream:
+            def decode(self, chunk):
+                left[0] -= 1
+                if left[0] < 0:
+                    raise RuntimeError("decoder blew up")
+                return inner.decode(chunk)
+
+        return Stream()
+
+
+def test_a_voice_whose_model_fails_is_stopped_and_reported(noisy):
+    engine, sink = offline_engine(FailingAfter(noisy, 2), k=4)
+    with engine:
+        engine.track("a", Plan.of(latent(16, 19)))
+        sink.until(16)
+        errors = engine.take_errors()
+        assert len(errors) == 1 and "track 'a' stopped: decoder blew up" in errors[0]
+        engine.track("b", Plan.of(latent(4, 20)))
+        later = sink.until(20)
+    assert np.count_nonzero(sink.audio[:, : 8 * noisy.ratio]) > 0
+    assert np.count_nonzero(sink.audio[:, 8 * noisy.ratio : 16 * noisy.ratio]) == 0
+    assert np.count_nonzero(later) > 0

@@ -136,3 +136,12 @@ def test_fade_ramp_falls_from_one_towards_zero():
     ramp = fade_ramp(44100, 5)
     assert len(ramp) == 220 and ramp[0] == 1.0 and 0 < ramp[-1] < 0.01
     assert np.all(np.diff(ramp) < 0)
+
+
+def test_a_read_wider_than_half_the_ring_does_not_wait_for_a_beginning_voice():
+    mixer = StemMixer(1, 1, 4 * BLOCK, fade_ramp(4000, 5))
+    mixer.assign(0, 0)
+    fill(mixer, np.ones((1, 1, 4 * BLOCK), np.float32), 0)
+    wide = np.zeros((1, 5 * BLOCK), np.float32)
+    assert mixer.read_into(wide) == 4 * BLOCK
+    assert np.count_nonzero(wide) == 4 * BLOCK

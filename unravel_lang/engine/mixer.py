@@ -76,7 +76,7 @@ class StemMixer:
         pos = ring.read_pos
         n = min(out.shape[1], ring.write_pos - pos)
         if n < out.shape[1] and LIVE in self.state:
-            if not self._sounding(pos):
+            if not self._sounding(pos) and 2 * n < ring.capacity:
                 return 0  # a voice is about to begin: wait for a whole read, leave no gap
             self.underruns += 1
         if n <= 0:

@@ -65,16 +65,22 @@ class Worker:
         block_seconds = ratio / self.model.sr
         while self.running:
             self.wake.clear()
-            while self.commands:
-                self._apply(*self.commands.popleft())
-            self._housekeeping()
-            if self._wants_audio():
-                if self.mixer.ring.filled + ratio <= self.ahead:
-                    self._produce()
-                    continue
-                self.wake.wait(block_seconds / 4)
-            else:
-                self.wake.wait(0.05)
+            try:
+                while self.commands:
+                    self._apply(*self.commands.popleft())
+                self._housekeeping()
+                if self._wants_audio():
+                    if self.mixer.ring.filled + ratio <= self.ahead:
+                        self._produce()
+                        continue
+                    self.wake.wait(block_seconds / 4)
+                else:
+                    self.wake.wait(0.05)
+            except Exception as exc:  # noqa: BLE001 - keep the engine alive, say what happened
+                self.errors.append(f"the engine stopped every voice: {exc!r}")
+                for track in list(self.active):
+                    self._drop(track)
+                self.named.clear()
 
     def _wants_audio(self) -> bool:
         if self.target is not None:
