@@ -318,3 +318,21 @@ def test_missing_matplotlib_gives_the_install_hint(monkeypatch, latent):
         plot_latent(latent)
     assert str(err.value) == MISSING_MATPLOTLIB
     assert "pip install 'unravel-lang[plot]'" in str(err.value)
+
+
+@pytest.mark.slow
+def test_the_doc_pictures_script_draws_every_picture(tmp_path, capsys):
+    import importlib.util
+    from pathlib import Path
+
+    script = Path(__file__).resolve().parent.parent / "tools" / "make_doc_pictures.py"
+    spec = importlib.util.spec_from_file_location("make_doc_pictures", script)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--out", str(tmp_path)]) == 0
+    names = {"stats-distribution.png", "generated-vs-encoded.png", "latent-heatmap.png",
+             "pattern-fibo.png", "pattern-orale.png", "pattern-blend.png", "pattern-swap.png"}
+    assert {p.name for p in tmp_path.iterdir()} == names
+    for name in names:
+        check_png(tmp_path / name)
+    assert capsys.readouterr().out.count("wrote ") == len(names)
