@@ -216,7 +216,7 @@ def test_help_load_and_export_without_a_sound_card(workdir, tiny_model_path):
     )
     term = start(workdir, tiny_model_path)
     try:
-        out = term.run("help fibo", "Fibonacci")
+        out = term.run("help fibo", "example:")
         assert "fibo(a, start=1, stop=none)" in out and "Fibonacci" in out
         out = term.run("load score.unr", "loaded score.unr")
         assert "wrote out.wav" in out
@@ -227,3 +227,103 @@ def test_help_load_and_export_without_a_sound_card(workdir, tiny_model_path):
         assert term.quit() == 0
     finally:
         term.child.close(force=True)
+
+
+def pulse_missing() -> str | None:
+    """Why the PulseAudio playback test cannot run here, or None."""
+    import ctypes.util
+    import glob
+    import shutil
+
+    for tool in ("pulseaudio", "parec"):
+        if shutil.which(tool) is None:
+            return f"{tool} is not installed (Debian: apt-get install pulseaudio pulseaudio-utils)"
+    if ctypes.util.find_library("portaudio") is None:
+        return "PortAudio is not installed (Debian: apt-get install libportaudio2)"
+    if not glob.glob("/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so"):
+        return "ALSA's pulse plugin is not installed (Debian: apt-get install libasound2-plugins)"
+    return None
+
+
+@pytest.fixture
+def pulse(workdir):
+    """A private PulseAudio server whose default sink is a float32 mono null sink, and a
+    recorder of that sink's monitor writing raw float32 samples to `capture.raw`."""
+    import subprocess
+
+    runtime = workdir / "pulse"
+    runtime.mkdir()
+    socket = runtime / "native"
+    (runtime / "default.pa").write_text(
+        "load-module module-null-sink sink_name=null rate=44100 channels=1 format=float32le\n"
+        "set-default-sink null\n"
+        f"load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
+    )
+    env = dict(HOME=str(runtime), XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime),
+               PULSE_SERVER=f"unix:{socket}", ALSA_CONFIG_PATH=str(REPO / "tests/alsa/pulse.conf"))
+    log = open(runtime / "log", "w")  # noqa: SIM115 - closed below
+    server = subprocess.Popen(
+        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
+         "--disallow-exit", "--disable-shm", "-F", str(runtime / "default.pa")],
+        env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
+    )
+    recorder = None
+    try:
+        for _ in range(400):
+            if socket.exists() or server.poll() is not None:
+                break
+            time.sleep(0.05)
+        if not socket.exists():
+            pytest.fail(f"pulseaudio did not start: {(runtime / 'log').read_text()}")
+        capture = open(workdir / "capture.raw", "wb")  # noqa: SIM115 - closed below
+        recorder = subprocess.Popen(
+            ["parec", "-d", "null.monitor", "--format=float32le", "--rate=44100",
+             "--channels=1", "--raw"],
+            env=dict(os.environ, **env), stdout=capture,
+        )
+        yield env
+    finally:
+        for proc in (recorder, server):
+            if proc is not None:
+                proc.terminate()
+                proc.wait(10)
+        log.close()
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(pulse_missing() is not None, reason=str(pulse_missing()))
+def test_a_track_started_in_the_repl_reaches_the_sound_card(workdir, tiny_model_path, pulse):
+    from unravel_lang.model import load_model
+
+    term = start(workdir, tiny_model_path, **pulse)
+    try:
+        term.run('a = normal(stats(encode("noise.wav")), k=11)', "unravel>")
+        term.run('export a "a.npy"', "wrote a.npy")
+        term.run("track t = fibo(a)", "unravel>")
+        # the status line follows the engine's playhead; wait for it to pass bar 3
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline:
+            term.pump(0.2)
+            bar = re.search(r"bar (\d+)\.\d", term.lines()[-1])
+            if bar and int(bar.group(1)) >= 3:
+                break
+        assert bar and int(bar.group(1)) >= 3, term.lines()[-1]
+        assert "▶ t" in term.lines()[-1]
+        term.run("hush", "unravel>")
+        assert term.quit() == 0
+    finally:
+        term.child.close(force=True)
+    assert "playback unavailable" not in term.text()
+    time.sleep(0.5)  # let the recorder take the last samples the server has mixed
+
+    model = load_model(tiny_model_path)
+    loop = fibo(np.load(workdir / "a.npy"))
+    expected = model.stream().decode(np.concatenate([loop] * 8))[0]
+    captured = np.fromfile(workdir / "capture.raw", dtype=np.float32)
+    # the sink and short reads may add silence; the sounding samples are the track's,
+    # in order, from its first sample: two whole loops at least (before hush's fade), equal
+    # to decoding the loop in one piece up to float rounding of chunked convolutions
+    got, want = captured[captured != 0], expected[expected != 0]
+    n = 2 * loop.shape[0] * model.ratio
+    assert len(got) >= n
+    np.testing.assert_allclose(got[:n], want[:n], rtol=0, atol=1e-5)
