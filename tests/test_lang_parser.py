@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unravel_lang.errors import UnravelError
-from unravel_lang.lang import LanguageError, ast, parse
+from unravel_lang.lang import LanguageError, Session, ast, parse
 from unravel_lang.lang.grammar import grammar_path
 
 CARD = "fibo(a) | orale(b, 3:1) >> blend(a, b, n=4)"
@@ -173,7 +174,8 @@ def test_error_at_end_of_line_points_after_the_text():
 TOKENS = ["a", "b", "fibo", "(", ")", "[", "]", ",", "=", "|", ">>", "+", "-", "*", "/", ":",
           "3", "1.5", "2bars", "4beats", '"x.wav"', "'y'", "\n", ";", "#c\n", "play", "track",
           "export", "bpm", "k", "seed", "stop", "hush", "wait", "show", "plot", "model",
-          "default", "beats", "n=", "\\\n", "@", "\"", "é", " ", "\t", "1e", ".5", "3:1"]
+          "default", "beats", "n=", "\\\n", "@", "\"", "é", " ", "\t", "1e", ".5", "3:1",
+          "blend", "orale", "normal", "stats", "gain", "k=", "seed=", "x", "true", "none", "0"]
 VALID = [
     CARD,
     "bpm 117\nk 11\nseed 3\na = normal(stats(x), k=2bars)\ntrack d = fibo(a)\nstop d\nhush",
@@ -181,11 +183,18 @@ VALID = [
 ]
 
 
+def _checked(source: str) -> None:
+    """Parse `source`, then check it against a session with `a`, `b` and `x` bound."""
+    session = Session(output=None)
+    session.env.update(a=np.zeros((4, 8), np.float32), b=np.ones((4, 8), np.float32), x=2)
+    session.parse(source)
+
+
 @settings(max_examples=300, deadline=None)
 @given(st.lists(st.sampled_from(TOKENS), max_size=30).map(" ".join))
 def test_fuzz_token_soup_parses_or_raises_language_error(source):
     try:
-        parse(source)
+        _checked(source)
     except LanguageError as err:
         assert err.line >= 1 and err.col >= 1
 
@@ -201,7 +210,7 @@ def test_fuzz_mutated_programs_parse_or_raise_language_error(source, edits):
         pos = pos % (len(source) + 1)
         source = source[:pos] + insert + source[pos + cut:]
     try:
-        parse(source)
+        _checked(source)
     except LanguageError as err:
         assert err.line >= 1 and err.col >= 1
         assert str(err).startswith("<input>:")

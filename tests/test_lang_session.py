@@ -5,7 +5,10 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import soundfile as sf
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
+from unravel_lang.errors import UnravelError
 from unravel_lang.lang import LanguageError, Recorder, Session, evaluate
 from unravel_lang.lang.session import derive_seed
 from unravel_lang.latent_io import load_npy, read_latent_wav
@@ -253,3 +256,33 @@ def test_run_file_reads_relative_to_the_score(model, tmp_path, tone):
     assert s["x"].shape[1] == model.dims
     with pytest.raises(Exception, match="cannot read score"):
         s.run_file(tmp_path / "none.unr")
+
+
+RUNNABLE = [
+    "x = fibo(a) | orale(b, 3:1) >> blend(a, b, n=2, step=8)\nplay x\nshow x",
+    "k 4\ns = stats(a, b)\nc = normal(s, k=1beats) * 2 - 1\nd = swap(c, a, count=3)\ntrack t = d",
+    "y = interpolate(a, b, t=0.5)\nz = jitter(repeat(y, n=2), amount=0.3)\nwait 2frames\nhush",
+    "m = [1, 2, 3]\nn = select(a, [0, 1, 2, 3, 4, 5, 6, 7])\no = scale(bias(n, 0.5), 2) / 3",
+]
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    st.sampled_from(RUNNABLE),
+    st.lists(st.tuples(st.integers(0, 200), st.integers(0, 3),
+                       st.sampled_from(["", "0", "-", "9", "(", ")", ",", "a", "b", "n=", "1e9",
+                                        "|", ">>", "*", "/", "0.5", "[", "]", "bars", "\n"])),
+             max_size=3),
+)
+def test_fuzz_running_mutated_programs_raises_only_user_errors(model, source, edits):
+    for pos, cut, insert in edits:
+        pos = pos % (len(source) + 1)
+        source = source[:pos] + insert + source[pos + cut:]
+    s = Session(model=model, output=None, dry_run=True)
+    rng = np.random.default_rng(0)
+    s.env["a"] = rng.standard_normal((6, 8)).astype(np.float32)
+    s.env["b"] = rng.standard_normal((6, 8)).astype(np.float32)
+    try:
+        s.run(source)
+    except UnravelError as err:
+        assert str(err)
