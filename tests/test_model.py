@@ -475,7 +475,14 @@ def test_encode_empty_audio(tiny):
 def test_encode_nan_audio(tiny):
     audio = signal(0.2)
     audio[0, 100] = np.nan
-    with pytest.raises(AudioError, match="NaN or inf at sample 100"):
+    with pytest.raises(AudioError, match="NaN or inf at sample 100, channel 0"):
+        tiny.encode(audio, 44100)
+
+
+def test_encode_inf_audio_named_by_absolute_sample(tiny):
+    audio = signal(3.0, channels=2)
+    audio[1, 100_000] = np.inf
+    with pytest.raises(AudioError, match="NaN or inf at sample 100000, channel 1"):
         tiny.encode(audio, 44100)
 
 

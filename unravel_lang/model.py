@@ -429,6 +429,7 @@ class _ChunkEncoder:
         self.chunks = 0
         self.out: list[np.ndarray] = []
         self.channels_seen: int | None = None
+        self.samples_seen = 0  # input samples per channel pushed so far
 
     def push(self, block: np.ndarray) -> None:
         a = np.asarray(block, dtype=np.float32)
@@ -443,8 +444,11 @@ class _ChunkEncoder:
                 f"audio block has {a.shape[0]} channels, earlier blocks {self.channels_seen}"
             )
         if not np.isfinite(a).all():
-            sample = int(np.argwhere(~np.isfinite(a))[0][1])
-            raise AudioError(f"audio has NaN or inf at sample {sample} of a block")
+            channel, sample = (int(i) for i in np.argwhere(~np.isfinite(a))[0])
+            raise AudioError(
+                f"audio has NaN or inf at sample {self.samples_seen + sample}, channel {channel}"
+            )
+        self.samples_seen += a.shape[1]
         self._add(self.resampler.process(_map_channels(a, self.model.in_channels)))
         self._encode_ready(final=False)
 
