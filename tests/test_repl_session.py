@@ -1,0 +1,144 @@
+"""The REPL's handling of inputs, away from the terminal: what runs, what an error undoes,
+what reaches the engine; and the REPL reading a pipe."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+import soundfile as sf
+
+from unravel_lang.lang.session import Session
+from unravel_lang.model import load_model
+from unravel_lang.patterns import fibo
+from unravel_lang.repl import Repl, history_path
+from unravel_lang.repl_perform import Recorder, Stage
+from unravel_lang.tempo import snap
+
+REPO = Path(__file__).resolve().parent.parent
+NO_DEVICE_ALSA = "pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n"
+
+
+@pytest.fixture
+def workdir(tmp_path, monkeypatch) -> Path:
+    rng = np.random.default_rng(9)
+    sf.write(tmp_path / "noise.wav", (0.3 * rng.standard_normal(22050)).astype(np.float32), 44100)
+    monkeypatch.chdir(tmp_path)
+    return tmp_path
+
+
+@pytest.fixture
+def repl(workdir, tiny_model_path):
+    """A REPL whose stage forwards to a `Recorder` standing for the engine; output in `.out`."""
+    model = load_model(tiny_model_path)
+    out: list[str] = []
+    recorder = Recorder()
+    session = Session(model=model, performer=recorder, seed=1, output=out.append)
+    engine = Recorder()
+    r = Repl(session, recorder, Stage(engine, k=session.k, model=model), out.append)
+    r.out, r.engine = out, engine
+    r.handle('a = normal(stats(encode("noise.wav")), k=11)')
+    return r
+
+
+def test_statements_reach_the_engine_after_they_ran(repl):
+    assert repl.handle("bpm 160")
+    assert repl.out[-1] == str(snap(160, 44100, 2048))
+    assert repl.handle("track t = fibo(a)\nplay reverse(a)")
+    calls = repl.engine.take()
+    assert [m for m, _ in calls] == ["set_tempo", "track", "play"]
+    assert calls[0][1] == (8,) and calls[1][1][1].frames == fibo(np.zeros((11, 1))).shape[0]
+    assert list(repl.stage.tracks) == ["t"] and repl.stage.plays == 1
+    assert repl.handle("stop t") and repl.engine.take() == [("stop", ("t",))]
+
+
+def test_an_error_changes_nothing(repl):
+    repl.handle("track t = fibo(a)")
+    repl.engine.take()
+    a = repl.session["a"]
+    # runs `bpm`, binds `b`, replaces the track ... then fails: all of it is undone
+    ok = repl.handle('bpm 160\nb = fibo(a)\ntrack t = reverse(a)\nc = encode("missing.wav")')
+    assert not ok and repl.errors == 1
+    assert "missing.wav" in repl.out[-1]
+    assert repl.engine.take() == []
+    assert repl.session.names() == ["a"] and repl.session["a"] is a
+    assert repl.session.k == 11 and repl.session.tracks == ["t"]
+    assert list(repl.stage.tracks) == ["t"] and repl.stage.tracks["t"].frames == 19
+
+
+def test_a_syntax_error_shows_the_caret(repl):
+    assert not repl.handle("x = fibo(a,, 2)")
+    head, line, caret = repl.out[-1].splitlines()
+    assert head.startswith("<repl>:1:12: ") and line == "x = fibo(a,, 2)"
+    assert caret == " " * 11 + "^"
+
+
+def test_a_bare_expression_prints_its_summary(repl):
+    assert repl.handle("fibo(a)")
+    assert repl.out[-1].startswith("(19, 8) latent array")
+
+
+def test_tracks_help_and_load(repl, workdir):
+    assert repl.handle("tracks") and repl.out[-1] == "no tracks"
+    (workdir / "part.unr").write_text("p = reverse(a)\ntrack p1 = p\n")
+    assert repl.handle("load part.unr") and repl.out[-1] == "loaded part.unr"
+    assert "p" in repl.session.names() and list(repl.stage.tracks) == ["p1"]
+    assert repl.handle("tracks")
+    assert repl.out[-1] == "p1: 1 voice, 11 frames, 0.25 bars at k=11"
+    assert repl.handle("help") and "commands: tracks, help, load" in repl.out[-1]
+    assert repl.handle("help p") and repl.out[-1].startswith("p: (11, 8) latent array")
+    assert not repl.handle("load nothing.unr") and "nothing.unr" in repl.out[-1]
+
+
+def test_the_status_line(repl):
+    assert repl.status() == f"model {repl.session.model.path.split('/')[-1]} │ k=11 117.45 BPM" \
+        " │ no tracks"
+    repl.handle("track t = a")
+    assert "▶ t" in repl.status()
+    silent = Repl(repl.session, repl.recorder, Stage(None), repl.write)
+    assert silent.status().endswith("playback unavailable")
+
+
+def test_completion_sees_new_bindings(repl):
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from unravel_lang.repl_complete import UnravelCompleter
+
+    repl.handle("drums = fibo(a)")
+    completer = UnravelCompleter(repl.vocab)
+    got = [c.text for c in completer.get_completions(Document("play dr"), CompleteEvent())]
+    assert got == ["drums"]
+    assert repl.vocab.kind("hush") == "keyword" and repl.vocab.kind("tracks") == "keyword"
+
+
+def test_the_history_file_location(monkeypatch, tmp_path):
+    monkeypatch.setenv("UNRAVEL_HISTORY", str(tmp_path / "h"))
+    assert history_path() == tmp_path / "h"
+    monkeypatch.delenv("UNRAVEL_HISTORY")
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "state"))
+    assert history_path() == tmp_path / "state" / "unravel" / "history"
+
+
+def test_unravel_reads_a_pipe_plainly(workdir):
+    """`unravel` without arguments opens the REPL; piped, it reads lines without a prompt."""
+    (workdir / "nodevice.conf").write_text(NO_DEVICE_ALSA)
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(workdir / "nodevice.conf"),
+               PYTHONPATH=str(REPO), UNRAVEL_HISTORY=str(workdir / "history"))
+    script = "bpm 120\nx = [1,\n  2]\nshow 3 +\n 4\nb = fibo(zz)\nk 9\n"
+    done = subprocess.run([sys.executable, "-m", "unravel_lang"], input=script, env=env,
+                          capture_output=True, text=True, timeout=120, cwd=workdir)
+    lines = done.stdout.splitlines()
+    assert lines[0].startswith("playback unavailable: no audio output device")
+    assert lines[1] == str(snap(120, 44100, 2048))
+    assert lines[2] == "7"
+    assert lines[3].startswith("<repl>:1:10: unknown name `zz`")
+    assert lines[4:6] == ["b = fibo(zz)", " " * 9 + "^"]
+    assert lines[6].startswith("k=9 → ")
+    assert "unravel>" not in done.stdout and done.stderr == ""
+    assert done.returncode == 1  # one input failed
+    assert not (workdir / "history").exists()  # plain mode keeps no history
