@@ -49,11 +49,11 @@ def test_session_script_equals_plan_render(any_model):
     engine, sink = offline_engine(any_model, k=k)
     with engine:
         engine.track("a", Plan.of(a))
-        sink.until(3 * bar)
+        sink.until(engine.frames_for(bars=3))
         engine.track("a", Plan.of(b))
-        sink.until(5 * bar)
+        sink.until(engine.frames_for(bars=5))
         engine.stop("a")
-        sink.until(6 * bar)
+        sink.until(engine.frames_for(bars=6))
         assert engine.take_errors() == []
     timeline = Plan.of(np.concatenate([a, a, a, b, b, b]))
     expected = render(timeline, any_model, seed=track_seed(SEED, "a"))
@@ -274,3 +274,13 @@ def test_a_voice_whose_model_fails_is_stopped_and_reported(noisy):
     assert np.count_nonzero(sink.audio[:, : 8 * noisy.ratio]) > 0
     assert np.count_nonzero(sink.audio[:, 8 * noisy.ratio : 16 * noisy.ratio]) == 0
     assert np.count_nonzero(later) > 0
+
+
+def test_more_tracks_than_stems_are_refused_with_a_message(noisy):
+    engine, sink = offline_engine(noisy, k=4, max_voices=2)
+    with engine:
+        for name in "abc":
+            engine.track(name, Plan.of(latent(4, 21)))
+        sink.until(4)
+        assert engine.take_errors() == ["track 'c' not started: more than 2 tracks and plays "
+                                        "at once"]

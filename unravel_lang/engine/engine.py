@@ -35,10 +35,12 @@ class Engine:
     - `stop(name)` / `hush()` fade out over `fade_ms` within one buffer of the reader.
     - `set_tempo(k)` moves the grid to k frames per beat from the next bar line.
 
-    A worker thread decodes `CHUNK_FRAMES` latent frames at a time per voice into a ring
-    that holds at most `ahead_frames` latent frames of audio; a reader takes it from there:
-    `player.AudioOutput` (real time) or `FileSink` (as fast as it is decoded; construct the
-    engine with `realtime=False`, then nothing is decoded beyond what the sink asks for).
+    At most `max_voices` tracks and plays sound at once (each has one stem of the ring,
+    whatever the number of voices in its plan). A worker thread decodes `CHUNK_FRAMES`
+    latent frames at a time per voice into a ring that holds at most `ahead_frames` latent
+    frames of audio; a reader takes it from there: `player.AudioOutput` (real time) or
+    `FileSink` (as fast as it is decoded; construct the engine with `realtime=False`, then
+    nothing is decoded beyond what the sink asks for).
     """
 
     def __init__(self, model, seed: int = 0, k: int = 11, beats_per_bar: int = 4,

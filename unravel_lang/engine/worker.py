@@ -180,7 +180,8 @@ class Worker:
                     continue
                 stem = self.mixer.free_stem()
                 if stem is None:
-                    self.errors.append(f"track {track.name!r}: too many voices at once")
+                    self.errors.append(f"track {track.name!r} not started: more than "
+                                       f"{self.mixer.stems} tracks and plays at once")
                     self._drop(track)
                     continue
                 track.stem = stem
