@@ -135,7 +135,10 @@ def test_keywords_are_names_inside_expressions():
 @pytest.mark.parametrize(
     "source, line, col, message",
     [
-        ("blend(a, b, n=)", 1, 15, "expected a value after `n=`, found `)`"),
+        ("blend(a, b, n=)", 1, 15, "expected a number after `n=`, found `)`"),
+        ("x = orale(a, ratio=)", 1, 20, "expected a ratio like `3:1` after `ratio=`, found `)`"),
+        ("x = swap(a, b, by=)", 1, 19, "expected a string in quotes after `by=`, found `)`"),
+        ("x = fibo(a, stop=)", 1, 18, "expected a value after `stop=`, found `)`"),
         ("bpm fast", 1, 5, "expected a number after `bpm`, found `fast`"),
         ("a = 3 +", 1, 8, "expected a value after `+`, found the end of the input"),
         ("x = fibo(a))", 1, 12, "`)` has no matching opening bracket"),

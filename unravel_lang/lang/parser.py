@@ -33,19 +33,26 @@ class _Postlex:
     def __init__(self) -> None:
         self.recent: deque[Token] = deque(maxlen=4)
         self.opened: list[Token] = []
+        self.calls: list[str | None] = []
 
     def process(self, stream):
         previous = None
+        before: Token | None = None
         self.recent.clear()
         self.opened = []
+        self.calls = []
         for tok in stream:
             if tok.type == "_NL" and (self.opened or previous in _CONTINUING):
                 continue
             if tok.type in _OPENING:
                 self.opened.append(tok)
+                called = tok.type == "LPAR" and before is not None and before.type == "NAME"
+                self.calls.append(str(before) if called else None)
             elif tok.type in _CLOSING and self.opened:
                 self.opened.pop()
+                self.calls.pop()
             previous = tok.type
+            before = tok
             self.recent.append(tok)
             yield tok
 
@@ -266,8 +273,33 @@ def _end_position(source: str) -> tuple[int, int]:
     return len(lines), len(lines[-1]) + 1
 
 
+def _keyword_kind(func: str | None, keyword: str) -> str | None:
+    """What keyword `keyword` of function `func` takes, judged by its default value."""
+    from unravel_lang.lang.functions import functions
+
+    fn = functions().get(func or "")
+    param = next((p for p in fn.params if p.name == keyword), None) if fn else None
+    if param is None or param.name == "seed":
+        return "a number" if param is not None else None
+    default = param.default
+    if isinstance(default, bool):
+        return "`true` or `false`"
+    if isinstance(default, (int, float)):
+        return "a number"
+    if isinstance(default, str):
+        return "a string in quotes"
+    if isinstance(default, tuple):
+        return "a ratio like `3:1`"
+    return None
+
+
 def _syntax_error(
-    err: UnexpectedInput, source: str, file: str, recent: list[Token], opened: list[Token]
+    err: UnexpectedInput,
+    source: str,
+    file: str,
+    recent: list[Token],
+    opened: list[Token],
+    calls: list[str | None],
 ) -> LanguageError:
     if isinstance(err, UnexpectedCharacters):
         char = source[err.pos_in_stream] if err.pos_in_stream < len(source) else ""
@@ -287,8 +319,14 @@ def _syntax_error(
             col = len(text_line.rstrip("\r")) + 1
     expected = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
     after = _describe_after(recent, tok)
-    message = f"expected {_describe_expected(expected)}{after}, found {_describe_token(tok)}"
+    wanted = _describe_expected(expected)
     before = [t for t in recent if tok is None or t.start_pos < tok.start_pos]
+    if (
+        wanted == "a value" and len(before) > 1 and before[-1].type == "EQUAL"
+        and before[-2].type == "NAME" and calls
+    ):
+        wanted = _keyword_kind(calls[-1], str(before[-2])) or wanted
+    message = f"expected {wanted}{after}, found {_describe_token(tok)}"
     if tok is not None and tok.type in ("RPAR", "RSQB") and not opened:
         message = f"{_describe_token(tok)} has no matching opening bracket"
     elif opened and (tok is None or tok.line > opened[-1].line):
@@ -307,8 +345,9 @@ def parse(source: str, file: str = "<input>") -> ast.Program:
         try:
             statements = _lark().parse(source)
         except UnexpectedInput as err:
+            lex = _postlex
             raise _syntax_error(
-                err, source, file, list(_postlex.recent), list(_postlex.opened)
+                err, source, file, list(lex.recent), list(lex.opened), list(lex.calls)
             ) from None
         except VisitError as err:  # pragma: no cover - the transformer raises nothing itself
             raise LanguageError(str(err.orig_exc), 1, 1, source, file) from None
