@@ -336,3 +336,11 @@ def test_the_doc_pictures_script_draws_every_picture(tmp_path, capsys):
     for name in names:
         check_png(tmp_path / name)
     assert capsys.readouterr().out.count("wrote ") == len(names)
+
+
+def test_a_model_of_another_size_is_named(tmp_path, tiny_model_path):
+    from unravel_lang.model import load_model
+
+    with pytest.raises(LatentError, match="4 dims but the model decodes 8"):
+        plot_latent(np.zeros((4, 4)), tmp_path / "x.png", model=load_model(tiny_model_path))
+    assert not (tmp_path / "x.png").exists()

@@ -286,6 +286,11 @@ def plot_latent(
     frames, dims = arr.shape
     audio = None
     if model is not None:
+        if getattr(model, "dims", dims) != dims:
+            raise LatentError(
+                f"the array has {dims} dims but the model decodes {model.dims}; "
+                "plot it with the model it was made for"
+            )
         latent_rate = float(model.sr) / float(model.ratio)
         audio = np.asarray(model.decode(arr.astype(np.float32), seed=seed), dtype=np.float64)
     heights = [max(1.4, 0.2 * dims + 0.6)]
