@@ -16,7 +16,19 @@ from unravel_lang.render import render
 SEED = 5
 
 
-@pytest.fixture(scope="module", params=["tiny_model_path", "noisy_model_path", "batch_model_path"])
+@pytest.fixture(scope="module")
+def stereo_model_path(tmp_path_factory):
+    """A streaming, variational-like test model with two audio channels."""
+    from rave_testmodels import build_test_model
+
+    path = tmp_path_factory.mktemp("stereo") / "stereo.ts"
+    return build_test_model(path, channels=2, noise_dims=4, seed=3)
+
+
+@pytest.fixture(
+    scope="module",
+    params=["tiny_model_path", "noisy_model_path", "batch_model_path", "stereo_model_path"],
+)
 def any_model(request):
     return load_model(request.getfixturevalue(request.param))
 
