@@ -140,6 +140,8 @@ def test_keywords_are_names_inside_expressions():
         ("x = swap(a, b, by=)", 1, 19, "expected a string in quotes after `by=`, found `)`"),
         ("x = fibo(a, stop=)", 1, 18, "expected a value after `stop=`, found `)`"),
         ("bpm fast", 1, 5, "expected a number after `bpm`, found `fast`"),
+        ("a = ", 1, 5, "expected a value after `a =`, found the end of the input"),
+        ("x = 1\r\ny = fibo(a,,)\r\n", 2, 12, "expected a value or `)` after `,`, found `,`"),
         ("a = 3 +", 1, 8, "expected a value after `+`, found the end of the input"),
         ("x = fibo(a))", 1, 12, "`)` has no matching opening bracket"),
         ('export a "out.wav', 1, 10, "this string is not closed"),

@@ -257,14 +257,15 @@ def _describe_expected(expected: set[str]) -> str:
     return parts[0]
 
 
-def _describe_after(recent: list[Token], tok: Token | None) -> str:
-    """`after `n=`` from the tokens before the offending one; empty at the start of a line."""
+def _describe_after(recent: list[Token], tok: Token | None, in_call: bool) -> str:
+    """`after `n=`` (a keyword in a call) or `after `a =`` (a binding) from the tokens before
+    the offending one; empty at the start of a line."""
     before = [t for t in recent if tok is None or t.start_pos < tok.start_pos]
     if not before or before[-1].type in ("_NL", "SEMICOLON"):
         return ""
     last = before[-1]
     if last.type == "EQUAL" and len(before) > 1 and before[-2].type == "NAME":
-        return f" after `{before[-2]}=`"
+        return f" after `{before[-2]}=`" if in_call else f" after `{before[-2]} =`"
     return f" after {_describe_token(last)}"
 
 
@@ -318,7 +319,7 @@ def _syntax_error(
             text_line = source.split("\n")[line - 1] if line - 1 < len(source.split("\n")) else ""
             col = len(text_line.rstrip("\r")) + 1
     expected = set(getattr(err, "accepts", None) or getattr(err, "expected", None) or ())
-    after = _describe_after(recent, tok)
+    after = _describe_after(recent, tok, bool(calls))
     wanted = _describe_expected(expected)
     before = [t for t in recent if tok is None or t.start_pos < tok.start_pos]
     if (
