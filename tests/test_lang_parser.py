@@ -163,7 +163,7 @@ def test_syntax_errors_name_the_place(source, line, col, message):
     text = str(err)
     head, src_line, caret = text.split("\n")
     assert head.startswith(f"score.unr:{line}:{col}: ")
-    assert src_line == source.split("\n")[line - 1]
+    assert src_line == source.splitlines()[line - 1]
     assert caret == " " * (col - 1) + "^"
     assert isinstance(err, UnravelError)
 
