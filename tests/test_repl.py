@@ -192,6 +192,14 @@ def test_tab_completes_a_bound_name_and_input_continues_over_lines(workdir, tiny
         mark = len(term.raw)
         term.child.send("show dr\t")
         term.wait_for("drums", mark)
+        term.pump(0.3)
+        # highlighted as typed: the statement word bold, the bound name in its own colour
+        row = max(i for i, line in enumerate(term.lines()) if line.endswith("show drums"))
+        chars = term.screen.buffer[row]
+        col = term.lines()[row].index("show drums")
+        show, name, space = chars[col], chars[col + 5], chars[col + 4]
+        assert show.bold and not name.bold
+        assert len({show.fg, name.fg, space.fg}) == 3
         out = term.run("", "latent array")
         assert "(8, 8) latent array" in out
         fibo_len = fibo(np.zeros((8, 1))).shape[0]

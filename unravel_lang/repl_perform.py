@@ -9,6 +9,7 @@ unavailable) and remembers which tracks are running and what they play.
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, Protocol
@@ -208,7 +209,9 @@ class Live:
         return getattr(self.engine, name)
 
     def close(self) -> None:
-        """Stop the sound, then the engine's worker."""
+        """Fade out what plays, let the fade reach the card, stop the sound and the worker."""
+        self.engine.hush()
+        time.sleep(min(0.5, float(self.output.latency) + 0.05))
         self.output.close()
         self.engine.close()
 
