@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import numpy as np
+import pytest
 
 from unravel_lang.lang import Recorder
 from unravel_lang.plan import Plan, Voice
@@ -91,3 +92,17 @@ def test_gains_are_kept_and_set_tempo_is_remembered():
     r.track("x", Plan((Voice(arr(2, 0), 0, 0.5),)))
     assert r.k == 8
     assert r.timeline().voices[0].gain == 0.5
+
+
+def test_a_score_longer_than_the_frame_limit_is_refused():
+    from unravel_lang.errors import PatternError
+    from unravel_lang.guards import frame_limit
+
+    r = Recorder()
+    with frame_limit(100):
+        r.wait(60)
+        with pytest.raises(PatternError, match="the score would be 120 frames"):
+            r.wait(60)
+        with pytest.raises(PatternError, match="the score would be 160 frames"):
+            r.play(Plan.of(arr(100, 0)))
+    assert r.cursor == 60

@@ -23,6 +23,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from unravel_lang.guards import check_frames
 from unravel_lang.plan import Plan, Voice
 
 
@@ -112,6 +113,7 @@ class Recorder:
 
     def play(self, plan: Plan) -> None:
         """Place `plan` at the cursor and move the cursor to its end."""
+        check_frames(self.cursor + plan.frames, "the score")
         for v in plan.voices:
             self._entries.append(Voice(v.latent, v.start + self.cursor, v.gain))
         self.cursor += plan.frames
@@ -145,7 +147,7 @@ class Recorder:
 
     def wait(self, frames: int) -> None:
         """Move the cursor on by `frames` latent frames."""
-        self.cursor += max(int(frames), 0)
+        self.cursor = check_frames(self.cursor + max(int(frames), 0), "the score")
 
     # ---- the result -------------------------------------------------------------------------
 
