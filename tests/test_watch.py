@@ -199,3 +199,44 @@ def test_watch_refuses_a_missing_score(tmp_path):
 
     with pytest.raises(UnravelError, match="no such score file"):
         watch(tmp_path / "nope.unr")
+
+
+def test_a_saved_change_is_heard_from_the_tracks_next_loop(workdir, tiny_model_path):
+    """Watch driving the real engine, heard through its file sink: the changed track swaps
+    at its next loop boundary, as the engine's offline reference renders it."""
+    from unravel_lang.engine import Engine, FileSink
+    from unravel_lang.engine.timeline import loop_iterations, render_track
+    from unravel_lang.patterns import fibo
+    from unravel_lang.plan import Plan
+
+    model = load_model(tiny_model_path)
+    engine = Engine(model, seed=3, k=11, realtime=False)
+    sink = FileSink(engine)
+    lines: list[str] = []
+
+    def open_session(recorder, output):
+        return Session(model=model, performer=recorder, seed=3, output=output, base_dir=workdir)
+
+    score = workdir / "score.unr"
+    source = 'a = normal(stats(encode("noise.wav")), k=11)\ntrack beat = fibo(a)\n'
+    save(score, source)
+    try:
+        watcher = ScoreWatcher(score, open_session, Stage(engine, k=11, model=model),
+                               lines.append)
+        assert settle(watcher)
+        sink.pull(30)  # into the second pass of the 19-frame loop
+        save(score, source.replace("fibo(a)", "reverse(fibo(a))"))
+        assert settle(watcher) and lines[-1] == "score.unr: evaluated (~ beat)"
+        sink.pull(60 - 30)
+    finally:
+        engine.close()
+    a = Session(model=model, seed=3, output=None, base_dir=workdir)
+    a.run('a = normal(stats(encode("noise.wav")), k=11)')
+    loop = fibo(a["a"])
+    before, after = Plan.of(loop), Plan.of(loop[::-1].copy())
+    # the engine's own offline reference: iterations on the beat grid, the new plan from
+    # the first iteration that starts after frame 30
+    iterations = loop_iterations([(0, before), (30, after)], 0, 60, 11)
+    assert [start for start, _ in iterations] == [0, 22, 44]
+    expected = render_track(model, 3, "beat", iterations, 60 * model.ratio)
+    np.testing.assert_allclose(sink.audio, expected, rtol=0, atol=1e-6)
