@@ -21,7 +21,7 @@ from unravel_lang.lang.grammar import grammar_text
 
 # A newline after one of these tokens continues the statement.
 _CONTINUING = {"THEN", "BAR", "EQUAL", "COMMA", "LPAR", "LSQB", "PLUS", "MINUS", "STAR", "SLASH"}
-_OPENING = {"LPAR": "RPAR", "LSQB": "RSQB"}
+_OPENING = {"LPAR", "LSQB"}
 _CLOSING = {"RPAR", "RSQB"}
 
 
@@ -332,11 +332,14 @@ def _syntax_error(
         message = f"{_describe_token(tok)} has no matching opening bracket"
     elif opened and (tok is None or tok.line > opened[-1].line):
         message += f" (the `{opened[-1]}` on line {opened[-1].line} is not closed)"
-    elif (
-        tok is not None and tok.type == "EQUAL" and len(before) == 1
-        and before[0].type not in ("NAME", "_NL", "SEMICOLON")
-    ):
-        message = f"`{before[0]}` is a statement word and cannot be used as a name"
+    else:
+        starts = [i for i, t in enumerate(before) if t.type in ("_NL", "SEMICOLON")]
+        statement = before[starts[-1] + 1 :] if starts else before
+        if (
+            tok is not None and tok.type == "EQUAL" and len(statement) == 1
+            and statement[0].type != "NAME"
+        ):
+            message = f"`{statement[0]}` is a statement word and cannot be used as a name"
     return LanguageError(message, line, col, source, file)
 
 
