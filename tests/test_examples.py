@@ -55,3 +55,11 @@ def test_another_seed_changes_the_piece(tmp_path, monkeypatch):
     assert main(["run", str(score), "-o", "a.wav"]) == 0
     assert main(["run", "other.unr", "-o", "b.wav"]) == 0
     assert (tmp_path / "a.wav").read_bytes() != (tmp_path / "b.wav").read_bytes()
+
+
+def test_tracks_and_layers_render_the_same_bytes_twice(tmp_path, monkeypatch):
+    monkeypatch.chdir(tmp_path)
+    score = EXAMPLES / "piece.unr"
+    assert main(["run", str(score), "-o", "a.wav"]) == 0
+    assert main(["run", str(score), "-o", "b.wav"]) == 0
+    assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
