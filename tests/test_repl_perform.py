@@ -76,3 +76,28 @@ def test_sync_follows_the_scores_own_stops_tempo_and_plays():
     report = stage.sync(calls)
     assert report == ["k=8", "play", "- a"]
     assert stage.k == 8 and stage.tracks == {} and stage.plays == 1
+
+
+def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
+    from types import SimpleNamespace
+
+    class Fixed(Recorder):
+        set_model = None  # an engine bound to its model
+        closed = False
+
+        def close(self):
+            self.closed = True
+
+    first, second = SimpleNamespace(path=str(tmp_path / "a.ts")), SimpleNamespace(path="b.ts")
+    old, new = Fixed(), Recorder()
+    stage = Stage(old, model=first, reopen=lambda m: new if m is second else None)
+    stage.track("t", plan(1))
+    stage.set_model(SimpleNamespace(path=str(tmp_path / "x" / ".." / "a.ts")))  # same file
+    assert stage.performer is old and not old.closed
+    stage.set_model(second)
+    assert old.closed and [m for m, _ in old.take()] == ["track", "hush"]
+    assert stage.performer is new and stage.tracks == {}
+    switching = Recorder()
+    stage = Stage(switching, model=first)
+    stage.set_model(second)
+    assert switching.take() == [("set_model", (second,))]

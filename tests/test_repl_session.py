@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from unravel_lang.errors import UnravelError
 from unravel_lang.lang.session import Session
 from unravel_lang.model import load_model
 from unravel_lang.patterns import fibo
@@ -68,6 +69,31 @@ def test_an_error_changes_nothing(repl):
     assert repl.session.names() == ["a"] and repl.session["a"] is a
     assert repl.session.k == 11 and repl.session.tracks == ["t"]
     assert list(repl.stage.tracks) == ["t"] and repl.stage.tracks["t"].frames == 19
+
+
+def test_a_failed_model_change_is_undone_and_a_good_one_reaches_the_engine(repl, workdir,
+                                                                         tiny_model_path):
+    import shutil
+
+    other = shutil.copy(tiny_model_path, workdir / "other.ts")
+    model = repl.session.model
+    assert not repl.handle('model "other.ts"\nc = encode("missing.wav")')
+    assert repl.session.model is model and repl.engine.take() == []
+    assert repl.handle('model "other.ts"')
+    assert repl.session.model is not model
+    assert [(m, Path(a[0].path).resolve()) for m, a in repl.engine.take()] == [
+        ("set_model", Path(other).resolve())]
+    assert "other.ts" in repl.status()
+
+
+def test_a_plan_the_engine_refuses_is_not_booked(repl):
+    class Refusing(Recorder):
+        def track(self, name, plan):
+            raise UnravelError(f"track {name!r}: refused")
+
+    repl.stage.performer = Refusing()
+    assert not repl.handle("track t = fibo(a)")
+    assert repl.out[-1] == "track 't': refused" and repl.stage.tracks == {}
 
 
 def test_a_syntax_error_shows_the_caret(repl):

@@ -109,7 +109,8 @@ class Repl:
 
     def evaluate(self, run: Callable[[], Any]) -> bool:
         """Run `run()` (an evaluation in the session); perform its engine calls only when it
-        succeeded. On failure the session's bindings, tracks, tempo and seed are put back."""
+        succeeded. On failure the session's bindings, tracks, tempo, seed and model are put
+        back."""
         self.recorder.take()
         saved = _snapshot(self.session)
         try:
@@ -136,8 +137,8 @@ class Repl:
         return True
 
     def _undo(self, saved: tuple) -> None:
-        self.recorder.take()
         _restore(self.session, saved)
+        self.recorder.take()
 
     def error(self, message: str) -> None:
         self.errors += 1
@@ -209,15 +210,18 @@ def _snapshot(session: Session) -> tuple:
         session.seed,
         session.draws,
         session.beats_per_bar,
+        session.model,
     )
 
 
 def _restore(session: Session, saved: tuple) -> None:
-    env, tracks, k, seed, draws, beats_per_bar = saved
+    env, tracks, k, seed, draws, beats_per_bar, model = saved
     session.env.clear()
     session.env.update(env)
     session.tracks[:] = tracks
     session.k, session.seed, session.draws, session.beats_per_bar = k, seed, draws, beats_per_bar
+    if session.model is not model:
+        session.set_model(model)
 
 
 def _plain_inputs(stream: TextIO) -> Iterator[str]:
@@ -343,7 +347,7 @@ def run_repl(
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
     performer, note = open_playback(loaded, session.k, session.seed)
     stage = Stage(
-        performer, k=session.k, reopen=lambda m: open_playback(m, stage.k, seed)[0],
+        performer, k=session.k, reopen=lambda m: open_playback(m, stage.k, session.seed)[0],
         model=loaded,
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)

@@ -9,6 +9,7 @@ unavailable) and remembers which tracks are running and what they play.
 
 from __future__ import annotations
 
+import os
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -109,14 +110,14 @@ class Stage:
             getattr(self, method)(*args)
 
     def play(self, plan: Plan) -> None:
-        self.plays += 1
         if self.performer is not None:
             self.performer.play(plan)
+        self.plays += 1
 
     def track(self, name: str, plan: Plan) -> None:
-        self.tracks[name] = plan
         if self.performer is not None:
-            self.performer.track(name, plan)
+            self.performer.track(name, plan)  # may refuse the plan: then nothing is booked
+        self.tracks[name] = plan
 
     def stop(self, name: str) -> None:
         if self.tracks.pop(name, None) is not None and self.performer is not None:
@@ -143,7 +144,7 @@ class Stage:
     def set_model(self, model: Any) -> None:
         """Decode with `model` from now on (nothing happens when it is the same file)."""
         if model is self.model or (
-            self.model is not None and getattr(model, "path", 0) == getattr(self.model, "path", 1)
+            self.model is not None and _model_file(model) == _model_file(self.model) is not None
         ):
             return
         self.model = model
@@ -196,6 +197,11 @@ class Stage:
             self.track(name, plan)
             report.append(f"{'~' if old is not None else '+'} {name}")
         return report
+
+
+def _model_file(model: Any) -> str | None:
+    path = getattr(model, "path", None)
+    return os.path.realpath(str(path)) if path else None
 
 
 class Live:
