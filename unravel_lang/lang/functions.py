@@ -16,7 +16,7 @@ from typing import Any
 
 import numpy as np
 
-from unravel_lang.plan import Plan
+from unravel_lang.plan import Plan, Voice
 
 # What a value is, as far as the compiler can tell before running anything.
 ARRAY, PLAN, STATS, NUMBER, RATIO, STRING, LIST, BOOL, ANY = (
@@ -101,16 +101,15 @@ def load(session, path: str) -> np.ndarray:
 def gain(session, x: Any, g: float) -> Plan:
     """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain."""
     plan = session.to_plan(x, "gain")
-    from unravel_lang.plan import Voice
-
     return Plan(tuple(Voice(v.latent, v.start, v.gain * float(g)) for v in plan.voices))
 
 
-def fit_tempo(session, a: np.ndarray, k: int | None = None, **kwargs: Any) -> np.ndarray:
-    """`a` trimmed or looped to a whole number of beats at `k` (the session's k by default)."""
+def fit_tempo(session, a: np.ndarray, k: int | None = None, mode: str = "trim") -> np.ndarray:
+    """`a` trimmed, looped or stretched to a whole number of beats at `k` (the session's k by
+    default); see `unravel_lang.shaping.fit_tempo`."""
     from unravel_lang import shaping
 
-    return shaping.fit_tempo(a, session.k if k is None else k, **kwargs)
+    return shaping.fit_tempo(a, session.k if k is None else k, mode=mode)
 
 
 # ---- the table ------------------------------------------------------------------------------
@@ -144,31 +143,17 @@ _TABLE: dict[str, tuple[str | None, str, str]] = {
 
 # What parameters of these names must be; others are checked when the call runs.
 _PARAM_KINDS = {"a": ARRAY, "b": ARRAY, "s": STATS, "stats": STATS, "arrays": ARRAY,
-                "paths": STRING,
-                "path": STRING, "ratio": RATIO}
+                "paths": STRING, "path": STRING, "ratio": RATIO}
 _PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBER}}
 
 
-def _build(name: str, module: str | None, attr: str, returns: str) -> Function | None:
-    if module is None:
-        impl = globals()[attr]
-        if attr == "fit_tempo" and _missing("unravel_lang.shaping", "fit_tempo"):
-            return None
-    else:
-        if _missing(module, attr):
-            return None
-        impl = getattr(importlib.import_module(module), attr)
-    sig = inspect.signature(impl)
-    params = list(sig.parameters.values())
+def _build(name: str, module: str | None, attr: str, returns: str) -> Function:
+    impl = globals()[attr] if module is None else getattr(importlib.import_module(module), attr)
+    params = list(inspect.signature(impl).parameters.values())
     session = bool(params) and params[0].name == "session"
     if session:
         params = params[1:]
     variadic = next((p.name for p in params if p.kind is p.VAR_POSITIONAL), None)
-    if attr == "fit_tempo" and module is None:
-        inner = inspect.signature(importlib.import_module("unravel_lang.shaping").fit_tempo)
-        extra = [p for p in list(inner.parameters.values())[2:] if p.kind is p.KEYWORD_ONLY
-                 or p.kind is p.POSITIONAL_OR_KEYWORD]
-        params = [params[0], params[1], *extra]
     named = tuple(p.replace(kind=p.POSITIONAL_OR_KEYWORD) for p in params
                   if p.kind in (p.POSITIONAL_OR_KEYWORD, p.KEYWORD_ONLY, p.POSITIONAL_ONLY))
     kinds = {p.name: _PARAM_KINDS[p.name] for p in named if p.name in _PARAM_KINDS}
@@ -189,22 +174,10 @@ def _build(name: str, module: str | None, attr: str, returns: str) -> Function |
     )
 
 
-def _missing(module: str, attr: str) -> bool:
-    try:
-        return not hasattr(importlib.import_module(module), attr)
-    except ImportError:
-        return True
-
-
 @lru_cache(maxsize=1)
 def functions() -> dict[str, Function]:
     """Every function the language knows, by language name."""
-    table = {}
-    for name, (module, attr, returns) in _TABLE.items():
-        fn = _build(name, module, attr, returns)
-        if fn is not None:
-            table[name] = fn
-    return table
+    return {name: _build(name, *entry) for name, entry in _TABLE.items()}
 
 
 def function_names() -> list[str]:
