@@ -168,3 +168,26 @@ def test_unravel_reads_a_pipe_plainly(workdir):
     assert "unravel>" not in done.stdout and done.stderr == ""
     assert done.returncode == 1  # one input failed
     assert not (workdir / "history").exists()  # plain mode keeps no history
+
+
+def test_without_portaudio_the_repl_says_so_once_and_everything_else_works(
+        monkeypatch, workdir, tiny_model_path):
+    import io
+
+    from unravel_lang.repl import run_repl
+
+    monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if it could not be imported
+    script = ('a = normal(stats(encode("noise.wav")), k=11)\ntrack t = fibo(a)\nplay a\n'
+              'export fibo(a) "out/a.wav"\nexport a "out/a.npy"\nshow a\ntracks\n')
+    out = io.StringIO()
+    code = run_repl(model=str(tiny_model_path), bpm=120, stdin=io.StringIO(script), stdout=out)
+    text = out.getvalue()
+    assert code == 0, text
+    assert text.startswith("playback unavailable: the sounddevice package is missing")
+    assert text.count("playback unavailable") == 2  # the note, and `tracks` marking silence
+    assert "(silent: playback unavailable)" in text
+    assert str(snap(120, 44100, 2048)) in text
+    assert "wrote out/a.wav" in text and "wrote out/a.npy" in text
+    audio, sr = sf.read(workdir / "out" / "a.wav")
+    assert audio.shape[0] == fibo(np.zeros((11, 1))).shape[0] * 2048 and np.abs(audio).max() > 0
+    assert np.load(workdir / "out" / "a.npy").shape == (11, 8)
