@@ -513,3 +513,13 @@ def test_stream_equals_a_private_module_copy(which, request):
         other.decode(z[::-1][i : i + CHUNK])
         chunks.append(stream.decode(z[i : i + CHUNK]))
     np.testing.assert_array_equal(np.concatenate(chunks, 1), raw_stream(m, z, seed=4))
+
+
+def test_bad_thread_count_is_refused(monkeypatch, tiny_model_path):
+    monkeypatch.setattr(model_mod, "_threads_set", False)
+    monkeypatch.setenv(model_mod.THREADS_ENV, "two")
+    with pytest.raises(ModelError, match="UNRAVEL_TORCH_THREADS must be a whole number"):
+        load_model(tiny_model_path)
+    monkeypatch.setenv(model_mod.THREADS_ENV, "1")
+    load_model(tiny_model_path)
+    assert torch.get_num_threads() == 1

@@ -74,7 +74,6 @@ def _set_threads() -> None:
     global _threads_set
     if _threads_set:
         return
-    _threads_set = True
     wanted = os.environ.get(THREADS_ENV, "").strip()
     try:
         threads = int(wanted) if wanted else 1
@@ -83,6 +82,7 @@ def _set_threads() -> None:
     if threads < 1:
         raise ModelError(f"{THREADS_ENV} must be at least 1, got {threads}")
     torch.set_num_threads(threads)
+    _threads_set = True
 
 
 def _default_model_path() -> Path:
@@ -193,6 +193,11 @@ class RaveModel:
                 )
         else:
             self.in_channels, self.ratio, self.dims, self.out_channels = self._probe_geometry()
+        geometry = (self.in_channels, self.ratio, self.dims, self.out_channels)
+        if min(geometry) <= 0:
+            raise ModelError(
+                f"{path}: impossible geometry (in_channels, ratio, dims, out_channels) = {geometry}"
+            )
         self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
         self._slots = _buffer_slots(module) if self.streaming else []
         self._clean = [owner.getattr(attr) for owner, attr in self._slots]
