@@ -286,3 +286,11 @@ def test_fuzz_running_mutated_programs_raises_only_user_errors(model, source, ed
         s.run(source)
     except UnravelError as err:
         assert str(err)
+
+
+def test_each_statement_evaluates_its_expression_once(session, tmp_path):
+    session.run("seed 2\ns = stats(a)\n"
+                'export normal(s, k=3) "n.npy"\nexport normal(s, k=3) "n.wav"\nplay normal(s, k=3)')
+    assert session.draws == 3
+    session.run("seed 2\ns = stats(a)\nx = normal(s, k=3)")
+    np.testing.assert_array_equal(load_npy(tmp_path / "n.npy"), session["x"])

@@ -25,8 +25,9 @@ def _assign(session: Session, ev: Evaluator, stmt: ast.Assign) -> None:
     session.env[stmt.name] = ev.expr(stmt.value)
 
 
-def _sounding(session: Session, ev: Evaluator, node: ast.Expr, what: str) -> Plan:
-    plan = ev.plan(ev.expr(node), node, what)
+def _sounding(session: Session, ev: Evaluator, value: Any, node: ast.Expr, what: str) -> Plan:
+    """`value` (from `node`) as a plan the model can decode."""
+    plan = ev.plan(value, node, what)
     dims = session.model.dims
     for v in plan.voices:
         if v.latent.shape[1] != dims:
@@ -36,7 +37,7 @@ def _sounding(session: Session, ev: Evaluator, node: ast.Expr, what: str) -> Pla
 
 
 def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
-    plan = _sounding(session, ev, stmt.value, "track")
+    plan = _sounding(session, ev, ev.expr(stmt.value), stmt.value, "track")
     if plan.frames == 0:
         raise ev.error("a track needs at least one frame", stmt.value)
     session.performer.track(stmt.name, plan)
@@ -45,7 +46,8 @@ def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
 
 
 def _play(session: Session, ev: Evaluator, stmt: ast.Play) -> None:
-    session.performer.play(_sounding(session, ev, stmt.value, "play"))
+    plan = _sounding(session, ev, ev.expr(stmt.value), stmt.value, "play")
+    session.performer.play(plan)
 
 
 def _stop(session: Session, ev: Evaluator, stmt: ast.Stop) -> None:
@@ -73,44 +75,52 @@ def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
     path = session.output_path(stmt.path.value)
     name = path.name.lower()
     if name.endswith(".json"):
-        from unravel_lang.stats import Stats
-
-        if not isinstance(value, Stats):
-            raise ev.error(f"only stats export to .json, got {_what(value)}", stmt.value)
-        action = lambda: value.save(path)  # noqa: E731
-        what = f"stats of {value.dims} dims"
+        what, write = _stats_export(ev, stmt, value, path)
     elif name.endswith(".npy") or name.endswith(".latent.wav"):
-        if not (isinstance(value, np.ndarray) and value.ndim == 2):
-            raise ev.error(f"{path.suffix} holds one latent array, got {_what(value)}",
-                           stmt.value)
-        if name.endswith(".npy"):
-            from unravel_lang.latent_io import save_npy
-
-            action = lambda: save_npy(path, value)  # noqa: E731
-        else:
-            from unravel_lang.latent_io import write_latent_wav
-
-            rate = session.latent_rate
-            action = lambda: write_latent_wav(path, value, rate)  # noqa: E731
-        what = f"latent array {value.shape}"
+        what, write = _latent_export(session, ev, stmt, value, path)
     else:
-        plan = _sounding(session, ev, stmt.value, "export")
-
-        def action() -> Path:
-            from unravel_lang.audio import write_wav
-            from unravel_lang.render import render
-
-            audio = render(plan, session.model, seed=session.seed)
-            return write_wav(path, audio, session.model.sr)
-
-        what = f"{plan.frames / session.latent_rate:.2f} s of audio"
+        what, write = _audio_export(session, ev, stmt, value, path)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} ({what})")
         return
     path.parent.mkdir(parents=True, exist_ok=True)
-    action()
+    write()
     session.written.append(path)
     session.output(f"wrote {stmt.path.value} ({what})")
+
+
+def _stats_export(ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
+    from unravel_lang.stats import Stats
+
+    if not isinstance(value, Stats):
+        raise ev.error(f"only stats export to .json, got {_what(value)}", stmt.value)
+    return f"stats of {value.dims} dims", lambda: value.save(path)
+
+
+def _latent_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
+    from unravel_lang.latent_io import save_npy, write_latent_wav
+
+    if not (isinstance(value, np.ndarray) and value.ndim == 2):
+        kind = ".npy" if path.name.lower().endswith(".npy") else ".latent.wav"
+        raise ev.error(f"{kind} holds one latent array, got {_what(value)}", stmt.value)
+    what = f"latent array {value.shape}"
+    if path.name.lower().endswith(".npy"):
+        return what, lambda: save_npy(path, value)
+    rate = session.latent_rate
+    return what, lambda: write_latent_wav(path, value, rate)
+
+
+def _audio_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
+    plan = _sounding(session, ev, value, stmt.value, "export")
+
+    def write() -> Path:
+        from unravel_lang.audio import write_wav
+        from unravel_lang.render import render
+
+        audio = render(plan, session.model, seed=session.seed)
+        return write_wav(path, audio, session.model.sr)
+
+    return f"{plan.frames / session.latent_rate:.2f} s of audio", write
 
 
 def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
