@@ -92,3 +92,17 @@ def test_word_and_string_under_the_cursor():
     assert current_word("play fibo(") == ""
     assert in_string('a = encode("drum')
     assert not in_string('a = encode("drum")')
+
+
+def test_lengths_are_numbers_for_every_unit_of_the_grammar():
+    import re
+
+    from unravel_lang.lang.grammar import grammar_text
+
+    rule = next(line for line in grammar_text().splitlines() if line.startswith("LENGTH"))
+    units = re.search(r"\(((?:[a-z]+\|)*[a-z]+)\)\(\?!", rule).group(1).split("|")
+    assert "bars" in units and "s" in units
+    for unit in units:
+        assert tokenize(f"2{unit}") == [("number", f"2{unit}")], unit
+        assert tokenize(f"1.5{unit})")[0] == ("number", f"1.5{unit}")
+    assert tokenize("2bars_x")[0] == ("number", "2")

@@ -18,7 +18,7 @@ _TOKEN = re.compile(
     r"""
     (?P<comment>\#.*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?:(?:bars?|beats?|frames?|s)(?!\w))?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<operator>>>|[|=:+\-*/@%<>^~])
   | (?P<bracket>[()\[\]{}])
