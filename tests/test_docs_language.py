@@ -83,3 +83,9 @@ def test_every_operator_is_in_the_precedence_table():
     table = text[text.index("## Operators and precedence"):text.index("## Functions")]
     for op in ("x >> y", "x \\| y", "x + y", "x - y", "x * y", "x / y", "-x"):
         assert f"`{op}`" in table, op
+
+
+def test_the_tempo_line_in_the_doc_is_what_bpm_prints():
+    lines = []
+    Session(output=lines.append).run("bpm 117")
+    assert f"`{lines[0]}`" in DOC.read_text(encoding="utf-8")
