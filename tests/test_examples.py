@@ -63,3 +63,12 @@ def test_tracks_and_layers_render_the_same_bytes_twice(tmp_path, monkeypatch):
     assert main(["run", str(score), "-o", "a.wav"]) == 0
     assert main(["run", str(score), "-o", "b.wav"]) == 0
     assert (tmp_path / "a.wav").read_bytes() == (tmp_path / "b.wav").read_bytes()
+
+
+@pytest.mark.parametrize("score", SCORES, ids=lambda p: p.stem)
+def test_example_checks_clean_and_writes_nothing(score, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(tmp_path)
+    assert main(["check", str(score)]) == 0
+    out = capsys.readouterr().out
+    assert out.startswith(f"{score}: ok") and "plays: plan of" in out
+    assert list(tmp_path.iterdir()) == []
