@@ -44,6 +44,9 @@ DECODE_CONTEXT_FRAMES = 8
 """Frames of latent history a non-streaming export decodes before each stream chunk."""
 
 READ_BLOCK_SAMPLES = 1 << 16
+
+GRAPH_OPTIMIZE = False
+"""Whether TorchScript may optimize graphs after a profiling run (see `_call`)."""
 """Samples per block when reading a file for `encode_file`."""
 
 _LOCK = threading.RLock()
@@ -245,7 +248,7 @@ class RaveModel:
         after loading gives the same samples as later ones.
         """
         module = self._module if module is None else module
-        with _LOCK, torch.inference_mode(), torch.jit.optimized_execution(False):
+        with _LOCK, torch.inference_mode(), torch.jit.optimized_execution(GRAPH_OPTIMIZE):
             if state is not None:
                 for (owner, attr), tensor in zip(self._slots, state, strict=True):
                     owner.setattr(attr, tensor)
