@@ -147,6 +147,8 @@ def test_keywords_are_names_inside_expressions():
         ('export a "out.wav', 1, 10, "this string is not closed"),
         ("a = b @ c", 1, 7, "unexpected character `@`"),
         ("play = 3", 1, 6, "`play` is a statement word and cannot be used as a name"),
+        ("bmp 117", 1, 5, "unknown statement `bmp` (did you mean `bpm`?)"),
+        ('exprt a "x.wav"', 1, 7, "unknown statement `exprt` (did you mean `export`?)"),
         ("x = 1\nk = 3", 2, 3, "`k` is a statement word and cannot be used as a name"),
         ("ok = 1\nstop 3", 2, 6, "expected a name after `stop`, found `3`"),
         ("export a", 1, 9, "expected a file name in quotes after `a`"),

@@ -340,6 +340,15 @@ def _syntax_error(
             and statement[0].type != "NAME"
         ):
             message = f"`{statement[0]}` is a statement word and cannot be used as a name"
+        elif (
+            tok is not None and tok.type in ("NUMBER", "LENGTH", "NAME", "STRING")
+            and len(statement) == 1 and statement[0].type == "NAME"
+        ):
+            from unravel_lang.lang.compiler import KEYWORDS, suggest
+
+            hint = suggest(str(statement[0]), KEYWORDS)
+            if hint:
+                message = f"unknown statement `{statement[0]}`{hint}"
     return LanguageError(message, line, col, source, file)
 
 
