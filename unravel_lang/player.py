@@ -47,6 +47,11 @@ def playback_status() -> PlaybackStatus:
         return PlaybackStatus(False, f"no audio output device ({exc})")
 
 
+MIN_LATENCY = 0.1
+"""Seconds of output buffer `AudioOutput` asks for at least, so that a busy machine does not
+make it underflow (the device's own safe value when that is larger)."""
+
+
 class AudioOutput:
     """A PortAudio output stream whose callback copies the engine's next samples (`read_into`).
 
@@ -54,13 +59,16 @@ class AudioOutput:
     counts callbacks that PortAudio flagged with an output underflow.
     """
 
-    def __init__(self, engine, device: int | str | None = None, latency: float | str = "high",
-                 blocksize: int = 0) -> None:
+    def __init__(self, engine, device: int | str | None = None,
+                 latency: float | str | None = None, blocksize: int = 0) -> None:
         sd = _sounddevice()
         self.engine = engine
         self.underflows = 0
         self.callbacks = 0
         try:
+            if latency is None:
+                info = sd.query_devices(device, "output")
+                latency = max(float(info["default_high_output_latency"]), MIN_LATENCY)
             self._stream = sd.OutputStream(
                 samplerate=engine.sr, channels=engine.channels, dtype="float32",
                 callback=self._callback, device=device, latency=latency, blocksize=blocksize,
