@@ -294,3 +294,10 @@ def test_each_statement_evaluates_its_expression_once(session, tmp_path):
     assert session.draws == 3
     session.run("seed 2\ns = stats(a)\nx = normal(s, k=3)")
     np.testing.assert_array_equal(load_npy(tmp_path / "n.npy"), session["x"])
+
+
+def test_evaluate_keeps_the_bindings_made_before_an_error(model):
+    env = {"a": np.ones((3, 8), np.float32)}
+    with pytest.raises(LanguageError):
+        evaluate("x = reverse(a)\ny = repeat(a, n=0)", env=env, model=model)
+    assert "x" in env and "y" not in env

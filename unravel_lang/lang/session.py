@@ -243,13 +243,14 @@ def evaluate(
     """Run unravel `source` and return the value of its last statement if it is an expression.
 
     `env`: bindings the source can use; it is updated in place with the source's bindings
-    (arrays are numpy `(frames, dims)` float32). `model`: a loaded model or a path (default:
-    the embedded model, loaded only when needed).
+    (arrays are numpy `(frames, dims)` float32), also those made before an error. `model`: a
+    loaded model or a path (default: the embedded model, loaded only when needed).
     """
     session = Session(model=model, performer=performer, seed=seed, output=None)
     if env is not None:
         session.env.update(env)
-    result = session.run(source)
-    if env is not None:
-        env.update(session.env)
-    return result
+    try:
+        return session.run(source)
+    finally:
+        if env is not None:
+            env.update(session.env)
