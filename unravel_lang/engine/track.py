@@ -85,15 +85,11 @@ class Track:
         self.chunk_frames = chunk_frames
         self.next_start: int | None = int(start)
         self.content_end = int(start)
-        self.iterations: list[tuple[int, Plan]] = []
+        self.iteration_start: int | None = None
+        self.loops = 0
         self.slots: list[Slot] = []
         self.stem: int | None = None
         self.stopping = False
-
-    @property
-    def start(self) -> int:
-        """Frame where the track's first iteration begins (or began)."""
-        return self.iterations[0][0] if self.iterations else int(self.next_start or 0)
 
     def replace(self, plan: Plan) -> None:
         """Play `plan` from the next iteration on."""
@@ -119,7 +115,8 @@ class Track:
     def _begin(self, frame: int) -> None:
         if self.pending is not None:
             self.plan, self.pending = self.pending, None
-        self.iterations.append((frame, self.plan))
+        self.iteration_start = frame
+        self.loops += 1
         self.content_end = frame + self.plan.frames
         self.next_start = None
         for j, voice in enumerate(self.plan.voices):
