@@ -56,11 +56,12 @@ def test_bpm_text_cuts_rather_than_rounds():
 
 
 def test_snap_string_and_sign():
-    s = snap(117.01, 44100, 2048)
+    s = snap(117, 44100, 2048)
     assert isinstance(s, Snap)
     assert s.k == 11
     assert s.bpm == bpm_for(11, 44100, 2048)
     assert str(s) == "k=11 → 117.45 BPM (+0.38 %)"
+    assert str(snap(117.01, 44100, 2048)) == "k=11 → 117.45 BPM (+0.37 %)"  # cut, not rounded
     slower = snap(118.0, 44100, 2048)
     assert slower.k == 11 and slower.error_pct < 0
     assert str(slower) == "k=11 → 117.45 BPM (-0.46 %)"

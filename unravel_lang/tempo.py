@@ -89,9 +89,10 @@ class Snap:
     asked: float | None = None
 
     def __str__(self) -> str:
-        err = round(self.error_pct, 2)
-        sign = "-" if err < 0 else "+"
-        return f"k={self.k} → {bpm_text(self.bpm)} BPM ({sign}{abs(err):.2f} %)"
+        # cut to hundredths like the tempo itself: 0.388 % shows as 0.38 %
+        err = math.floor(abs(self.error_pct) * 100 + 1e-7) / 100
+        sign = "-" if self.error_pct < 0 and err > 0 else "+"
+        return f"k={self.k} → {bpm_text(self.bpm)} BPM ({sign}{err:.2f} %)"
 
 
 def snap(bpm: float, sr: int, ratio: int) -> Snap:
