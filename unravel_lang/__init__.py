@@ -28,7 +28,7 @@ from unravel_lang.errors import (
 )
 from unravel_lang.generate import GENERATORS, correlated, normal, smooth, uniform
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
-from unravel_lang.lang import LanguageError, Session, evaluate, parse
+from unravel_lang.lang import LanguageError, Recorder, Session, evaluate, parse
 from unravel_lang.latent_io import (
     load_latent,
     load_npy,
@@ -40,6 +40,16 @@ from unravel_lang.latent_io import (
 from unravel_lang.model import DecoderStream, RaveModel, load_model
 from unravel_lang.patterns import blend, fibo, orale, swap, swap_pair
 from unravel_lang.plan import Plan, Voice
+from unravel_lang.plot import (
+    Picture,
+    pattern_trace,
+    plot_auto,
+    plot_compare,
+    plot_latent,
+    plot_pattern,
+    plot_plan,
+    plot_stats,
+)
 from unravel_lang.render import render
 from unravel_lang.shaping import (
     bias,
@@ -56,21 +66,24 @@ from unravel_lang.shaping import (
 )
 from unravel_lang.stats import Stats, stats
 from unravel_lang.tempo import Snap, TempoRow, bpm_for, frames_for, snap, tempo_table
+from unravel_lang.termview import latent_view, plan_view
 
 __version__ = "0.1.0"
 
 __all__ = [
-    "GENERATORS",
     "AudioError",
     "AudioInfo",
     "DecoderStream",
+    "GENERATORS",
     "LanguageError",
     "LatentError",
     "ModelError",
     "PatternError",
+    "Picture",
     "Plan",
     "PlaybackUnavailable",
     "RaveModel",
+    "Recorder",
     "Resampler",
     "Session",
     "Snap",
@@ -96,12 +109,21 @@ __all__ = [
     "get_frame_limit",
     "interpolate",
     "jitter",
+    "latent_view",
     "load_latent",
     "load_model",
     "load_npy",
     "normal",
     "orale",
     "parse",
+    "pattern_trace",
+    "plan_view",
+    "plot_auto",
+    "plot_compare",
+    "plot_latent",
+    "plot_pattern",
+    "plot_plan",
+    "plot_stats",
     "read_audio",
     "read_blocks",
     "read_latent_wav",
