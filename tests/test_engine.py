@@ -296,3 +296,30 @@ def test_more_tracks_than_stems_are_refused_with_a_message(noisy):
         sink.until(4)
         assert engine.take_errors() == ["track 'c' not started: more than 2 tracks and plays "
                                         "at once"]
+
+
+def test_in_real_time_a_replacement_lands_exactly_on_a_loop_boundary(noisy):
+    """A reader takes whatever the worker has made; the pattern is replaced while it plays.
+    What the reader got is the offline render of the track with the swap on one of the
+    loop boundaries, with no sample lost or added."""
+    k, loop = 4, 8
+    a, b = Plan.of(latent(loop, 22)), Plan.of(latent(loop, 23))
+    total = 6 * loop * noisy.ratio
+    heard = np.zeros((1, total), dtype=np.float32)
+    out = np.zeros((1, 700), dtype=np.float32)
+    got, sent = 0, False
+    with Engine(noisy, seed=SEED, k=k, ahead_frames=4) as engine:
+        engine.track("a", a)
+        while got < total:
+            if not sent and got >= int(1.5 * loop * noisy.ratio):
+                engine.track("a", b)
+                sent = True
+            n = engine.read_into(out[:, : min(700, total - got)])
+            heard[:, got : got + n] = out[:, :n]
+            got += n
+    matches = []
+    for swap in range(loop, 6 * loop, loop):
+        iterations = loop_iterations([(0, a), (swap, b)], 0, 6 * loop, k)
+        if np.array_equal(heard, render_track(noisy, SEED, "a", iterations, total)):
+            matches.append(swap)
+    assert len(matches) == 1 and matches[0] >= 2 * loop
