@@ -82,9 +82,11 @@ def test_trailing_operators_continue_the_statement():
     assert not needs_more("# only a comment |")
 
 
-def test_an_unterminated_string_continues():
-    assert needs_more('export a "out')
+def test_an_unterminated_string_ends_the_input():
+    # strings cannot span lines: the parser reports it rather than waiting for more
+    assert not needs_more('export a "out')
     assert not needs_more('export a "out.wav"')
+    assert not needs_more('show "a |"') and not needs_more('x = f("(")')
 
 
 def test_word_and_string_under_the_cursor():

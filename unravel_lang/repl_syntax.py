@@ -128,8 +128,9 @@ def bracket_depth(text: str) -> int:
 
 
 def needs_more(text: str) -> bool:
-    """True when `text` is an unfinished statement: an open bracket, an unterminated string,
-    or a last line that ends with an operator, `=`, `,` or a backslash (comments ignored)."""
+    """True when `text` is an unfinished statement: an open bracket, or a last line that ends
+    with an operator, `=`, `,` or a backslash (comments ignored). A string cannot span lines,
+    so an unterminated one ends the input (the parser reports it)."""
     if not text.strip():
         return False
     if bracket_depth(text) > 0:
@@ -138,10 +139,7 @@ def needs_more(text: str) -> bool:
     tokens = [(k, t) for k, t in tokenize(last) if k not in ("space", "comment")]
     if not tokens:
         return False
-    kind, tok = tokens[-1]
-    if kind == "string" and (len(tok) < 2 or tok[-1] != tok[0] or tok.endswith("\\" + tok[0])):
-        return True
-    return tok in _CONTINUES
+    return tokens[-1][1] in _CONTINUES
 
 
 def current_word(text_before_cursor: str) -> str:
