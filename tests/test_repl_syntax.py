@@ -108,3 +108,33 @@ def test_lengths_are_numbers_for_every_unit_of_the_grammar():
         assert tokenize(f"2{unit}") == [("number", f"2{unit}")], unit
         assert tokenize(f"1.5{unit})")[0] == ("number", f"1.5{unit}")
     assert tokenize("2bars_x")[0] == ("number", "2")
+
+
+def test_every_example_splits_into_inputs_that_parse():
+    """Fed line by line, as a pipe or a terminal would, each example score and each example
+    of the language reference is cut into inputs the parser takes whole: the continuation
+    rule agrees with the grammar's."""
+    import io
+    import re
+    from pathlib import Path
+
+    from unravel_lang.lang.errors import LanguageError
+    from unravel_lang.lang.parser import parse
+    from unravel_lang.repl import split_inputs
+
+    repo = Path(__file__).resolve().parent.parent
+    texts = [p.read_text() for p in sorted((repo / "examples").glob("*.unr"))]
+    doc = repo / "docs" / "language.md"
+    if doc.is_file():
+        texts += re.findall(r"```unravel\n(.*?)```", doc.read_text(), re.S)
+    assert texts
+    multiline = 0
+    for text in texts:
+        try:
+            whole = parse(text)
+        except LanguageError:
+            continue  # an example of an error
+        inputs = list(split_inputs(io.StringIO(text)))
+        multiline += sum("\n" in chunk.strip() for chunk in inputs)
+        assert sum(len(parse(chunk).statements) for chunk in inputs) == len(whole.statements)
+    assert multiline > 0 or not doc.is_file()

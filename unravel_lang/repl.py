@@ -224,7 +224,7 @@ def _restore(session: Session, saved: tuple) -> None:
         session.set_model(model)
 
 
-def _plain_inputs(stream: TextIO) -> Iterator[str]:
+def split_inputs(stream: TextIO) -> Iterator[str]:
     """Complete inputs from a non-interactive stream: lines joined while `needs_more`."""
     buffer: list[str] = []
     for line in stream:
@@ -240,7 +240,7 @@ def _plain_inputs(stream: TextIO) -> Iterator[str]:
 
 def run_plain(repl: Repl, stream: TextIO) -> int:
     """Read `stream` to its end, handling each complete input; 1 if any failed, else 0."""
-    for text in _plain_inputs(stream):
+    for text in split_inputs(stream):
         if _QUIT.match(text):
             break
         repl.handle(text)
