@@ -191,3 +191,21 @@ def test_without_portaudio_the_repl_says_so_once_and_everything_else_works(
     audio, sr = sf.read(workdir / "out" / "a.wav")
     assert audio.shape[0] == fibo(np.zeros((11, 1))).shape[0] * 2048 and np.abs(audio).max() > 0
     assert np.load(workdir / "out" / "a.npy").shape == (11, 8)
+
+
+def test_the_status_line_follows_the_engines_playhead_in_bars_and_beats(repl):
+    from unravel_lang.engine import Engine, FileSink
+
+    engine = Engine(repl.session.model, k=11, realtime=False)
+    try:
+        repl.stage.performer = engine
+        sink = FileSink(engine)
+        assert repl.handle("track t = fit_tempo(repeat(a, 4))")
+        assert repl.playhead() == (1, 1)
+        sink.pull(44 + 22)  # one bar and a half at k=11, 4 beats to the bar
+        assert repl.playhead() == (2, 3)
+        assert repl.status().endswith("│ ▶ t │ bar 2.3")
+        sink.pull(21)
+        assert repl.playhead() == (2, 4)
+    finally:
+        engine.close()

@@ -174,20 +174,23 @@ class Repl:
         parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM"]
         names = list(self.stage.tracks)
         parts.append("▶ " + ", ".join(names) if names else "no tracks")
-        bar = self.playhead_bars()
-        if bar is not None:
-            parts.append(f"bar {bar:.1f}")
+        playhead = self.playhead()
+        if playhead is not None:
+            parts.append(f"bar {playhead[0]}.{playhead[1]}")
         if not self.stage.sounding:
             parts.append("playback unavailable")
         return " │ ".join(parts)
 
-    def playhead_bars(self) -> float | None:
-        """The engine's playhead in bars since its downbeat, counted from 1; None without
-        playback."""
+    def playhead(self) -> tuple[int, int] | None:
+        """The engine's playhead as (bar, beat), both counted from 1 since the grid's latest
+        downbeat (the first sound after silence, or the bar line where a tempo change took
+        over); None without playback."""
         position = getattr(self.stage.performer, "bar_position", None)
         if position is None:
             return None
-        return 1.0 + float(position())
+        bars = max(0.0, float(position()))
+        per_bar = getattr(getattr(self.stage.performer, "clock", None), "beats_per_bar", 4)
+        return int(bars) + 1, min(int((bars % 1.0) * per_bar), per_bar - 1) + 1
 
 
 def model_label(session: Session) -> str:
