@@ -209,3 +209,19 @@ def test_the_status_line_follows_the_engines_playhead_in_bars_and_beats(repl):
         assert repl.playhead() == (2, 4)
     finally:
         engine.close()
+
+
+def test_an_unwritable_history_is_kept_in_memory_and_said_once(monkeypatch, tmp_path):
+    from prompt_toolkit.history import InMemoryHistory
+
+    from unravel_lang.repl import open_history
+
+    (tmp_path / "file").write_text("")
+    monkeypatch.setenv("UNRAVEL_HISTORY", str(tmp_path / "file" / "history"))  # under a file
+    said: list[str] = []
+    assert isinstance(open_history(said.append), InMemoryHistory)
+    assert len(said) == 1 and said[0].startswith("history is not saved: cannot write")
+    monkeypatch.setenv("UNRAVEL_HISTORY", str(tmp_path / "deep" / "history"))
+    history = open_history(said.append)
+    history.store_string("bpm 120")
+    assert "+bpm 120" in (tmp_path / "deep" / "history").read_text() and len(said) == 1

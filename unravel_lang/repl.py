@@ -254,7 +254,6 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
     """The prompt_toolkit loop: history, multi-line input, highlighting, completion and
     the status line. Returns 0 when the user quits."""
     from prompt_toolkit import PromptSession
-    from prompt_toolkit.history import FileHistory
     from prompt_toolkit.key_binding import KeyBindings
     from prompt_toolkit.patch_stdout import patch_stdout
     from prompt_toolkit.styles import Style
@@ -262,8 +261,6 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
     from unravel_lang.repl_complete import UnravelCompleter
     from unravel_lang.repl_syntax import UnravelLexer
 
-    path = history_path()
-    path.parent.mkdir(parents=True, exist_ok=True)
     bindings = KeyBindings()
 
     @bindings.add("enter")
@@ -282,7 +279,7 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
         event.current_buffer.validate_and_handle()
 
     session: PromptSession[str] = PromptSession(
-        history=FileHistory(str(path)),
+        history=open_history(repl.write),
         lexer=UnravelLexer(repl.vocab),
         completer=UnravelCompleter(repl.vocab),
         complete_while_typing=False,
@@ -310,6 +307,29 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
                 break
             repl.handle(text)
     return 0
+
+
+def open_history(write: Callable[[str], None]):
+    """The history kept in `history_path()`; in memory only (said once) when that file
+    cannot be written. A failed write later never ends the session."""
+    from prompt_toolkit.history import FileHistory, InMemoryHistory
+
+    class _FileHistory(FileHistory):
+        def store_string(self, string: str) -> None:
+            try:
+                super().store_string(string)
+            except OSError:
+                pass
+
+    path = history_path()
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with open(path, "a", encoding="utf-8"):
+            pass
+    except OSError as err:
+        write(f"history is not saved: cannot write {path} ({err.strerror or err})")
+        return InMemoryHistory()
+    return _FileHistory(str(path))
 
 
 STYLE = {
