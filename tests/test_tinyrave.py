@@ -11,8 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unravel_lang.tinyrave import (
-    BINS,
     DIMS,
+    NOISE_BINS,
     RATIO,
     SR,
     TinyRave,
@@ -191,8 +191,8 @@ def test_noise_rows_and_phase_table_are_fixed_and_spread():
     counts = torch.bincount(rows, minlength=128)
     assert counts.min() > 10 and counts.max() < 60  # 32 expected per row
     assert float((rows[1:] == rows[:-1]).float().mean()) < 0.05
-    table = phase_table(128, BINS)
-    torch.testing.assert_close(table, phase_table(128, BINS), atol=0, rtol=0)
+    table = phase_table(128, NOISE_BINS)
+    torch.testing.assert_close(table, phase_table(128, NOISE_BINS), atol=0, rtol=0)
     assert table.min() >= 0 and table.max() < 2 * np.pi
     assert abs(float(torch.cos(table).mean())) < 0.02
 

@@ -278,11 +278,15 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--threads", type=int, default=1)
     p.add_argument("--log-every", type=int, default=50)
+    p.add_argument("--checkpoint", default=None,
+                   help="also save the trained weights (state dict) here before exporting")
     p.add_argument("-o", "--output", default=str(ROOT / "unravel_lang" / "models" / "default.ts"))
     args = p.parse_args(argv)
     torch.set_num_threads(args.threads)
     model = train(args.seed, args.minutes, args.steps, args.clips, args.frames, args.batch,
                   args.lr, args.log_every)
+    if args.checkpoint:
+        torch.save(model.state_dict(), args.checkpoint)
     out = Path(args.output)
     out.parent.mkdir(parents=True, exist_ok=True)
     tmp = out.with_name(out.name + ".tmp")

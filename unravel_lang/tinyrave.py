@@ -34,8 +34,10 @@ SR = 44100
 RATIO = 2048
 DIMS = 8
 HOP = 256
-N_FFT = 2 * HOP
-BINS = N_FFT // 2 + 1
+NOISE_FFT = 2 * HOP
+NOISE_BINS = NOISE_FFT // 2 + 1
+TONE_FFT = 4 * HOP
+TONE_BINS = TONE_FFT // 2 + 1
 HOPS_PER_FRAME = RATIO // HOP
 PHASE_PERIOD = 1 << 16
 NOISE_ROWS = 128
@@ -122,8 +124,10 @@ class TinyRave(nn.Module):
         self.ratio = RATIO
         self.dims = dims
         self.hop = HOP
-        self.n_fft = N_FFT
-        self.bins = BINS
+        self.noise_fft = NOISE_FFT
+        self.noise_bins = NOISE_BINS
+        self.tone_fft = TONE_FFT
+        self.tone_bins = TONE_BINS
         self.hops_per_frame = HOPS_PER_FRAME
         self.phase_period = PHASE_PERIOD
         self.register_buffer("encode_params", torch.tensor([1, 1, dims, RATIO]))
@@ -149,19 +153,22 @@ class TinyRave(nn.Module):
         ])
         self.upsample = nn.Linear(hidden, HOPS_PER_FRAME * hop_channels)
         self.hop_net = CachedConv1d(hop_channels, hop_channels, 3)
-        self.to_mags = nn.Linear(hop_channels, 2 * BINS)
+        self.to_mags = nn.Linear(hop_channels, NOISE_BINS + TONE_BINS)
         with torch.no_grad():
             self.to_mags.bias.fill_(-4.0)
-        self.register_buffer("synth_window", torch.hann_window(N_FFT))
-        k = torch.arange(BINS, dtype=torch.int64)
+        self.register_buffer("noise_window", F.pad(torch.hann_window(NOISE_FFT),
+                                                   [0, TONE_FFT - NOISE_FFT]))
+        self.register_buffer("tone_window", torch.hann_window(TONE_FFT))
+        k = torch.arange(TONE_BINS, dtype=torch.int64)
         # Per bin: a start phase and a frequency offset of up to ±1/4 bin (exact integers
         # modulo PHASE_PERIOD), so the tonal part is not periodic in the window length.
+        per_bin = PHASE_PERIOD * HOP // TONE_FFT
         h = _hash32(k * 0x2545F491 + 0x68E31DA4)
-        offset = (h % (PHASE_PERIOD // 2)) - PHASE_PERIOD // 4
-        self.register_buffer("tone_step", (k * (PHASE_PERIOD // 2) + offset) % PHASE_PERIOD)
+        offset = (h % (per_bin // 2)) - per_bin // 4
+        self.register_buffer("tone_step", (k * per_bin + offset) % PHASE_PERIOD)
         self.register_buffer("tone_phase0", _hash32(h).to(torch.float32)
                              * (2.0 * math.pi / 4294967296.0))
-        noise = phase_table(NOISE_ROWS, BINS)
+        noise = phase_table(NOISE_ROWS, NOISE_BINS)
         self.register_buffer("noise_cos", torch.cos(noise))
         self.register_buffer("noise_sin", torch.sin(noise))
         self.register_buffer("hop_index", torch.zeros(1, dtype=torch.int64), persistent=False)
@@ -200,8 +207,12 @@ class TinyRave(nn.Module):
         return self.encoder(self.features(x)).transpose(1, 2)
 
     # ---------------------------------------------------------------- decode
-    def magnitudes(self, z: Tensor) -> Tensor:
-        """Latent (batch, dims, frames) -> magnitudes (batch, frames * 8, 2, self.bins); streams."""
+    def magnitudes(self, z: Tensor) -> tuple[Tensor, Tensor]:
+        """Latent (batch, dims, frames) -> noise and tone magnitudes; streams.
+
+        Shapes (batch, frames * 8, NOISE_BINS) and (batch, frames * 8, TONE_BINS), in units
+        that make a full-scale sinusoid after the overlap-add.
+        """
         h = z
         for layer in self.frame_net:
             h = F.leaky_relu(layer(h), 0.2)
@@ -210,30 +221,39 @@ class TinyRave(nn.Module):
         u = u.reshape(b, frames * self.hops_per_frame, self.hop_channels).transpose(1, 2)
         u = F.leaky_relu(u, 0.2)
         u = F.leaky_relu(self.hop_net(u), 0.2).transpose(1, 2)
-        m = self.to_mags(u).reshape(b, frames * self.hops_per_frame, 2, self.bins)
-        # DDSP's scaled sigmoid, in units of a full-scale sinusoid.
-        return (2.0 * torch.exp(math.log(10.0) * F.logsigmoid(m)) + 1e-7) * (self.n_fft / 2)
+        # DDSP's scaled sigmoid
+        m = 2.0 * torch.exp(math.log(10.0) * F.logsigmoid(self.to_mags(u))) + 1e-7
+        # Hann windows overlap-added at hop n/2 sum to 1, at hop n/4 to 2.
+        noise = m[..., :self.noise_bins] * (self.noise_fft / 2)
+        tone = m[..., self.noise_bins:] * (self.tone_fft / 4)
+        return noise, tone
 
-    def synthesize(self, mags: Tensor) -> Tensor:
-        """Magnitudes (batch, hops, 2, self.bins) -> audio (batch, hops * self.hop); streams."""
-        b, hops = mags.shape[0], mags.shape[1]
-        t = self.hop_index + torch.arange(hops, dtype=torch.int64, device=mags.device)
+    def synthesize(self, noise: Tensor, tone: Tensor) -> Tensor:
+        """Magnitudes from `magnitudes` -> audio (batch, hops * self.hop); streams."""
+        b, hops = noise.shape[0], noise.shape[1]
+        t = self.hop_index + torch.arange(hops, dtype=torch.int64, device=noise.device)
         self.hop_index = self.hop_index + hops
         rows = noise_rows(t, self.noise_cos.shape[0])
         period = self.phase_period
         steps = ((t % period).unsqueeze(1) * self.tone_step.unsqueeze(0)) % period
         tone_ph = self.tone_phase0 + steps.to(torch.float32) * (2.0 * math.pi / period)
         # Noise: each hop takes one of a fixed set of random-phase rows, picked by its index.
-        re = mags[:, :, 0] * self.noise_cos[rows] + mags[:, :, 1] * torch.cos(tone_ph)
-        im = mags[:, :, 0] * self.noise_sin[rows] + mags[:, :, 1] * torch.sin(tone_ph)
-        frames = torch.fft.irfft(torch.complex(re, im), n=self.n_fft) * self.synth_window
-        first, second = frames[..., :self.hop], frames[..., self.hop:]
+        spec = torch.complex(noise * self.noise_cos[rows], noise * self.noise_sin[rows])
+        frames = torch.fft.irfft(spec, n=self.noise_fft)
+        frames = F.pad(frames, [0, self.tone_fft - self.noise_fft]) * self.noise_window
+        spec = torch.complex(tone * torch.cos(tone_ph), tone * torch.sin(tone_ph))
+        frames = frames + torch.fft.irfft(spec, n=self.tone_fft) * self.tone_window
+        # Overlap-add: frame j starts at sample j * hop; the part past this call's end is
+        # kept and added to the next call's start.
+        n, overlap = self.tone_fft, self.tone_fft - self.hop
+        out = F.fold(frames.transpose(1, 2), output_size=(1, (hops - 1) * self.hop + n),
+                     kernel_size=(1, n), stride=(1, self.hop)).reshape(b, -1)
         tail = self.tail
         if tail.dim() != 2 or tail.shape[0] != b:
-            tail = torch.zeros(b, self.hop, dtype=mags.dtype, device=mags.device)
-        prev = torch.cat([tail.unsqueeze(1), second[:, :-1]], dim=1)
-        self.tail = second[:, -1].detach()
-        return (first + prev).reshape(b, hops * self.hop)
+            tail = torch.zeros(b, overlap, dtype=noise.dtype, device=noise.device)
+        out = torch.cat([out[:, :overlap] + tail, out[:, overlap:]], dim=1)
+        self.tail = out[:, hops * self.hop:].detach()
+        return out[:, :hops * self.hop]
 
     @torch.jit.export
     def decode(self, z: Tensor) -> Tensor:
@@ -241,7 +261,8 @@ class TinyRave(nn.Module):
 
         Streaming: consecutive calls continue one voice; ``reset()`` starts a new one.
         """
-        return self.synthesize(self.magnitudes(z)).unsqueeze(1)
+        noise, tone = self.magnitudes(z)
+        return self.synthesize(noise, tone).unsqueeze(1)
 
     def forward(self, x: Tensor) -> Tensor:
         """Audio (batch, 1, samples) -> reconstructed audio (batch, 1, frames * ratio)."""
