@@ -159,8 +159,10 @@ def test_a_score_that_fails_while_running_changes_nothing(watched):
     watcher, stage, engine, lines = watched
     settle(watcher)
     engine.take()
-    save(watcher.path, SCORE + 'track bad = fibo(encode("missing.wav"))\n')
+    save(watcher.path, SCORE + 'export a "a.npy"\ntrack bad = fibo(encode("missing.wav"))\n')
+    lines.clear()
     assert settle(watcher)
+    assert lines[-3].startswith("wrote a.npy")  # what ran before the error says so
     assert "missing.wav" in lines[-2]
     assert engine.take() == [] and list(stage.tracks) == ["beat", "pad"]
 

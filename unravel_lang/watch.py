@@ -98,9 +98,15 @@ class ScoreWatcher:
         try:
             session = self.open_session(recorder, messages.append)
             session.run(source, str(self.path))
-        except UnravelError as err:
+        except Exception as err:
+            # What ran before the error may have said something (e.g. a file it wrote).
+            for message in messages:
+                self.write(message)
             self.failures += 1
-            self.write(str(err))
+            if isinstance(err, UnravelError):
+                self.write(str(err))
+            else:  # a fault in the product must not stop the music
+                self.write(f"internal error ({type(err).__name__}: {err})")
             playing = ", ".join(self.stage.tracks) or "nothing"
             self.write(f"{self.path.name}: not changed; still playing: {playing}")
             return False
