@@ -225,3 +225,15 @@ def test_an_unwritable_history_is_kept_in_memory_and_said_once(monkeypatch, tmp_
     history = open_history(said.append)
     history.store_string("bpm 120")
     assert "+bpm 120" in (tmp_path / "deep" / "history").read_text() and len(said) == 1
+
+
+def test_a_missing_model_is_refused_before_the_prompt(workdir):
+    import io
+
+    from unravel_lang.errors import ModelError
+    from unravel_lang.repl import run_repl
+
+    out = io.StringIO()
+    with pytest.raises(ModelError, match="missing.ts"):
+        run_repl(model="missing.ts", stdin=io.StringIO("show 1\n"), stdout=out)
+    assert out.getvalue() == ""
