@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 
 from unravel_lang.plan import Plan
-from unravel_lang.repl_perform import Recorder, Stage, same_plan
+from unravel_lang.repl_perform import CallLog, Stage, same_plan
 
 
 def plan(value: float, frames: int = 4) -> Plan:
@@ -13,7 +13,7 @@ def plan(value: float, frames: int = 4) -> Plan:
 
 
 def test_the_recorder_keeps_calls_in_order_and_take_empties_it():
-    rec = Recorder()
+    rec = CallLog()
     rec.set_tempo(11)
     rec.track("a", plan(1))
     rec.stop("a")
@@ -31,7 +31,7 @@ def test_same_plan_compares_values_starts_and_gains():
 
 
 def test_the_stage_forwards_and_books():
-    engine = Recorder()
+    engine = CallLog()
     stage = Stage(engine, k=11)
     stage.apply([("track", ("a", plan(1))), ("track", ("b", plan(2))), ("stop", ("a",))])
     assert list(stage.tracks) == ["b"]
@@ -50,7 +50,7 @@ def test_without_an_engine_the_stage_only_books():
 
 
 def test_sync_swaps_only_what_changed():
-    engine = Recorder()
+    engine = CallLog()
     stage = Stage(engine, k=11)
     assert stage.sync([("track", ("a", plan(1))), ("track", ("b", plan(2)))]) == ["+ a", "+ b"]
     engine.take()
@@ -68,7 +68,7 @@ def test_sync_swaps_only_what_changed():
 
 
 def test_sync_follows_the_scores_own_stops_tempo_and_plays():
-    engine = Recorder()
+    engine = CallLog()
     stage = Stage(engine, k=11)
     stage.sync([("track", ("a", plan(1)))])
     engine.take()
@@ -81,7 +81,7 @@ def test_sync_follows_the_scores_own_stops_tempo_and_plays():
 def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
     from types import SimpleNamespace
 
-    class Fixed(Recorder):
+    class Fixed(CallLog):
         set_model = None  # an engine bound to its model
         closed = False
 
@@ -89,7 +89,7 @@ def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
             self.closed = True
 
     first, second = SimpleNamespace(path=str(tmp_path / "a.ts")), SimpleNamespace(path="b.ts")
-    old, new = Fixed(), Recorder()
+    old, new = Fixed(), CallLog()
     stage = Stage(old, model=first, reopen=lambda m: new if m is second else None)
     stage.track("t", plan(1))
     stage.set_model(SimpleNamespace(path=str(tmp_path / "x" / ".." / "a.ts")))  # same file
@@ -97,7 +97,7 @@ def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
     stage.set_model(second)
     assert old.closed and [m for m, _ in old.take()] == ["track", "hush"]
     assert stage.performer is new and stage.tracks == {}
-    switching = Recorder()
+    switching = CallLog()
     stage = Stage(switching, model=first)
     stage.set_model(second)
     assert switching.take() == [("set_model", (second,))]

@@ -2,7 +2,7 @@
 
 `open_playback` starts the engine on the sound card (or says why it cannot).
 
-`Recorder` holds what one evaluation asked for, so that an evaluation that fails changes
+`CallLog` holds what one evaluation asked for, so that an evaluation that fails changes
 nothing. `Stage` applies recorded calls to the engine (or to nothing, when playback is
 unavailable) and remembers which tracks are running and what they play.
 """
@@ -33,7 +33,7 @@ class Performer(Protocol):
 
 
 @dataclass
-class Recorder:
+class CallLog:
     """A performer that only records its calls, in order, as `(method, args)` pairs."""
 
     calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
