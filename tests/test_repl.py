@@ -17,12 +17,13 @@ from pathlib import Path
 
 import numpy as np
 import pexpect
-import pyte
 import pytest
 import soundfile as sf
 
 from unravel_lang.patterns import fibo
 from unravel_lang.tempo import snap
+
+pyte = pytest.importorskip("pyte", reason="pyte (dev dependency: a terminal emulator) is missing")
 
 ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\][^\x07]*\x07")
 ROWS, COLS = 40, 120
