@@ -31,7 +31,8 @@ track pad = reverse(a)
 
 
 @pytest.fixture
-def workdir(tmp_path: Path) -> Path:
+def workdir(tmp_path: Path, monkeypatch) -> Path:
+    monkeypatch.chdir(tmp_path)  # where a score's exports go
     rng = np.random.default_rng(5)
     sf.write(tmp_path / "noise.wav", (0.3 * rng.standard_normal(22050)).astype(np.float32), 44100)
     (tmp_path / "nodevice.conf").write_text(NO_DEVICE_ALSA)
@@ -163,6 +164,7 @@ def test_a_score_that_fails_while_running_changes_nothing(watched):
     lines.clear()
     assert settle(watcher)
     assert lines[-3].startswith("wrote a.npy")  # what ran before the error says so
+    assert (watcher.path.parent / "a.npy").is_file()
     assert "missing.wav" in lines[-2]
     assert engine.take() == [] and list(stage.tracks) == ["beat", "pad"]
 
