@@ -61,6 +61,7 @@ def _clean_env(bin_dir: Path) -> dict[str, str]:
 def test_wheel_ships_grammar_and_default_model(wheel):
     names = set(zipfile.ZipFile(wheel).namelist())
     assert "unravel_lang/grammar/unravel.lark" in names
+    assert "unravel_lang/docs/language.md" in names  # the REPL's `help` examples
     assert "unravel_lang/models/default.ts" in names
     assert not any(n.startswith("tests/") for n in names)
 

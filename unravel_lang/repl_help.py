@@ -29,9 +29,13 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 
 
 def language_doc() -> Path | None:
-    """`docs/language.md` of the source tree this package runs from, if present."""
-    path = Path(__file__).resolve().parents[1] / "docs" / "language.md"
-    return path if path.is_file() else None
+    """`language.md`: the copy shipped inside the installed package, else the source tree's
+    `docs/language.md`; None when neither is there."""
+    here = Path(__file__).resolve().parent
+    for path in (here / "docs" / "language.md", here.parent / "docs" / "language.md"):
+        if path.is_file():
+            return path
+    return None
 
 
 @lru_cache(maxsize=4)
