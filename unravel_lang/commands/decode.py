@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
+from unravel_lang.commands.outputs import output_names
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.progress import Progress
 
@@ -47,19 +47,7 @@ def latent_stem(path: Path) -> str:
 
 def output_paths(files: list[Path], out_dir: Path | None) -> list[Path]:
     """`<stem>.decoded.wav` for each input, in `out_dir` or beside it; clashes keep the ext."""
-    def place(f: Path, name: str) -> Path:
-        return (out_dir if out_dir is not None else f.parent) / (name + OUTPUT_SUFFIX)
-
-    outs = [place(f, latent_stem(f)) for f in files]
-    counts = Counter(outs)
-    outs = [place(f, f.name) if counts[o] > 1 else o for f, o in zip(files, outs, strict=True)]
-    seen: dict[Path, Path] = {}
-    for f, o in zip(files, outs, strict=True):
-        if o in seen:
-            raise UnravelError(f"{seen[o]} and {f} would both be written to {o}; "
-                               "decode them into different folders")
-        seen[o] = f
-    return outs
+    return output_names(files, out_dir, latent_stem, OUTPUT_SUFFIX, "decode")
 
 
 def run(args: argparse.Namespace) -> int:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import argparse
 import sys
-from collections import Counter
 from pathlib import Path
 
+from unravel_lang.commands.outputs import output_names
 from unravel_lang.errors import UnravelError
 from unravel_lang.progress import Progress
 
@@ -41,19 +41,8 @@ def output_stems(files: list[Path], out_dir: Path | None) -> list[Path]:
     Inputs whose stems would clash (`a.wav` and `a.flac`) keep their extension in the name
     (`a.wav`, `a.flac`); a clash that remains raises `UnravelError` naming both inputs.
     """
-    def place(f: Path, name: str) -> Path:
-        return (out_dir if out_dir is not None else f.parent) / name
-
-    stems = [place(f, f.stem) for f in files]
-    counts = Counter(stems)
-    stems = [place(f, f.name) if counts[s] > 1 else s for f, s in zip(files, stems, strict=True)]
-    seen: dict[Path, Path] = {}
-    for f, s in zip(files, stems, strict=True):
-        if s in seen:
-            raise UnravelError(f"{seen[s]} and {f} would both be written to {s}.npy; "
-                               "encode them into different folders")
-        seen[s] = f
-    return stems
+    npys = output_names(files, out_dir, lambda f: f.stem, ".npy", "encode")
+    return [p.with_name(p.name.removesuffix(".npy")) for p in npys]
 
 
 def run(args: argparse.Namespace) -> int:
