@@ -22,6 +22,7 @@ from unravel_lang.guards import (
 )
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
+from unravel_lang.stats import spread as dim_spread
 
 
 def fibonacci(start: int = 1, stop: int = 1) -> list[int]:
@@ -104,7 +105,7 @@ def orale(
     depth = check_int(depth, "orale: depth", minimum=1)
     amount = check_float(amount, "orale: amount", minimum=0.0)
     check_frames(a.shape[0] * (p + q) ** depth, "orale")
-    spread = _spread(a, stats, "orale")
+    spread = dim_spread(a, stats, "orale")
     rng = as_generator(seed)
     sigma = (amount * spread).astype(np.float64)
     frames, dims = a.shape
@@ -231,18 +232,3 @@ def swap(
     else:
         a2[picked] = b[picked]
     return np.tile(a2, (n, 1))
-
-
-def _spread(a: np.ndarray, stats: Stats | None, what: str) -> np.ndarray:
-    if stats is None:
-        return a.astype(np.float64).std(axis=0)
-    if not isinstance(stats, Stats):
-        raise PatternError(f"{what}: stats must be a Stats, got {type(stats).__name__}")
-    if stats.dims != a.shape[1]:
-        raise PatternError(
-            f"{what}: stats has {stats.dims} dims but the array has {a.shape[1]} "
-            f"(shape {a.shape})"
-        )
-    return stats.std
-
-

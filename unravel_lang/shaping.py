@@ -24,6 +24,7 @@ from unravel_lang.guards import (
 )
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
+from unravel_lang.stats import spread as dim_spread
 
 
 def repeat(a: np.ndarray, n: int = 2) -> np.ndarray:
@@ -106,18 +107,7 @@ def jitter(
     the std of dim d in `a`, or `stats.std[d]` when `stats` is given. Output length: F."""
     a = check_latent(a, "jitter: a")
     amount = check_float(amount, "jitter: amount", minimum=0.0)
-    if stats is None:
-        spread = a.astype(np.float64).std(axis=0)
-    else:
-        if not isinstance(stats, Stats):
-            raise PatternError(f"jitter: stats must be a Stats, got {type(stats).__name__}")
-        if stats.dims != a.shape[1]:
-            raise PatternError(
-                f"jitter: stats has {stats.dims} dims but the array has {a.shape[1]} "
-                f"(shape {a.shape})"
-            )
-        spread = stats.std
-    noise = as_generator(seed).standard_normal(a.shape) * (amount * spread)
+    noise = as_generator(seed).standard_normal(a.shape) * (amount * dim_spread(a, stats, "jitter"))
     return finite_float32(a + noise, "jitter")
 
 

@@ -241,3 +241,16 @@ def stats(*arrays: np.ndarray) -> Stats:
     )
 
 
+def spread(a: np.ndarray, stats: Stats | None, what: str) -> np.ndarray:
+    """Per-dim spread `(dims,)` that alterations scale to: the std of each dim of `a`
+    `(frames, dims)`, or `stats.std` when a `Stats` of the same dims is given."""
+    if stats is None:
+        return a.astype(np.float64).std(axis=0)
+    if not isinstance(stats, Stats):
+        raise PatternError(f"{what}: stats must be a Stats, got {type(stats).__name__}")
+    if stats.dims != a.shape[1]:
+        raise PatternError(
+            f"{what}: stats has {stats.dims} dims but the array has {a.shape[1]} "
+            f"(shape {a.shape})"
+        )
+    return stats.std
