@@ -263,6 +263,24 @@ def _rate_note(latent_rate: float | None) -> str:
     return f"latent frames (1 frame = {1000 / latent_rate:.1f} ms)"
 
 
+def _finish_timeline(fig, axes, path, audio, model, frames: int, k: int | None,
+                     beats_per_bar: int, latent_rate: float | None, title: str | None,
+                     heading: str) -> Picture:
+    """Shared ending of the timeline pictures: the decoded audio in the last two axes (when
+    there is audio), the time axis, the beat and bar grid, then `title`, or `heading` with a
+    note on the grid; then write."""
+    if audio is not None:
+        _draw_audio(axes[-2], axes[-1], audio, model)
+    axes[0].set_xlim(0, frames)
+    axes[-1].set_xlabel(_rate_note(latent_rate))
+    if k is not None:
+        _grid(axes, frames, k, beats_per_bar)
+        _bar_numbers(axes[0], frames, k, beats_per_bar)
+    fig.suptitle(title or heading + _grid_note(k, beats_per_bar, latent_rate, frames),
+                 fontweight="bold")
+    return _finish(fig, path)
+
+
 def plot_latent(
     latent: np.ndarray,
     path: PathLike = None,
@@ -304,19 +322,8 @@ def plot_latent(
         axes[0].set_ylabel("latent dimension")
         fig.colorbar(image, ax=axes, location="right", shrink=min(1.0, heights[0] / sum(heights)),
                      anchor=(0.0, 1.0), label="latent value", pad=0.01, aspect=12)
-        if audio is not None:
-            _draw_audio(axes[1], axes[2], audio, model)
-        axes[-1].set_xlabel(_rate_note(latent_rate))
-        axes[0].set_xlim(0, frames)
-        if k is not None:
-            _grid(axes, frames, k, beats_per_bar)
-            _bar_numbers(axes[0], frames, k, beats_per_bar)
-        fig.suptitle(
-            title or f"latent array: {frames} frames × {dims} dims"
-            + _grid_note(k, beats_per_bar, latent_rate, frames),
-            fontweight="bold",
-        )
-        return _finish(fig, path)
+        return _finish_timeline(fig, axes, path, audio, model, frames, k, beats_per_bar,
+                                latent_rate, title, f"latent array: {frames} frames × {dims} dims")
 
 
 def _draw_audio(wave_ax: Any, spec_ax: Any, audio: np.ndarray, model: Any) -> None:
@@ -596,19 +603,8 @@ def plot_plan(
             gain = f", gain {voice.gain:g}" if voice.gain != 1 else ""
             ax.set_ylabel(f"voice {i + 1}{gain}", rotation=0, ha="right", va="center")
         fig.colorbar(image, ax=axes[: len(arrays)], label="latent value", pad=0.01, aspect=15)
-        if audio is not None:
-            _draw_audio(axes[-2], axes[-1], audio, model)
-        axes[0].set_xlim(0, frames)
-        axes[-1].set_xlabel(_rate_note(latent_rate))
-        if k is not None:
-            _grid(axes, frames, k, beats_per_bar)
-            _bar_numbers(axes[0], frames, k, beats_per_bar)
-        fig.suptitle(
-            title or f"plan: {len(voices)} voices, {frames} frames"
-            + _grid_note(k, beats_per_bar, latent_rate, frames),
-            fontweight="bold",
-        )
-        return _finish(fig, path)
+        return _finish_timeline(fig, axes, path, audio, model, frames, k, beats_per_bar,
+                                latent_rate, title, f"plan: {len(voices)} voices, {frames} frames")
 
 
 # ---------------------------------------------------------------------------------------------
