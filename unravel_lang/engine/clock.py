@@ -23,58 +23,61 @@ class Clock:
 
     def __init__(self, k: int, beats_per_bar: int = 4, origin: int = 0) -> None:
         self.k = check_k(k)
-        if int(beats_per_bar) < 1:
-            raise PatternError(f"beats per bar must be at least 1, got {beats_per_bar}")
-        self.beats_per_bar = int(beats_per_bar)
+        self.beats_per_bar = check_beats(beats_per_bar)
         self.origin = int(origin)
-        self.pending: tuple[int, int] | None = None
+        self.pending: tuple[int, int, int] | None = None
 
     @property
     def bar(self) -> int:
         """Frames per bar at the current tempo."""
         return self.k * self.beats_per_bar
 
-    def _grid(self, frame: int) -> tuple[int, int]:
-        """`(origin, k)` of the grid that holds at `frame`."""
+    def _grid(self, frame: int) -> tuple[int, int, int]:
+        """`(origin, k, beats_per_bar)` of the grid that holds at `frame`."""
         if self.pending is not None and frame >= self.pending[0]:
             return self.pending
-        return self.origin, self.k
+        return self.origin, self.k, self.beats_per_bar
 
     def beat_ceil(self, frame: int) -> int:
         """The first beat at or after `frame`."""
-        origin, k = self._grid(frame)
+        origin, k, _ = self._grid(frame)
         return ceil_to(frame, origin, k)
 
     def bar_ceil(self, frame: int) -> int:
         """The first bar line at or after `frame`."""
-        origin, k = self._grid(frame)
-        return ceil_to(frame, origin, k * self.beats_per_bar)
+        origin, k, beats = self._grid(frame)
+        return ceil_to(frame, origin, k * beats)
 
     def quantum_ceil(self, frame: int, quantum: str) -> int:
         """The first beat (`quantum="beat"`) or bar line (`"bar"`) at or after `frame`."""
         return self.bar_ceil(frame) if quantum == "bar" else self.beat_ceil(frame)
 
-    def schedule(self, k: int, frame: int) -> int:
-        """Book tempo `k` (frames per beat) for the first bar line at or after `frame`.
+    def schedule(self, k: int | None, frame: int, beats_per_bar: int | None = None) -> int:
+        """Book tempo `k` (frames per beat) and/or `beats_per_bar` for the first bar line at or
+        after `frame` (None keeps what is booked, or else what holds now).
 
         Returns that bar line. A later booking replaces an earlier one that has not begun.
         """
-        k = check_k(k)
+        _, booked_k, booked_beats = self.pending or (0, self.k, self.beats_per_bar)
+        k = booked_k if k is None else check_k(k)
+        beats = booked_beats if beats_per_bar is None else check_beats(beats_per_bar)
         at = ceil_to(frame, self.origin, self.bar)
-        self.pending = (at, k)
+        self.pending = (at, k, beats)
         return at
 
     def advance(self, frame: int) -> None:
-        """Let a booked tempo change take over once `frame` has reached its bar line."""
+        """Let a booked change take over once `frame` has reached its bar line."""
         if self.pending is not None and frame >= self.pending[0]:
-            self.origin, self.k = self.pending
+            self.origin, self.k, self.beats_per_bar = self.pending
             self.pending = None
 
-    def restart(self, frame: int, k: int | None = None) -> None:
-        """Put the grid's origin at `frame` (with tempo `k`, or a booked one, or the current)."""
-        if k is None:
-            k = self.pending[1] if self.pending is not None else self.k
-        self.origin, self.k, self.pending = int(frame), check_k(k), None
+    def restart(self, frame: int, k: int | None = None, beats_per_bar: int | None = None) -> None:
+        """Put the grid's origin at `frame` (with tempo `k` and `beats_per_bar`, or the booked
+        ones, or the current ones)."""
+        _, booked_k, booked_beats = self.pending or (0, self.k, self.beats_per_bar)
+        self.k = booked_k if k is None else check_k(k)
+        self.beats_per_bar = booked_beats if beats_per_bar is None else check_beats(beats_per_bar)
+        self.origin, self.pending = int(frame), None
 
     def bars(self, frame: int) -> float:
         """Position of `frame` in bars since the grid's origin (0.0 = the first downbeat)."""
@@ -86,6 +89,13 @@ def check_k(k: object) -> int:
     if isinstance(k, bool) or not isinstance(k, int) or k < 1:
         raise PatternError(f"tempo k (frames per beat) must be a positive integer, got {k!r}")
     return k
+
+
+def check_beats(beats: object) -> int:
+    """`beats` as a positive int (beats per bar), or a `PatternError` naming it."""
+    if isinstance(beats, bool) or not isinstance(beats, int) or beats < 1:
+        raise PatternError(f"beats per bar must be a positive integer, got {beats!r}")
+    return beats
 
 
 def check_quantum(quantum: object) -> str:

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unravel_lang.engine.clock import Clock, check_k, check_quantum
+from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
@@ -98,6 +98,10 @@ class Engine:
         """Make a beat `k` latent frames long from the next bar line (at once after silence)."""
         self.worker.send("tempo", check_k(k))
 
+    def set_beats_per_bar(self, beats: int) -> None:
+        """Make a bar `beats` beats long from the next bar line (at once after silence)."""
+        self.worker.send("beats", check_beats(beats))
+
     # --- more controls ---------------------------------------------------------------------
 
     def set_quantum(self, quantum: str) -> None:
@@ -117,11 +121,35 @@ class Engine:
             raise UnravelError(f"frame {frame} is beyond what the ring holds; read it first")
         worker.target = max(worker.target or 0, int(frame))
         worker.wake.set()
-        while worker.cursor < worker.target or worker.commands:
+        while worker.cursor < worker.target or worker.applied < worker.sent:
             if not worker.thread.is_alive():
                 raise UnravelError("the engine's worker has stopped")
             worker.produced.wait(0.05)
             worker.produced.clear()
+
+    def settle(self) -> None:
+        """Wait until the worker has applied every command given so far."""
+        worker = self.worker
+        while worker.applied < worker.sent:
+            if not worker.thread.is_alive():
+                raise UnravelError("the engine's worker has stopped")
+            worker.produced.wait(0.01)
+            worker.produced.clear()
+
+    def end_loops(self) -> None:
+        """Let every track finish the pass it is in (or the one about to begin) and loop no
+        more; one-shots play to their end."""
+        self.worker.send("end")
+
+    @property
+    def last_start(self) -> int:
+        """The latent frame where the latest `play` or new `track` begins (after `settle`)."""
+        return self.worker.last_start
+
+    def sound_end(self) -> int:
+        """Without real time, after `end_loops` and `settle`: the sample where the last sound
+        ends (0 when nothing sounds)."""
+        return self.worker.sound_end()
 
     def read_into(self, out: np.ndarray) -> int:
         """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`)."""

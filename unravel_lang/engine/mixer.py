@@ -24,6 +24,8 @@ class StemMixer:
     """Owns the stem ring and the per-stem state shared by the worker and the reader.
 
     The worker assigns a stem (`stem_from` = first sample it owns, state LIVE) and frees it;
+    the reader adds the stems in the order they were assigned (`order`), so the mix does not
+    depend on which stem a voice happened to get;
     a stop sets `stop_req` (from any thread) or `fade_at` (the worker, at an exact sample);
     the reader starts the fade at its own position when `stop_req` is set, applies it, and
     marks the stem DONE when the fade has ended.
@@ -38,6 +40,7 @@ class StemMixer:
         self.stem_from = [0] * stems
         self.fade_at = [-1] * stems
         self.stop_req = [False] * stems
+        self.order: tuple[int, ...] = tuple(range(stems))
         self.underruns = 0
         self._scratch = np.zeros((channels, len(ramp)), dtype=np.float32)
 
@@ -46,6 +49,7 @@ class StemMixer:
         self.stem_from[stem] = start
         self.fade_at[stem] = -1
         self.stop_req[stem] = False
+        self.order = tuple(s for s in self.order if s != stem) + (stem,)
         self.state[stem] = LIVE
 
     def release(self, stem: int) -> None:
@@ -82,7 +86,7 @@ class StemMixer:
         if n <= 0:
             return 0
         index, first, second = ring.split(pos, n)
-        for stem in range(self.stems):
+        for stem in self.order:  # in the order voices began: the same sums every time
             if self.state[stem] != LIVE:
                 continue
             if self.stop_req[stem] and self.fade_at[stem] < 0:

@@ -37,6 +37,9 @@ class Worker:
         self.named: dict[str, Track] = {}
         self.active: list[Track] = []
         self.commands: deque[tuple[Any, ...]] = deque()
+        self.sent = 0
+        self.applied = 0
+        self.last_start = 0
         self.errors: deque[str] = deque(maxlen=32)
         self.plays = 0
         self.wake = threading.Event()
@@ -55,6 +58,7 @@ class Worker:
 
     def send(self, *command: Any) -> None:
         """Queue a command for the worker thread (any thread may call this)."""
+        self.sent += 1
         self.commands.append(command)
         self.wake.set()
 
@@ -67,7 +71,11 @@ class Worker:
             self.wake.clear()
             try:
                 while self.commands:
-                    self._apply(*self.commands.popleft())
+                    try:
+                        self._apply(*self.commands.popleft())
+                    finally:
+                        self.applied += 1
+                        self.produced.set()
                 self._housekeeping()
                 if self._wants_audio():
                     if self.mixer.ring.filled + ratio <= self.ahead:
@@ -88,7 +96,34 @@ class Worker:
         return any(not t.finished(self.cursor) for t in self.active)
 
     def _idle(self) -> bool:
-        return not self.active
+        """True when nothing sounds from the cursor on: every track is a one-shot that has
+        ended, or a stopped one whose fade has ended (decided from the cursor alone, so a
+        script rendered to a file places what it starts the same way every time)."""
+        return all(self._silent(track) for track in self.active)
+
+    def _silent(self, track: Track) -> bool:
+        if track.finished(self.cursor):
+            return True
+        if not track.stopping or track.stem is None:
+            return False
+        fade_at = self.mixer.fade_at[track.stem]
+        return 0 <= fade_at and fade_at + len(self.mixer.ramp) <= self.cursor * self.model.ratio
+
+    def sound_end(self) -> int:
+        """The sample where the last sound ends if no track starts another loop (for a worker
+        at rest with `target` set: a file render's end)."""
+        ratio = self.model.ratio
+        end = 0
+        for track in list(self.active):
+            if track.stopping:
+                fade_at = -1 if track.stem is None else self.mixer.fade_at[track.stem]
+                end = max(end, fade_at + len(self.mixer.ramp) if fade_at >= 0 else 0)
+            elif track.next_start is not None:
+                plan = track.pending if track.pending is not None else track.plan
+                end = max(end, (track.next_start + plan.frames) * ratio)
+            else:
+                end = max(end, track.content_end * ratio)
+        return end
 
     def _apply(self, op: str, *args: Any) -> None:
         if op == "track":
@@ -116,6 +151,15 @@ class Worker:
                 self.clock.restart(self.cursor, k)
             else:
                 self.clock.schedule(k, self.cursor)
+        elif op == "beats":
+            (beats,) = args
+            if self._idle():
+                self.clock.restart(self.cursor, beats_per_bar=beats)
+            else:
+                self.clock.schedule(None, self.cursor, beats)
+        elif op == "end":
+            for track in self.active:
+                track.loop = False
         elif op == "quantum":
             (self.quantum,) = args
 
@@ -132,6 +176,7 @@ class Worker:
 
         track = Track(name, plan, start, loop, self.model, seeds, self.chunk_frames)
         self.active.append(track)
+        self.last_start = start
         return track
 
     def _stop(self, track: Track) -> None:
