@@ -8,9 +8,13 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from unravel_lang.lang import LanguageError, Recorder, Session
+from unravel_lang.engine.mixer import fade_ramp
+from unravel_lang.engine.timeline import loop_iterations, render_track
+from unravel_lang.lang import LanguageError, Session
 from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.patterns import fibo
+from unravel_lang.plan import Plan
 
 REPO = Path(__file__).resolve().parent.parent
 DOC = REPO / "docs" / "language.md"
@@ -44,19 +48,32 @@ def test_every_example_block_runs_in_order(tmp_path):
     assert (tmp_path / "out" / "a.png").is_file()
 
 
-def test_the_time_example_gives_the_timeline_it_describes(tmp_path):
+def test_the_time_example_plays_what_it_describes(tmp_path):
+    """The example in "Time in a score", rendered by the engine, equals the engine's offline
+    reference with the positions its comments give."""
     (tmp_path / "audio").symlink_to(REPO / "examples" / "audio")
     text = DOC.read_text(encoding="utf-8")
     section = text[text.index("## Time in a score"):text.index("## Randomness")]
     (_, source, _), = [b for b in blocks() if b[1] in section]
-    session = Session(output=None, base_dir=tmp_path, performer=Recorder())
+    session = Session(output=None, base_dir=tmp_path, seed=5)
     session.run('drums = encode("audio/drums.wav")\na = normal(stats(drums), k=8)')
+    model = session.model
+    assert not session.performer.plays
     session.run(source)
-    beat, fib = session.performer.timeline().voices
-    assert (beat.start, beat.end) == (0, 27) and (fib.start, fib.end) == (0, 19)
-    drums = session["drums"]
-    np.testing.assert_array_equal(beat.latent[16:20], drums[:4])
-    np.testing.assert_array_equal(beat.latent[20:24], drums[:4][::-1])
+    audio = session.performer.render(model, seed=5)
+    beat = Plan.of(session["drums"][:4])
+    reverse = Plan.of(session["drums"][:4][::-1])
+    ramp = fade_ramp(model.sr, 5.0)
+    at = 27 * model.ratio
+    n = at + len(ramp)
+    iterations = loop_iterations([(0, beat), (19, reverse)], 0, 27, 4)
+    assert [start for start, _ in iterations][4:] == [16, 20, 24]
+    assert iterations[5][1] is reverse and iterations[4][1] is beat
+    expected = render_track(model, 5, "beat", iterations, n, at, ramp)
+    fib = Plan.of(fibo(session["a"]))
+    assert fib.frames == 19
+    expected += render_track(model, 5, "play 1", [(0, fib)], n)
+    np.testing.assert_array_equal(audio, expected)
 
 
 def test_every_function_is_documented_with_its_signature():

@@ -70,5 +70,5 @@ def test_example_checks_clean_and_writes_nothing(score, tmp_path, monkeypatch, c
     monkeypatch.chdir(tmp_path)
     assert main(["check", str(score)]) == 0
     out = capsys.readouterr().out
-    assert out.startswith(f"{score}: ok") and "plays: plan of" in out
+    assert out.startswith(f"{score}: ok") and "\nplays: " in out
     assert list(tmp_path.iterdir()) == []

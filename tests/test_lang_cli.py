@@ -67,7 +67,7 @@ def test_check_prints_every_binding_and_writes_nothing(score, tmp_path, tiny_mod
     assert out[1].split() == ["x", "(22,", "8)", "latent", "array", "·", "1.02", "s", "·",
                               "0.5", "bars", "at", "k=11"]
     assert out[2].split()[:2] == ["s", "stats"]
-    assert out[3].startswith("plays: plan of 2 voices · 44 frames")
+    assert out[3] == "plays: 2.04 s · 1 bars at k=11"
     assert not (tmp_path / "no.wav").exists()
 
 

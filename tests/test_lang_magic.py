@@ -5,6 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
+from unravel_lang.engine import track_seed
 from unravel_lang.lang import Session
 from unravel_lang.magic import run_cell
 from unravel_lang.model import load_model
@@ -21,7 +22,9 @@ def test_run_cell_renders_what_the_cell_plays(model):
     session = Session(model=model, output=None)
     session.env["a"] = np.linspace(-1, 1, 32, dtype=np.float32).reshape(4, 8)
     result = run_cell(session, "--seed 4", "k 8\nplay a >> reverse(a)\nshow a\nfibo(a)")
-    expected = render(Plan.of(session["a"]).then(Plan.of(session["a"][::-1])), model, seed=4)
+    # the cell's first play is the engine's one-shot "play 1", starting at once
+    plan = Plan.of(session["a"]).then(Plan.of(session["a"][::-1]))
+    expected = render(plan, model, seed=track_seed(4, "play 1"))
     np.testing.assert_array_equal(result.audio, expected)
     assert result.sr == 44100
     assert result.lines[0] == "k=8 → 161.49 BPM"

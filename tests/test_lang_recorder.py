@@ -1,108 +1,74 @@
-"""The score timeline: plays in sequence, tracks looping, replaced on their boundary, stopped."""
+"""The session's default performer: it records calls, decodes nothing, and replays them."""
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
-import pytest
 
 from unravel_lang.lang import Recorder
-from unravel_lang.plan import Plan, Voice
+from unravel_lang.model import load_model
+from unravel_lang.plan import Plan
 
 
-def arr(n: int, value: float, dims: int = 2) -> np.ndarray:
-    """`n` frames whose rows are value, value + 1, ... (so positions are visible)."""
-    return (value + np.arange(n, dtype=np.float32))[:, None].repeat(dims, 1)
+def arr(n: int, value: float, dims: int = 8) -> np.ndarray:
+    return (value + np.arange(n, dtype=np.float32))[:, None].repeat(dims, 1) / 10
 
 
-def spans(plan: Plan) -> list[tuple[int, int]]:
-    return [(v.start, v.end) for v in plan.voices]
-
-
-def test_plays_follow_one_another():
+def test_calls_are_kept_in_order_and_nothing_starts():
+    threads = threading.active_count()
     r = Recorder()
-    r.play(Plan.of(arr(3, 0)))
-    r.play(Plan.of(arr(2, 10)).layer(Plan.of(arr(4, 20))))
-    r.wait(5)
-    r.play(Plan.of(arr(1, 30)))
-    assert spans(r.timeline()) == [(0, 3), (3, 5), (3, 7), (12, 13)]
-
-
-def test_track_is_replaced_at_its_next_loop_boundary():
-    a, b = arr(4, 0), arr(3, 100)
-    r = Recorder()
-    r.track("t", Plan.of(a))
-    r.wait(6)
-    r.track("t", Plan.of(b))  # the pass of `a` that started at 4 ends at 8
-    r.wait(10)
-    r.stop("t")
-    (voice,) = r.timeline().voices
-    assert (voice.start, voice.end) == (0, 16)
-    expected = np.concatenate([a, a, b, b, b[:2]])
-    np.testing.assert_array_equal(voice.latent, expected)
-
-
-def test_replacing_on_a_boundary_or_at_once():
-    a, b = arr(4, 0), arr(2, 50)
-    r = Recorder()
-    r.track("t", Plan.of(a))
-    r.track("t", Plan.of(b))  # same moment: `a` never sounds
-    r.wait(4)
-    r.track("t", Plan.of(a))  # exactly on b's boundary (4 = 2 passes)
-    r.wait(4)
-    r.hush()
-    (voice,) = r.timeline().voices
-    np.testing.assert_array_equal(voice.latent, np.concatenate([b, b, a]))
-
-
-def test_tracks_still_running_finish_their_pass():
-    r = Recorder()
-    r.track("x", Plan.of(arr(4, 0)))
-    assert spans(r.timeline()) == [(0, 4)]  # started with no time after it: one pass
-    r.wait(5)
-    assert spans(r.timeline()) == [(0, 8)]
-    r.play(Plan.of(arr(3, 9)))  # cursor 8: exactly on a boundary
-    assert spans(r.timeline()) == [(0, 8), (5, 8)]
-    assert r.tracks == ["x"]
-
-
-def test_stop_cuts_mid_pass_and_restarts_as_a_new_voice():
-    r = Recorder()
-    r.play(Plan.of(arr(2, 0)))
-    r.track("x", Plan.of(arr(4, 0)))
-    r.wait(3)
-    r.stop("x")
-    r.track("x", Plan.of(arr(4, 0)))
-    r.wait(4)
-    r.hush()
-    assert spans(r.timeline()) == [(0, 2), (2, 5), (5, 9)]
-    assert r.tracks == []
-
-
-def test_a_layered_pattern_on_a_track_repeats_its_voices_each_pass():
-    r = Recorder()
-    r.track("x", Plan.of(arr(4, 0)).layer(Plan.of(arr(2, 10))))
-    r.wait(6)
-    r.stop("x")
-    assert spans(r.timeline()) == [(0, 4), (0, 2), (4, 6), (4, 6)]
-
-
-def test_gains_are_kept_and_set_tempo_is_remembered():
-    r = Recorder()
+    assert not r.plays
+    p = Plan.of(arr(3, 0))
     r.set_tempo(8)
-    r.track("x", Plan((Voice(arr(2, 0), 0, 0.5),)))
-    assert r.k == 8
-    assert r.timeline().voices[0].gain == 0.5
+    r.set_beats_per_bar(3)
+    r.track("t", p)
+    r.wait(5)
+    r.play(p)
+    r.stop("t")
+    r.hush()
+    r.set_model("m.ts")
+    assert r.calls == [("set_tempo", (8,)), ("set_beats_per_bar", (3,)), ("track", ("t", p)),
+                       ("wait", (5,)), ("play", (p,)), ("stop", ("t",)), ("hush", ()),
+                       ("set_model", ("m.ts",))]
+    assert r.plays and threading.active_count() == threads
 
 
-def test_a_score_longer_than_the_frame_limit_is_refused():
-    from unravel_lang.errors import PatternError
-    from unravel_lang.guards import frame_limit
+def test_replay_skips_what_a_performer_does_not_do():
+    class Live:
+        def __init__(self):
+            self.got = []
+
+        def play(self, plan):
+            self.got.append("play")
+
+        def set_tempo(self, k):
+            self.got.append(k)
 
     r = Recorder()
-    with frame_limit(100):
-        r.wait(60)
-        with pytest.raises(PatternError, match="the score would be 120 frames"):
-            r.wait(60)
-        with pytest.raises(PatternError, match="the score would be 160 frames"):
-            r.play(Plan.of(arr(100, 0)))
-    assert r.cursor == 60
+    r.set_tempo(4)
+    r.wait(10)
+    r.set_beats_per_bar(3)
+    r.play(Plan.of(arr(2, 0)))
+    live = Live()
+    r.replay(live)
+    assert live.got == [4, "play"]
+
+
+def test_render_is_the_engine_playing_the_calls(tiny_model_path):
+    from unravel_lang.engine.score import ScoreRender
+
+    model = load_model(tiny_model_path)
+    r = Recorder()
+    r.set_tempo(4)
+    r.track("t", Plan.of(arr(6, 0)))
+    r.wait(7)
+    r.play(Plan.of(arr(3, 5)))
+    audio = r.render(model, seed=9)
+    score = ScoreRender(model, seed=9)
+    score.set_tempo(4)
+    score.track("t", Plan.of(arr(6, 0)))
+    score.wait(7)
+    score.play(Plan.of(arr(3, 5)))
+    np.testing.assert_array_equal(audio, score.finish())
+    assert audio.shape[1] == 14 * model.ratio  # the play on the beat at 8; t's pass 8..14

@@ -187,11 +187,21 @@ def test_show_prints_shape_duration_bars_and_dims(session):
     assert session.lines[-1].startswith("plan of 2 voices · 12 frames")
 
 
-def test_play_and_track_go_to_the_performer(session):
+def test_play_and_track_go_to_the_performer(session, model):
     session.run("play a\ntrack t = b\nwait 6frames\nstop t\nplay a | b")
-    timeline = session.performer.timeline()
-    assert [(v.start, v.end) for v in timeline.voices] == [(0, 6), (6, 12), (12, 18), (12, 18)]
+    calls = session.performer.calls
+    assert [method for method, _ in calls] == ["play", "track", "wait", "stop", "play"]
+    assert calls[1][1][0] == "t" and calls[2][1] == (6,)
     assert session.tracks == []
+    # a at 0..6; t from 6 (nothing sounds there), stopped at 12; the last play waits for the
+    # beat after 12 on the grid from 6 (k=11): 17..23
+    assert session.performer.render(model).shape[1] == 23 * model.ratio
+
+
+def test_beats_are_passed_to_the_performer(session):
+    session.run("beats 3\nk 5")
+    assert session.performer.calls == [("set_beats_per_bar", (3,)), ("set_tempo", (5,))]
+    assert session.beats_per_bar == 3 and session.eval("1bar") == 15
 
 
 def test_play_refuses_arrays_the_model_cannot_decode(session):

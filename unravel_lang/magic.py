@@ -22,6 +22,7 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.engine.score import ScoreRender
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import Recorder, Session
 
@@ -48,23 +49,23 @@ def _options(line: str) -> argparse.Namespace:
 
 
 def run_cell(session: Session, line: str, cell: str) -> CellResult:
-    """Run `cell` in `session` (options from the magic's `line`); render what it plays."""
+    """Run `cell` in `session` (options from the magic's `line`); render what it plays as the
+    live engine plays it (`ScoreRender`, seeded with the session's seed when the cell begins)."""
     opts = _options(line)
     if opts.model is not None:
         session.set_model(opts.model)
     if opts.seed is not None:
         session.set_seed(opts.seed)
     lines: list[str] = []
-    recorder = Recorder()
-    recorder.k = session.k
-    session.performer, session.output = recorder, lines.append
-    value = session.run(cell, "<cell>")
-    timeline = recorder.timeline()
-    audio = None
-    if timeline.frames:
-        from unravel_lang.render import render
-
-        audio = render(timeline, session.model, seed=session.seed)
+    performer = ScoreRender(seed=session.seed, k=session.k, beats_per_bar=session.beats_per_bar,
+                            load=lambda: session.model)
+    session.performer, session.output = performer, lines.append
+    try:
+        with performer:
+            value = session.run(cell, "<cell>")
+            audio = performer.finish() if performer.played else None
+    finally:
+        session.performer = Recorder()
     return CellResult(lines, audio, int(session.model.sr), value)
 
 

@@ -1,5 +1,6 @@
 """`unravel check SCORE.unr`: check and evaluate a score without decoding or writing anything;
-print the errors, or a summary of every binding (shape, seconds, bars)."""
+print the errors, or a summary of every binding (shape, seconds, bars) and how long what the
+score plays lasts (timed by the live engine, as `run -o` renders it)."""
 
 from __future__ import annotations
 
@@ -26,20 +27,24 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.lang import Recorder, Session
+    from unravel_lang.engine.score import ScoreRender
+    from unravel_lang.lang import Session
 
     score = Path(args.score)
     if not score.is_file():
         raise UnravelError(f"no score file {score}")
     model = str(Path(args.model).expanduser().resolve()) if args.model else None
-    recorder = Recorder()
-    session = Session(model=model, performer=recorder, dry_run=True, output=lambda line: None)
-    session.run_file(score)
+    session = Session(model=model, dry_run=True, output=lambda line: None)
+    with ScoreRender(k=session.k, beats_per_bar=session.beats_per_bar, decode=False,
+                     load=lambda: session.model) as timing:
+        session.performer = timing
+        session.run_file(score)
+        frames = timing.finish().shape[1] / session.model.ratio if timing.played else 0
     width = max((len(n) for n in session.env), default=0)
     print(f"{score}: ok")
     for name in session.env:
         print(f"  {name:<{width}}  {session.summary(session.env[name])}")
-    timeline = recorder.timeline()
-    if timeline.frames:
-        print(f"plays: {session.summary(timeline)}")
+    if frames:
+        bars = frames / (session.k * session.beats_per_bar)
+        print(f"plays: {frames / session.latent_rate:.2f} s · {bars:.4g} bars at k={session.k}")
     return 0

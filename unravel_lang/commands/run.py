@@ -1,5 +1,5 @@
 """`unravel run SCORE.unr`: run a score; its exports happen, and with -o what it plays is
-rendered to a WAV file (faster than real time, through the offline renderer)."""
+rendered to a WAV file, faster than real time, by the live engine (`ScoreRender`)."""
 
 from __future__ import annotations
 
@@ -35,38 +35,39 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Run the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.lang import Recorder, Session
+    from unravel_lang.engine.score import ScoreRender
+    from unravel_lang.lang import Session
 
     score = Path(args.score)
     if not score.is_file():
         raise UnravelError(f"no score file {score}")
     model = str(Path(args.model).expanduser().resolve()) if args.model else None
-    recorder = Recorder()
-    session = Session(model=model, performer=recorder, seed=args.seed)
-    session.run_file(score)
+    session = Session(model=model, seed=args.seed)
     if not (args.output or args.play):
+        session.run_file(score)
         return 0
-    timeline = recorder.timeline()
-    if timeline.frames == 0:
-        raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
-                           "nothing to render")
-    from unravel_lang.render import render
-
-    m = session.model
     start = time.perf_counter()
-    audio = render(timeline, m, seed=session.seed)
+    with ScoreRender(seed=args.seed, k=session.k, beats_per_bar=session.beats_per_bar,
+                     load=lambda: session.model) as performer:
+        session.performer = performer
+        session.run_file(score)
+        if not performer.played:
+            raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
+                               "nothing to render")
+        audio = performer.finish()
     took = time.perf_counter() - start
-    seconds = audio.shape[1] / m.sr
+    sr = session.model.sr
+    seconds = audio.shape[1] / sr
     if args.output:
         from unravel_lang.audio import write_wav
 
         out = Path(args.output)
         out.parent.mkdir(parents=True, exist_ok=True)
-        write_wav(out, audio, m.sr)
+        write_wav(out, audio, sr)
         speed = seconds / took if took > 0 else float("inf")
         print(f"rendered {seconds:.2f} s to {out} in {took:.2f} s ({speed:.0f}× real time)")
     if args.play:
-        play(audio, m.sr)
+        play(audio, sr)
     return 0
 
 

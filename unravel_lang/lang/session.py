@@ -137,8 +137,16 @@ class Session:
         self.draws = 0
 
     def set_k(self, k: int) -> None:
+        """`k N`, `bpm N`: N frames per beat; the performer is told (`set_tempo`)."""
         self.k = int(k)
         self.performer.set_tempo(self.k)
+
+    def set_beats_per_bar(self, beats: int) -> None:
+        """`beats N`: N beats per bar; a performer with `set_beats_per_bar` is told."""
+        self.beats_per_bar = int(beats)
+        hook = getattr(self.performer, "set_beats_per_bar", None)
+        if hook is not None:
+            hook(self.beats_per_bar)
 
     # ---- running source -------------------------------------------------------------------
 

@@ -166,7 +166,7 @@ def _set_k(session: Session, ev: Evaluator, stmt: ast.SetK) -> None:
 
 
 def _beats(session: Session, ev: Evaluator, stmt: ast.Beats) -> None:
-    session.beats_per_bar = int(stmt.value.value)
+    session.set_beats_per_bar(stmt.value.value)
 
 
 def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
