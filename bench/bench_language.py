@@ -4,7 +4,8 @@ render spent outside the model's decode, on the embedded model.
     .venv/bin/python bench/bench_language.py
 
 Goals: the whole 50-line score parses and checks in under 50 ms; less than 5 % of the time to
-evaluate and render a one-minute piece is spent outside the model's decode calls.
+render a one-minute piece (through the live engine, as `unravel run -o` does) is spent outside
+the model's decode calls.
 """
 
 from __future__ import annotations
@@ -13,11 +14,10 @@ import statistics
 import time
 from pathlib import Path
 
-from unravel_lang.lang import Recorder, Session
+from unravel_lang.lang import Session
 from unravel_lang.lang.compiler import check_program
 from unravel_lang.lang.parser import _lark, parse
 from unravel_lang.model import load_model
-from unravel_lang.render import render
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 
@@ -111,30 +111,30 @@ def bench_parse(session: Session, build: float) -> None:
 
 
 def bench_minute(model) -> None:
+    """Evaluate the piece with the recording performer (no decoding), then render its calls
+    through `ScoreRender` (the engine, as `run -o` does) and split the time."""
     timed = TimedModel(model)
-    recorder = Recorder()
-    session = Session(model=timed, performer=recorder, output=None, base_dir=EXAMPLES)
+    session = Session(model=timed, output=None, base_dir=EXAMPLES)
     start = time.perf_counter()
     session.run(MINUTE, "minute.unr")
-    timeline = recorder.timeline()
     evaluated = time.perf_counter() - start
-    audio = render(timeline, timed, seed=session.seed)
+    recorder = session.performer
+    audio = recorder.render(timed, seed=session.seed)
     total = time.perf_counter() - start
     rendering = total - evaluated
     seconds = audio.shape[1] / model.sr
     render_share = (rendering - timed.decode_s) / rendering
     whole_share = (total - timed.decode_s - timed.encode_s) / total
-    print(f"one-minute piece: {seconds:.1f} s of audio, {len(timeline.voices)} voices, "
-          f"{timeline.frames} frames")
-    print(f"  evaluate + timeline {evaluated * 1000:.1f} ms (of which encode "
-          f"{timed.encode_s * 1000:.1f} ms), render {rendering:.2f} s (model decode "
-          f"{timed.decode_s:.2f} s), {seconds / total:.0f}x real time")
+    frames = audio.shape[1] / model.ratio
+    print(f"one-minute piece: {seconds:.1f} s of audio, {frames:.0f} frames, "
+          f"{len(recorder.calls)} performer calls")
+    print(f"  evaluate {evaluated * 1000:.1f} ms (of which encode "
+          f"{timed.encode_s * 1000:.1f} ms), render through the engine {rendering:.2f} s "
+          f"(model decode {timed.decode_s:.2f} s), {seconds / total:.0f}x real time")
     print(f"  share of the render outside the model's decode: {100 * render_share:.2f} % "
           f"(goal < 5 %: {'met' if render_share < 0.05 else 'NOT met'})")
     print(f"  share of evaluate + render outside the model's encode and decode: "
           f"{100 * whole_share:.2f} %")
-
-
 
 
 def main() -> None:

@@ -20,32 +20,43 @@ class FileSink:
         if engine.realtime:
             raise UnravelError("a file sink needs an engine made with realtime=False")
         self.engine = engine
-        self._blocks: list[np.ndarray] = []
+        self._buffer = np.zeros((engine.channels, 0), dtype=np.float32)
+        self._samples = 0
 
     @property
     def frame(self) -> int:
         """Latent frames pulled so far."""
         return self.engine.playhead // self.engine.ratio
 
+    def _room(self, samples: int) -> np.ndarray:
+        """A view of the next `samples` samples of the kept audio (grown by doubling)."""
+        need = self._samples + samples
+        if need > self._buffer.shape[1]:
+            size = max(need, 2 * self._buffer.shape[1], 64 * self.engine.ratio)
+            grown = np.empty((self.engine.channels, size), dtype=np.float32)
+            grown[:, : self._samples] = self._buffer[:, : self._samples]
+            self._buffer = grown
+        return self._buffer[:, self._samples : need]
+
     def pull(self, frames: int) -> np.ndarray:
         """The next `frames` latent frames of audio, float32 `(channels, frames * ratio)`."""
         engine, worker = self.engine, self.engine.worker
         total = int(frames) * engine.ratio
-        out = np.zeros((engine.channels, total), dtype=np.float32)
         worker.target = self.frame + int(frames)
         worker.wake.set()
+        out = self._room(total)  # while the worker decodes
         got = 0
         while got < total:
+            worker.produced.clear()  # before looking: a signal after this is not lost
             available = min(engine.mixer.ring.filled, total - got)
             if available == 0:
                 worker.produced.wait(0.1)
-                worker.produced.clear()
                 if not worker.thread.is_alive():
                     raise UnravelError("the engine's worker has stopped")
                 continue
             got += engine.read_into(out[:, got : got + available])
             worker.wake.set()
-        self._blocks.append(out)
+        self._samples += total
         return out
 
     def until(self, frame: int) -> np.ndarray:
@@ -54,12 +65,8 @@ class FileSink:
 
     @property
     def audio(self) -> np.ndarray:
-        """Everything pulled so far, float32 `(channels, samples)`."""
-        if not self._blocks:
-            return np.zeros((self.engine.channels, 0), dtype=np.float32)
-        if len(self._blocks) > 1:
-            self._blocks = [np.concatenate(self._blocks, axis=1)]
-        return self._blocks[0]
+        """Everything pulled so far, float32 `(channels, samples)` (a view of the kept audio)."""
+        return self._buffer[:, : self._samples]
 
     def write(self, path) -> object:
         """Write everything pulled so far as a float WAV at the model's rate (atomically)."""

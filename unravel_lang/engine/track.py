@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections import deque
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import numpy as np
 
@@ -19,10 +19,10 @@ class Segment:
     start: int
     latent: np.ndarray
     gain: float = 1.0
+    end: int = field(init=False)  # start + frames
 
-    @property
-    def end(self) -> int:
-        return self.start + int(self.latent.shape[0])
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "end", self.start + int(self.latent.shape[0]))
 
 
 class Slot:

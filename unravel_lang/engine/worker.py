@@ -78,8 +78,16 @@ class Worker:
                         self.produced.set()
                 self._housekeeping()
                 if self._wants_audio():
-                    if self.mixer.ring.filled + ratio <= self.ahead:
+                    ring = self.mixer.ring
+                    if ring.filled + ratio <= self.ahead:
                         self._produce()
+                        # rendering to a target: fill the ring until a command comes
+                        while (self.target is not None and self.cursor < self.target
+                               and ring.write_pos - ring.read_pos + ratio <= self.ahead
+                               and not self.commands and self.running):
+                            self._produce()
+                        if not self._wants_audio() or 2 * ring.filled >= self.ahead:
+                            self.produced.set()  # the reader may take a whole batch
                         continue
                     self.wake.wait(block_seconds / 4)
                 else:
@@ -243,4 +251,3 @@ class Worker:
                 self._drop(track)
         self.mixer.ring.commit(ratio)
         self.cursor = frame + 1
-        self.produced.set()
