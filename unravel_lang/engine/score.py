@@ -31,7 +31,7 @@ from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_frames
 from unravel_lang.plan import Plan
 
-AHEAD_FRAMES = 32
+AHEAD_FRAMES = 64
 """Latent frames the worker may decode ahead of the sink: fewer hand-overs between threads."""
 
 

@@ -43,25 +43,39 @@ class Slot:
         if segment.latent.shape[0] > 0:
             self.segments.append(segment)
 
-    def render_frame(self, frame: int, out: np.ndarray) -> None:
-        """Add this slot's audio for latent frame `frame` to `out` `(channels, ratio)`."""
-        while self.segments and self.segments[0].end <= frame:
-            self.segments.popleft()
-        if not self.segments or self.segments[0].start > frame:
-            return
-        seg = self.segments[0]
-        offset = frame - seg.start
-        within = offset % self.chunk_frames
-        if within == 0:
-            chunk = seg.latent[offset : offset + self.chunk_frames]
-            audio = self.stream.decode(chunk)
-            if audio.ndim != 2 or audio.shape[1] != chunk.shape[0] * self.ratio:
-                raise ModelError(
-                    f"the model decoded {chunk.shape[0]} frames to audio of shape "
-                    f"{tuple(audio.shape)}, expected (channels, {chunk.shape[0] * self.ratio})"
-                )
-            self._audio = seg.gain * audio
-        out += self._audio[:, within * self.ratio : (within + 1) * self.ratio]
+    def render(self, first: int, stop: int, out: np.ndarray) -> None:
+        """Add this slot's audio for latent frames `[first, stop)` to `out`
+        `(channels, (stop - first) * ratio)`."""
+        ratio, size, segments = self.ratio, self.chunk_frames, self.segments
+        frame = first
+        while frame < stop:
+            while segments and segments[0].end <= frame:
+                segments.popleft()
+            if not segments or segments[0].start >= stop:
+                return
+            seg = segments[0]
+            if seg.start > frame:
+                frame = seg.start
+                continue
+            offset = frame - seg.start
+            within = offset % size
+            if within == 0:
+                self._decode(seg, offset)
+            until = min(stop, seg.start + offset - within + size, seg.end)
+            a, b = (frame - first) * ratio, (until - first) * ratio
+            out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
+            frame = until
+
+    def _decode(self, seg: Segment, offset: int) -> None:
+        """Decode the chunk of `seg` that begins `offset` frames into it."""
+        chunk = seg.latent[offset : offset + self.chunk_frames]
+        audio = self.stream.decode(chunk)
+        if audio.ndim != 2 or audio.shape[1] != chunk.shape[0] * self.ratio:
+            raise ModelError(
+                f"the model decoded {chunk.shape[0]} frames to audio of shape "
+                f"{tuple(audio.shape)}, expected (channels, {chunk.shape[0] * self.ratio})"
+            )
+        self._audio = seg.gain * audio
 
 
 class Track:
@@ -99,18 +113,25 @@ class Track:
         """True for a one-shot whose content has ended by `frame`."""
         return not self.loop and self.next_start is None and frame >= self.content_end
 
-    def begins_at(self, frame: int) -> bool:
-        """True when an iteration begins at `frame`."""
-        return self.next_start == frame
-
-    def step(self, frame: int, clock: Clock, out: np.ndarray) -> None:
-        """Add the track's audio for latent frame `frame` to `out` `(channels, ratio)`."""
-        if self.next_start is None and frame >= self.content_end and self.loop:
-            self.next_start = clock.beat_ceil(self.content_end)
-        if self.next_start == frame:
-            self._begin(frame)
-        for slot in self.slots:
-            slot.render_frame(frame, out)
+    def step(self, first: int, stop: int, clock: Clock, out: np.ndarray) -> None:
+        """Add the track's audio for latent frames `[first, stop)` to `out`
+        `(channels, (stop - first) * ratio)`, beginning iterations where they fall."""
+        ratio = self.model.ratio
+        frame = first
+        while frame < stop:
+            if self.next_start is None and frame >= self.content_end and self.loop:
+                self.next_start = clock.beat_ceil(self.content_end)
+            if self.next_start == frame:
+                self._begin(frame)
+            until = stop
+            if self.next_start is not None and self.next_start > frame:
+                until = min(until, self.next_start)
+            elif self.loop and frame < self.content_end:
+                until = min(until, self.content_end)
+            part = out[:, (frame - first) * ratio : (until - first) * ratio]
+            for slot in self.slots:
+                slot.render(frame, until, part)
+            frame = until
 
     def _begin(self, frame: int) -> None:
         if self.pending is not None:

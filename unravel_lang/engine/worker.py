@@ -80,12 +80,13 @@ class Worker:
                 if self._wants_audio():
                     ring = self.mixer.ring
                     if ring.filled + ratio <= self.ahead:
-                        self._produce()
+                        most = (self.ahead - ring.filled) // ratio
+                        self._produce(most if self.target is not None else 1)
                         # rendering to a target: fill the ring until a command comes
                         while (self.target is not None and self.cursor < self.target
-                               and ring.write_pos - ring.read_pos + ratio <= self.ahead
+                               and ring.filled + ratio <= self.ahead
                                and not self.commands and self.running):
-                            self._produce()
+                            self._produce((self.ahead - ring.filled) // ratio)
                         if not self._wants_audio() or 2 * ring.filled >= self.ahead:
                             self.produced.set()  # the reader may take a whole batch
                         continue
@@ -168,6 +169,8 @@ class Worker:
         elif op == "end":
             for track in self.active:
                 track.loop = False
+                if track.loops > 0:
+                    track.next_start = None  # between passes: the last one has ended
         elif op == "quantum":
             (self.quantum,) = args
 
@@ -221,33 +224,44 @@ class Worker:
         if track.stem is not None:
             self.mixer.release(track.stem)
 
-    def _produce(self) -> None:
-        """Decode latent frame `cursor` of every track into the ring and publish it."""
+    def _produce(self, most: int = 1) -> None:
+        """Decode up to `most` latent frames from `cursor` (fewer where the ring wraps or the
+        target is reached) of every track into the ring and publish them."""
         ratio = self.model.ratio
+        ring = self.mixer.ring
         frame = self.cursor
+        n = max(1, min(most, (ring.capacity - ring.write_pos % ring.capacity) // ratio,
+                       ring.free // ratio))
+        if self.target is not None:
+            n = max(1, min(n, self.target - frame))
+        stop = frame + n
         self.clock.advance(frame)
-        block = self.mixer.ring.block(ratio)
+        block = ring.block(n * ratio)
+        beginning = [t for t in self.active if t.stem is None and t.next_start is not None
+                     and frame <= t.next_start < stop]
+        beginning.sort(key=lambda t: t.next_start)  # stems in the order voices begin
+        for track in beginning:
+            stem = self.mixer.free_stem()
+            if stem is None:
+                self.errors.append(f"track {track.name!r} not started: more than "
+                                   f"{self.mixer.stems} tracks and plays at once")
+                self._drop(track)
+                continue
+            track.stem = stem
+            self.mixer.assign(stem, track.next_start * ratio)
         for track in list(self.active):
             if track.stem is None:
-                if not track.begins_at(frame):
-                    continue
-                stem = self.mixer.free_stem()
-                if stem is None:
-                    self.errors.append(f"track {track.name!r} not started: more than "
-                                       f"{self.mixer.stems} tracks and plays at once")
-                    self._drop(track)
-                    continue
-                track.stem = stem
-                self.mixer.assign(stem, frame * ratio)
+                continue
             out = block[track.stem]
             out.fill(0.0)
             if track.finished(frame) or self.mixer.state[track.stem] != LIVE:
                 continue
             try:
-                track.step(frame, self.clock, out)
+                track.step(frame, stop, self.clock, out)
             except (UnravelError, RuntimeError, ValueError) as exc:
                 self.errors.append(f"track {track.name!r} stopped: {exc}")
                 out.fill(0.0)
                 self._drop(track)
-        self.mixer.ring.commit(ratio)
-        self.cursor = frame + 1
+        ring.commit(n * ratio)
+        self.cursor = stop
+        self.clock.advance(stop)  # commands apply at the cursor, on the grid in force there
