@@ -14,6 +14,7 @@ import statistics
 import time
 from pathlib import Path
 
+from unravel_lang.engine.score import ScoreRender
 from unravel_lang.lang import Session
 from unravel_lang.lang.compiler import check_program
 from unravel_lang.lang.parser import _lark, parse
@@ -119,7 +120,9 @@ def bench_minute(model) -> None:
     session.run(MINUTE, "minute.unr")
     evaluated = time.perf_counter() - start
     recorder = session.performer
-    audio = recorder.render(timed, seed=session.seed)
+    score = ScoreRender(timed, seed=session.seed)  # what `unravel run -o` does
+    recorder.replay(score)
+    audio = score.finish()
     total = time.perf_counter() - start
     rendering = total - evaluated
     seconds = audio.shape[1] / model.sr
