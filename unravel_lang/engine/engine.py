@@ -121,20 +121,24 @@ class Engine:
             raise UnravelError(f"frame {frame} is beyond what the ring holds; read it first")
         worker.target = max(worker.target or 0, int(frame))
         worker.wake.set()
-        while worker.cursor < worker.target or worker.applied < worker.sent:
+        while True:
+            worker.produced.clear()  # before looking: a signal after this is not lost
+            if worker.cursor >= worker.target and worker.applied >= worker.sent:
+                break
             if not worker.thread.is_alive():
                 raise UnravelError("the engine's worker has stopped")
             worker.produced.wait(0.05)
-            worker.produced.clear()
 
     def settle(self) -> None:
         """Wait until the worker has applied every command given so far."""
         worker = self.worker
-        while worker.applied < worker.sent:
+        while True:
+            worker.produced.clear()  # before looking: a signal after this is not lost
+            if worker.applied >= worker.sent:
+                break
             if not worker.thread.is_alive():
                 raise UnravelError("the engine's worker has stopped")
-            worker.produced.wait(0.01)
-            worker.produced.clear()
+            worker.produced.wait(0.05)
 
     def end_loops(self) -> None:
         """Let every track finish the pass it is in (or the one about to begin) and loop no
