@@ -240,3 +240,16 @@ def test_a_score_longer_than_the_frame_limit_is_refused(tiny):
         with pytest.raises(PatternError, match="the score would be 160 frames"):
             score.play(Plan.of(latent(100, 16)))
     assert score.cursor == 60
+
+
+def test_timing_without_decoding_keeps_no_audio(tiny):
+    from unravel_lang.engine.score import SILENT_PULL_FRAMES
+
+    score = ScoreRender(tiny, k=4, decode=False)
+    score.track("t", Plan.of(latent(6, 17)))
+    score.wait(3 * SILENT_PULL_FRAMES + 5)
+    sink = score.sink
+    audio = score.finish()
+    # the pass in progress at 3077 (3072..3078) finishes
+    assert audio.shape == (1, (3 * SILENT_PULL_FRAMES + 6) * tiny.ratio)
+    assert sink._buffer.shape[1] <= SILENT_PULL_FRAMES * tiny.ratio

@@ -13,13 +13,15 @@ class FileSink:
 
     Between two pulls the engine rests exactly at the sink's position, so commands given
     between pulls apply at that frame: a session script with positions is reproducible.
-    The pulled audio is kept (`audio`) and can be written with `write`.
+    The pulled audio is kept (`audio`) and can be written with `write`; with `keep=False`
+    only the latest pull is (for timing a session without keeping its sound).
     """
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, keep: bool = True) -> None:
         if engine.realtime:
             raise UnravelError("a file sink needs an engine made with realtime=False")
         self.engine = engine
+        self.keep = keep
         self._buffer = np.zeros((engine.channels, 0), dtype=np.float32)
         self._samples = 0
 
@@ -30,6 +32,8 @@ class FileSink:
 
     def _room(self, samples: int) -> np.ndarray:
         """A view of the next `samples` samples of the kept audio (grown by doubling)."""
+        if not self.keep:
+            self._samples = 0
         need = self._samples + samples
         if need > self._buffer.shape[1]:
             size = max(need, 2 * self._buffer.shape[1], 64 * self.engine.ratio)

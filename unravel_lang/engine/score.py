@@ -34,6 +34,9 @@ from unravel_lang.plan import Plan
 AHEAD_FRAMES = 64
 """Latent frames the worker may decode ahead of the sink: fewer hand-overs between threads."""
 
+SILENT_PULL_FRAMES = 1024
+"""Most latent frames pulled at once when nothing is decoded (and nothing kept)."""
+
 
 class SilentModel:
     """A model's shape (sr, ratio, dims, channels) whose streams decode to silence: for the
@@ -101,9 +104,17 @@ class ScoreRender:
             self.engine = Engine(model, seed=self.seed, k=self.k,
                                  beats_per_bar=self.beats_per_bar,
                                  ahead_frames=self.ahead_frames, realtime=False)
-            self.sink = FileSink(self.engine)
-        self.sink.until(self.cursor)
+            self.sink = FileSink(self.engine, keep=self.decode)
+        self._pull_to(self.cursor)
         return self.engine
+
+    def _pull_to(self, frame: int) -> None:
+        """Pull the sink to latent frame `frame` (silence in bounded pieces: it is not kept)."""
+        if self.decode:
+            self.sink.until(frame)
+            return
+        while self.sink.frame < frame:
+            self.sink.until(min(frame, self.sink.frame + SILENT_PULL_FRAMES))
 
     # ---- the performer protocol -------------------------------------------------------------
 
@@ -167,10 +178,12 @@ class ScoreRender:
             engine.end_loops()
             engine.settle()
             end = max(self.cursor * engine.ratio, engine.sound_end())
-            self.sink.until(-(-end // engine.ratio))
+            self._pull_to(-(-end // engine.ratio))
             errors = engine.take_errors()
             if errors:
                 raise UnravelError("; ".join(errors))
+            if not self.decode:  # silence: nothing was kept
+                return np.zeros((engine.channels, end), dtype=np.float32)
             return self.sink.audio[:, :end]
         finally:
             self.close()
