@@ -8,6 +8,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 import torch
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import unravel_lang
 from unravel_lang.tinyrave import build_tiny_rave, mrstft_distance
@@ -166,6 +168,16 @@ def test_reconstruction_keeps_the_loudness_envelope(model):
     out = _roundtrip(model, audio)[0, 0].numpy()
     a, b = np.log(frame_rms(audio) + 1e-4), np.log(frame_rms(out) + 1e-4)
     assert np.corrcoef(a, b)[0, 1] > 0.8
+
+
+@settings(max_examples=12, deadline=None)
+@given(seed=st.integers(0, 2**31 - 1), scale=st.floats(0.01, 1e4))
+def test_any_latent_decodes_to_bounded_audio(model, seed, scale):
+    z = scale * torch.randn(1, DIMS, 4, generator=torch.Generator().manual_seed(seed))
+    with torch.no_grad():
+        y = fresh(model).decode(z)
+    assert bool(torch.isfinite(y).all())
+    assert float(y.abs().max()) <= 1.0
 
 
 def test_load_model_none_is_the_default_model():

@@ -23,6 +23,8 @@ from unravel_lang.tinyrave import (
     mrstft_distance,
     noise_rows,
     phase_table,
+    set_latent_bounds,
+    soft_limit,
 )
 
 pytestmark = pytest.mark.filterwarnings("ignore:`torch.jit:DeprecationWarning")
@@ -206,3 +208,38 @@ def test_mrstft_distance_properties(seed, scale):
     assert float(mrstft_distance(x, x)) == pytest.approx(0.0, abs=1e-6)
     assert float(mrstft_distance(x, y)) > 0.1
     assert float(mrstft_distance(torch.zeros_like(y), y)) > float(mrstft_distance(0.9 * y, y))
+
+
+@settings(max_examples=30, deadline=None)
+@given(values=st.lists(st.floats(-1e6, 1e6), min_size=1, max_size=50))
+def test_soft_limit_is_bounded_monotonic_and_identity_below_the_knee(values):
+    x = torch.tensor(sorted(values), dtype=torch.float64)
+    y = soft_limit(x)
+    assert bool(torch.all(y.abs() <= 1.0))
+    assert bool(torch.all(y[1:] >= y[:-1]))
+    small = x.abs() <= 0.5
+    torch.testing.assert_close(y[small], x[small], atol=0, rtol=0)
+    torch.testing.assert_close(soft_limit(-x), -y)
+
+
+def test_latent_bounds_clamp_the_decoder_input():
+    model = build_tiny_rave(seed=9)
+    lat = torch.tensor([[1.0, -2.0] + [0.5] * (DIMS - 2), [-0.5, 1.0] + [0.1] * (DIMS - 2)])
+    bound = set_latent_bounds(model, lat, margin=2.0)
+    torch.testing.assert_close(bound, torch.tensor([2.0, 4.0] + [1.0] * (DIMS - 2)))
+    z = _latent(5, seed=9)
+    z_far = z.clone()
+    z_far[:, 0] = 50.0 * torch.sign(z[:, 0])
+    z_edge = z.clone()
+    z_edge[:, 0] = 2.0 * torch.sign(z[:, 0])
+    z_in = z.clamp(-0.9, 0.9)
+    with torch.no_grad():
+        outs = []
+        for zz in (z_far, z_edge, z_in):
+            model.reset()
+            outs.append(model.decode(zz))
+    torch.testing.assert_close(outs[0], outs[1], atol=0, rtol=0)
+    model.reset()
+    model.latent_bound.fill_(1e4)
+    with torch.no_grad():
+        torch.testing.assert_close(model.decode(z_in), outs[2], atol=0, rtol=0)

@@ -29,6 +29,7 @@ from unravel_lang.tinyrave import (  # noqa: E402
     export,
     fold_latent_pca,
     mrstft_distance,
+    set_latent_bounds,
 )
 
 # --------------------------------------------------------------------- sounds
@@ -261,7 +262,10 @@ def train(seed: int, minutes: float, max_steps: int, clips: int, frames: int, ba
     with torch.no_grad():
         lat = model.encode(data[: min(256, clips)].unsqueeze(1)).transpose(1, 2).reshape(-1, 8)
         var = fold_latent_pca(model, lat)
+        lat = model.encode(data[: min(256, clips)].unsqueeze(1)).transpose(1, 2).reshape(-1, 8)
+        bound = set_latent_bounds(model, lat)
     print("latent variances (principal axes):", " ".join(f"{v:.3f}" for v in var.tolist()))
+    print("latent bounds:", " ".join(f"{v:.2f}" for v in bound.tolist()))
     return model
 
 

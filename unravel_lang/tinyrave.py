@@ -13,12 +13,15 @@ blocks of whole frames one after another equals encoding all at once.
 
 Decoder: streaming. Causal convolutions over latent frames (their input history is
 cached in the module), an upsampling layer to eight hops per frame, a causal convolution
-over hops, then per hop two magnitude spectra (512-point): a *noise* part with
-pseudo-random phases and a *tonal* part with phases that advance coherently from hop to
-hop. Both phases are pure functions of the absolute hop index, which the module counts,
-so decoding is deterministic and decoding a latent in chunks through one instance equals
-decoding it whole. Hops are windowed and overlap-added; the overlapping half-hop is
-cached for the next call. ``reset()`` clears every cache and the hop counter.
+over hops, then per hop two magnitude spectra: a *noise* part (512-point frames) with
+pseudo-random phases and a *tonal* part (1024-point frames) with phases that advance
+coherently from hop to hop. Both phases are pure functions of the absolute hop index,
+which the module counts, so decoding is deterministic and decoding a latent in chunks
+through one instance equals decoding it whole. Hops are windowed and overlap-added; the
+overlapping part is cached for the next call. ``reset()`` clears every cache and the hop
+counter. Latents are clamped per dim to a range set from typical encodings, and the
+output passes a soft limiter (identity up to ±0.5, never beyond ±1), so unusual latents
+cannot blow up.
 """
 
 from __future__ import annotations
@@ -173,6 +176,8 @@ class TinyRave(nn.Module):
         self.register_buffer("noise_sin", torch.sin(noise))
         self.register_buffer("hop_index", torch.zeros(1, dtype=torch.int64), persistent=False)
         self.register_buffer("tail", torch.zeros(0), persistent=False)
+        # Per-dim limits the decoder clamps latents to (set from typical encodings).
+        self.register_buffer("latent_bound", torch.full((dims,), 1e4))
 
     # ----------------------------------------------------------------- state
     @torch.jit.export
@@ -213,7 +218,8 @@ class TinyRave(nn.Module):
         Shapes (batch, frames * 8, NOISE_BINS) and (batch, frames * 8, TONE_BINS), in units
         that make a full-scale sinusoid after the overlap-add.
         """
-        h = z
+        h = torch.maximum(torch.minimum(z, self.latent_bound[:, None]),
+                          -self.latent_bound[:, None])
         for layer in self.frame_net:
             h = F.leaky_relu(layer(h), 0.2)
         b, _, frames = h.shape
@@ -262,7 +268,7 @@ class TinyRave(nn.Module):
         Streaming: consecutive calls continue one voice; ``reset()`` starts a new one.
         """
         noise, tone = self.magnitudes(z)
-        return self.synthesize(noise, tone).unsqueeze(1)
+        return soft_limit(self.synthesize(noise, tone)).unsqueeze(1)
 
     def forward(self, x: Tensor) -> Tensor:
         """Audio (batch, 1, samples) -> reconstructed audio (batch, 1, frames * ratio)."""
@@ -278,6 +284,25 @@ def build_tiny_rave(seed: int = 0, dims: int = DIMS) -> TinyRave:
     finally:
         torch.random.set_rng_state(gen_state)
     return model.eval()
+
+
+def soft_limit(y: Tensor, knee: float = 0.5) -> Tensor:
+    """Identity for |y| <= knee, then a smooth (C1) tanh curve towards ±1: |output| < 1."""
+    a = y.abs()
+    over = knee + (1.0 - knee) * torch.tanh((a - knee) / (1.0 - knee))
+    return torch.where(a > knee, torch.sign(y) * over, y)
+
+
+def set_latent_bounds(model: TinyRave, latents: Tensor, margin: float = 1.5) -> Tensor:
+    """Make the decoder clamp dim d to ±``margin`` × max |latents[:, d]|; returns the bounds.
+
+    ``latents`` (n, dims) are encodings of typical audio. Values far outside what the
+    decoder was trained on would otherwise make it blow up.
+    """
+    with torch.no_grad():
+        bound = latents.abs().amax(dim=0) * margin
+        model.latent_bound.copy_(bound)
+    return bound
 
 
 def fold_latent_pca(model: TinyRave, latents: Tensor) -> Tensor:
