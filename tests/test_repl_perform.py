@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import numpy as np
 
+from unravel_lang.lang.recorder import Recorder
 from unravel_lang.plan import Plan
-from unravel_lang.repl_perform import CallLog, Stage, same_plan
+from unravel_lang.repl_perform import Stage, same_plan
 
 
 def plan(value: float, frames: int = 4) -> Plan:
@@ -13,7 +14,7 @@ def plan(value: float, frames: int = 4) -> Plan:
 
 
 def test_the_recorder_keeps_calls_in_order_and_take_empties_it():
-    rec = CallLog()
+    rec = Recorder()
     rec.set_tempo(11)
     rec.track("a", plan(1))
     rec.stop("a")
@@ -31,7 +32,7 @@ def test_same_plan_compares_values_starts_and_gains():
 
 
 def test_the_stage_forwards_and_books():
-    engine = CallLog()
+    engine = Recorder()
     stage = Stage(engine, k=11)
     stage.apply([("track", ("a", plan(1))), ("track", ("b", plan(2))), ("stop", ("a",))])
     assert list(stage.tracks) == ["b"]
@@ -50,7 +51,7 @@ def test_without_an_engine_the_stage_only_books():
 
 
 def test_sync_swaps_only_what_changed():
-    engine = CallLog()
+    engine = Recorder()
     stage = Stage(engine, k=11)
     assert stage.sync([("track", ("a", plan(1))), ("track", ("b", plan(2)))]) == ["+ a", "+ b"]
     engine.take()
@@ -68,7 +69,7 @@ def test_sync_swaps_only_what_changed():
 
 
 def test_sync_follows_the_scores_own_stops_tempo_and_plays():
-    engine = CallLog()
+    engine = Recorder()
     stage = Stage(engine, k=11)
     stage.sync([("track", ("a", plan(1)))])
     engine.take()
@@ -81,7 +82,7 @@ def test_sync_follows_the_scores_own_stops_tempo_and_plays():
 def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
     from types import SimpleNamespace
 
-    class Fixed(CallLog):
+    class Fixed(Recorder):
         set_model = None  # an engine bound to its model
         closed = False
 
@@ -89,7 +90,7 @@ def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
             self.closed = True
 
     first, second = SimpleNamespace(path=str(tmp_path / "a.ts")), SimpleNamespace(path="b.ts")
-    old, new = Fixed(), CallLog()
+    old, new = Fixed(), Recorder()
     stage = Stage(old, model=first, reopen=lambda m: new if m is second else None)
     stage.track("t", plan(1))
     stage.set_model(SimpleNamespace(path=str(tmp_path / "x" / ".." / "a.ts")))  # same file
@@ -97,7 +98,30 @@ def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
     stage.set_model(second)
     assert old.closed and [m for m, _ in old.take()] == ["track", "hush"]
     assert stage.performer is new and stage.tracks == {}
-    switching = CallLog()
+    switching = Recorder()
     stage = Stage(switching, model=first)
     stage.set_model(second)
     assert switching.take() == [("set_model", (second,))]
+
+
+def test_beats_per_bar_reach_the_engine_once_and_through_sync():
+    engine = Recorder()
+    stage = Stage(engine, k=11)
+    stage.set_beats_per_bar(3)
+    stage.set_beats_per_bar(3)  # unchanged: not forwarded again
+    assert engine.take() == [("set_beats_per_bar", (3,))]
+    report = stage.sync([("set_beats_per_bar", (5,)), ("track", ("a", plan(1)))])
+    calls = engine.take()
+    assert [m for m, _ in calls] == ["set_beats_per_bar", "track"]
+    assert calls[0][1] == (5,) and calls[1][1][0] == "a"
+    assert stage.beats == 5 and report == ["+ a"]
+
+
+def test_a_stage_without_bars_ignores_beats():
+    class NoBars:
+        def set_tempo(self, k: int) -> None:
+            raise AssertionError("not called")
+
+    stage = Stage(NoBars(), k=11)  # type: ignore[arg-type]
+    stage.set_beats_per_bar(3)
+    assert stage.beats == 3

@@ -13,11 +13,12 @@ import pytest
 import soundfile as sf
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.model import load_model
 from unravel_lang.patterns import fibo
 from unravel_lang.repl import Repl, history_path
-from unravel_lang.repl_perform import CallLog, Stage
+from unravel_lang.repl_perform import Stage
 from unravel_lang.tempo import snap
 
 REPO = Path(__file__).resolve().parent.parent
@@ -34,12 +35,12 @@ def workdir(tmp_path, monkeypatch) -> Path:
 
 @pytest.fixture
 def repl(workdir, tiny_model_path):
-    """A REPL whose stage forwards to a `CallLog` standing for the engine; output in `.out`."""
+    """A REPL whose stage forwards to a `Recorder` standing for the engine; output in `.out`."""
     model = load_model(tiny_model_path)
     out: list[str] = []
-    recorder = CallLog()
+    recorder = Recorder()
     session = Session(model=model, performer=recorder, seed=1, output=out.append)
-    engine = CallLog()
+    engine = Recorder()
     r = Repl(session, recorder, Stage(engine, k=session.k, model=model), out.append)
     r.out, r.engine = out, engine
     r.handle('a = normal(stats(encode("noise.wav")), k=11)')
@@ -87,7 +88,7 @@ def test_a_failed_model_change_is_undone_and_a_good_one_reaches_the_engine(repl,
 
 
 def test_a_plan_the_engine_refuses_is_not_booked(repl):
-    class Refusing(CallLog):
+    class Refusing(Recorder):
         def track(self, name, plan):
             raise UnravelError(f"track {name!r}: refused")
 

@@ -13,9 +13,10 @@ import pytest
 import soundfile as sf
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.model import load_model
-from unravel_lang.repl_perform import CallLog, Stage
+from unravel_lang.repl_perform import Stage
 from unravel_lang.tempo import snap
 from unravel_lang.watch import ScoreWatcher, digest, stamp
 
@@ -56,10 +57,10 @@ def settle(watcher: ScoreWatcher) -> bool:
 
 @pytest.fixture
 def watched(workdir, tiny_model_path):
-    """A watcher on `score.unr` whose stage forwards to a `CallLog` standing for the engine."""
+    """A watcher on `score.unr` whose stage forwards to a `Recorder` standing for the engine."""
     model = load_model(tiny_model_path)
     lines: list[str] = []
-    engine = CallLog()
+    engine = Recorder()
     stage = Stage(engine, k=11, model=model)
 
     def open_session(recorder, output):

@@ -17,8 +17,9 @@ from typing import Any, TextIO
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.compiler import CONSTANTS
+from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
-from unravel_lang.repl_perform import CallLog, Stage, close_playback, open_playback
+from unravel_lang.repl_perform import Stage, close_playback, open_playback
 from unravel_lang.repl_syntax import Vocabulary, needs_more
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
@@ -54,7 +55,7 @@ class Repl:
     def __init__(
         self,
         session: Session,
-        recorder: CallLog,
+        recorder: Recorder,
         stage: Stage,
         write: Callable[[str], None],
         playback_note: str | None = None,
@@ -365,7 +366,7 @@ def run_repl(
     def write(text: str) -> None:
         print(text, file=stdout, flush=True)
 
-    recorder = CallLog()
+    recorder = Recorder()
     session = Session(model=model, performer=recorder, seed=seed or 0, output=write)
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
     performer, note = open_playback(loaded, session.k, session.seed)

@@ -2,9 +2,9 @@
 
 `open_playback` starts the engine on the sound card (or says why it cannot).
 
-`CallLog` holds what one evaluation asked for, so that an evaluation that fails changes
-nothing. `Stage` applies recorded calls to the engine (or to nothing, when playback is
-unavailable) and remembers which tracks are running and what they play.
+The session's `Recorder` holds what one evaluation asked for, so that an evaluation that
+fails changes nothing. `Stage` applies recorded calls to the engine (or to nothing, when
+playback is unavailable) and remembers which tracks are running and what they play.
 """
 
 from __future__ import annotations
@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any, Protocol
 
 import numpy as np
@@ -29,40 +28,8 @@ class Performer(Protocol):
     def stop(self, name: str) -> None: ...
     def hush(self) -> None: ...
     def set_tempo(self, k: int) -> None: ...
+    def set_beats_per_bar(self, beats: int) -> None: ...
     def wait(self, frames: int) -> None: ...
-
-
-@dataclass
-class CallLog:
-    """A performer that only records its calls, in order, as `(method, args)` pairs."""
-
-    calls: list[tuple[str, tuple[Any, ...]]] = field(default_factory=list)
-
-    def play(self, plan: Plan) -> None:
-        self.calls.append(("play", (plan,)))
-
-    def track(self, name: str, plan: Plan) -> None:
-        self.calls.append(("track", (name, plan)))
-
-    def stop(self, name: str) -> None:
-        self.calls.append(("stop", (name,)))
-
-    def hush(self) -> None:
-        self.calls.append(("hush", ()))
-
-    def set_tempo(self, k: int) -> None:
-        self.calls.append(("set_tempo", (int(k),)))
-
-    def wait(self, frames: int) -> None:
-        self.calls.append(("wait", (int(frames),)))
-
-    def set_model(self, model: Any) -> None:
-        self.calls.append(("set_model", (model,)))
-
-    def take(self) -> list[tuple[str, tuple[Any, ...]]]:
-        """The recorded calls; the record is emptied."""
-        calls, self.calls = self.calls, []
-        return calls
 
 
 def same_plan(a: Plan, b: Plan) -> bool:
@@ -97,6 +64,7 @@ class Stage:
         self.model = model
         self.tracks: dict[str, Plan] = {}
         self.k = k
+        self.beats: int | None = None
         self.plays = 0
 
     @property
@@ -134,6 +102,15 @@ class Stage:
         self.k = int(k)
         if self.performer is not None:
             self.performer.set_tempo(int(k))
+
+    def set_beats_per_bar(self, beats: int) -> None:
+        """Pass `beats N` on to an engine that has bars (at its next bar line)."""
+        if beats == self.beats:
+            return
+        self.beats = int(beats)
+        hook = getattr(self.performer, "set_beats_per_bar", None)
+        if hook is not None:
+            hook(int(beats))
 
     def wait(self, frames: int) -> None:
         """Pass a score's `wait` on to an engine that schedules it (others play at once)."""
@@ -181,6 +158,8 @@ class Stage:
                 if args[0] != self.k:
                     report.append(f"k={args[0]}")
                 self.set_tempo(*args)
+            elif method == "set_beats_per_bar":
+                self.set_beats_per_bar(*args)
             elif method == "play":
                 report.append("play")
                 self.play(*args)

@@ -18,8 +18,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
-from unravel_lang.repl_perform import CallLog, Stage, close_playback, open_playback
+from unravel_lang.repl_perform import Stage, close_playback, open_playback
 
 
 @dataclass(frozen=True)
@@ -54,7 +55,7 @@ class ScoreWatcher:
     def __init__(
         self,
         path: str | os.PathLike,
-        open_session: Callable[[CallLog, Callable[[str], None]], Session],
+        open_session: Callable[[Recorder, Callable[[str], None]], Session],
         stage: Stage,
         write: Callable[[str], None],
     ) -> None:
@@ -93,7 +94,7 @@ class ScoreWatcher:
     def evaluate(self, source: str) -> bool:
         """Evaluate the whole score `source`; on success make the stage match it."""
         self.evaluations += 1
-        recorder = CallLog()
+        recorder = Recorder()
         messages: list[str] = []
         try:
             session = self.open_session(recorder, messages.append)
@@ -147,7 +148,7 @@ def watch(
     first = Session(model=model, seed=seed or 0, output=None)
     loaded = first.model
 
-    def open_session(recorder: CallLog, output: Callable[[str], None]) -> Session:
+    def open_session(recorder: Recorder, output: Callable[[str], None]) -> Session:
         return Session(
             model=loaded, performer=recorder, seed=seed or 0, output=output,
             base_dir=path.resolve().parent,

@@ -46,6 +46,11 @@ class Recorder:
     def set_model(self, model: Any) -> None:
         self.calls.append(("set_model", (model,)))
 
+    def take(self) -> list[tuple[str, tuple[Any, ...]]]:
+        """The recorded calls; the record is emptied."""
+        calls, self.calls = self.calls, []
+        return calls
+
     @property
     def plays(self) -> bool:
         """True when something was played or started as a track."""
