@@ -18,6 +18,7 @@ from unravel_lang.audio import (
     resample,
     write_wav,
 )
+from unravel_lang.engine import Engine, FileSink, ScoreRender
 from unravel_lang.errors import (
     AudioError,
     LatentError,
@@ -40,6 +41,7 @@ from unravel_lang.latent_io import (
 from unravel_lang.model import DecoderStream, RaveModel, load_model
 from unravel_lang.patterns import blend, fibo, orale, swap, swap_pair
 from unravel_lang.plan import Plan, Voice
+from unravel_lang.player import AudioOutput, playback_status
 from unravel_lang.plot import (
     Picture,
     pattern_trace,
@@ -73,7 +75,10 @@ __version__ = "0.1.0"
 __all__ = [
     "AudioError",
     "AudioInfo",
+    "AudioOutput",
     "DecoderStream",
+    "Engine",
+    "FileSink",
     "GENERATORS",
     "LanguageError",
     "LatentError",
@@ -85,6 +90,7 @@ __all__ = [
     "RaveModel",
     "Recorder",
     "Resampler",
+    "ScoreRender",
     "Session",
     "Snap",
     "Stats",
@@ -118,6 +124,7 @@ __all__ = [
     "parse",
     "pattern_trace",
     "plan_view",
+    "playback_status",
     "plot_auto",
     "plot_compare",
     "plot_latent",
