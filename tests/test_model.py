@@ -118,6 +118,14 @@ def test_streaming_probe_agrees_with_cache_buffers(tiny, batch):
     assert batch._probe_streaming() is False
 
 
+def test_cache_buffers_tell_streaming_without_a_probe(monkeypatch):
+    def no_probe(self):
+        raise AssertionError("the cache buffers should have answered")
+
+    monkeypatch.setattr(model_mod.RaveModel, "_probe_streaming", no_probe)
+    assert model_mod.load_model(None).streaming  # the embedded model names its caches `*.cache`
+
+
 def test_geometry_probed_without_params(tmp_path):
     path = build_test_model(tmp_path / "old.ts", ratio=1024, dims=4, params=False)
     m = load_model(path)

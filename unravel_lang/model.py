@@ -160,8 +160,9 @@ def _buffer_slots(module: torch.jit.ScriptModule) -> list[tuple[torch._C.ScriptM
 
 
 def _has_cache_buffers(module: torch.jit.ScriptModule) -> bool:
-    """Whether the module keeps convolution caches (cached_conv names them `*.cache.pad`)."""
-    return any(".cache." in f".{name}" for name, _ in module.named_buffers())
+    """Whether the module keeps convolution caches: a buffer path with a `cache` part
+    (cached_conv names them `*.cache.pad`; the embedded model `*.cache`)."""
+    return any("cache" in name.split(".") for name, _ in module.named_buffers())
 
 
 class RaveModel:
