@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from unravel_lang.plan import Plan
+from unravel_lang.termview import latent_view
 
 if TYPE_CHECKING:
     from unravel_lang.lang.session import Session
@@ -49,15 +50,11 @@ def _dims_table(a: np.ndarray) -> list[str]:
 
 def describe(session: Session, value: Any) -> str:
     """Several lines: the summary, then per-dim statistics (arrays), voices (plans) or the
-    table (stats); arrays also get the terminal view of `unravel_lang.termview` when present."""
+    table (stats); arrays also get the terminal view of `unravel_lang.termview`."""
     lines = [summary(session, value)]
     if isinstance(value, np.ndarray) and value.ndim == 2:
         lines += _dims_table(value)
-        try:
-            from unravel_lang.termview import latent_view
-        except ImportError:
-            latent_view = None
-        if latent_view is not None and value.shape[0]:
+        if value.shape[0]:
             lines.append(latent_view(value, k=session.k, beats_per_bar=session.beats_per_bar))
     elif isinstance(value, Plan):
         for i, v in enumerate(value.voices):

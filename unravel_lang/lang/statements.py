@@ -10,6 +10,7 @@ import numpy as np
 from unravel_lang.lang import ast
 from unravel_lang.lang.evaluator import Evaluator, _what
 from unravel_lang.plan import Plan
+from unravel_lang.plot import plot_auto
 
 if TYPE_CHECKING:
     from unravel_lang.lang.session import Session
@@ -129,10 +130,6 @@ def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
 
 def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
     value = ev.expr(stmt.value)
-    try:
-        from unravel_lang.plot import plot_auto
-    except ImportError as err:
-        raise ev.error(f"plot is unavailable: {err}", stmt) from None
     path = session.output_path(stmt.path.value)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} (picture)")
