@@ -5,9 +5,6 @@ score plays lasts (timed by the live engine, as `run -o` renders it)."""
 from __future__ import annotations
 
 import argparse
-from pathlib import Path
-
-from unravel_lang.errors import UnravelError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -27,13 +24,11 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
+    from unravel_lang.commands.run import score_and_model
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
-    score = Path(args.score)
-    if not score.is_file():
-        raise UnravelError(f"no score file {score}")
-    model = str(Path(args.model).expanduser().resolve()) if args.model else None
+    score, model = score_and_model(args)
     session = Session(model=model, dry_run=True, output=lambda line: None)
     with ScoreRender(k=session.k, beats_per_bar=session.beats_per_bar, decode=False,
                      load=lambda: session.model) as timing:

@@ -33,15 +33,21 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.set_defaults(func=run)
 
 
+def score_and_model(args: argparse.Namespace) -> tuple[Path, str | None]:
+    """The score file of `args` (which must exist) and its `--model` as an absolute path
+    (None: the embedded default), since a score's own paths are taken from its folder."""
+    score = Path(args.score)
+    if not score.is_file():
+        raise UnravelError(f"no score file {score}")
+    return score, str(Path(args.model).expanduser().resolve()) if args.model else None
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
-    score = Path(args.score)
-    if not score.is_file():
-        raise UnravelError(f"no score file {score}")
-    model = str(Path(args.model).expanduser().resolve()) if args.model else None
+    score, model = score_and_model(args)
     session = Session(model=model, seed=args.seed)
     if not (args.output or args.play):
         session.run_file(score)
