@@ -6,8 +6,8 @@ import argparse
 import sys
 from pathlib import Path
 
-from unravel_lang.commands.outputs import output_names
-from unravel_lang.errors import LatentError, UnravelError
+from unravel_lang.commands.batch import SKIPPABLE, output_names, skip_message
+from unravel_lang.errors import LatentError
 from unravel_lang.progress import Progress
 
 LATENT_EXTS = (".npy", ".latent.wav")
@@ -75,12 +75,9 @@ def run(args: argparse.Namespace) -> int:
                                  f"the model's {model.latent_rate:.3f}; decoding anyway")
             audio = model.decode(latent, seed=args.seed)
             write_wav(out, audio, model.sr)
-        except UnravelError as err:
+        except SKIPPABLE as err:
             failed += 1
-            progress.message(f"unravel: skipped {f}: {_without_path(str(err), f)}")
-        except (RuntimeError, ValueError, OSError) as err:
-            failed += 1
-            progress.message(f"unravel: skipped {f}: {type(err).__name__}: {err}")
+            progress.message(skip_message(f, err))
         else:
             seconds += audio.shape[1] / model.sr
             print(out, flush=True)
@@ -92,8 +89,3 @@ def run(args: argparse.Namespace) -> int:
           f"({seconds:.1f} s of audio at {model.sr} Hz)"
           + (f"; {failed} skipped" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
-
-
-def _without_path(message: str, f: Path) -> str:
-    prefix = f"{f}: "
-    return message[len(prefix):] if message.startswith(prefix) else message

@@ -6,8 +6,7 @@ import argparse
 import sys
 from pathlib import Path
 
-from unravel_lang.commands.outputs import output_names
-from unravel_lang.errors import UnravelError
+from unravel_lang.commands.batch import SKIPPABLE, output_names, skip_message
 from unravel_lang.progress import Progress
 
 
@@ -67,12 +66,9 @@ def run(args: argparse.Namespace) -> int:
             if args.latent_wav:
                 written.append(write_latent_wav(stem.with_name(stem.name + ".latent.wav"),
                                                 latent, model.latent_rate, double=args.double))
-        except UnravelError as err:
+        except SKIPPABLE as err:
             failed.append((f, str(err)))
-            progress.message(f"unravel: skipped {f}: {_without_path(str(err), f)}")
-        except (RuntimeError, ValueError, OSError) as err:
-            failed.append((f, str(err)))
-            progress.message(f"unravel: skipped {f}: {type(err).__name__}: {err}")
+            progress.message(skip_message(f, err))
         else:
             frames += latent.shape[0]
             for w in written:
@@ -86,9 +82,3 @@ def run(args: argparse.Namespace) -> int:
           f"({frames} frames x {model.dims} dims, {seconds:.1f} s of audio)"
           + (f"; {len(failed)} skipped" if failed else ""), file=sys.stderr)
     return 1 if failed else 0
-
-
-def _without_path(message: str, f: Path) -> str:
-    """`message` without a leading `<path>: ` already named by the caller."""
-    prefix = f"{f}: "
-    return message[len(prefix):] if message.startswith(prefix) else message

@@ -1,4 +1,5 @@
-"""Where batch commands (`encode`, `decode`) write: one output per input, without clashes."""
+"""What the batch commands (`encode`, `decode`) share: where each output goes, without
+clashes, and how a skipped input is reported."""
 
 from __future__ import annotations
 
@@ -30,3 +31,16 @@ def output_names(files: list[Path], out_dir: Path | None, stem: Callable[[Path],
                                f"{verb} them into different folders")
         seen[o] = f
     return outs
+
+
+SKIPPABLE = (UnravelError, RuntimeError, ValueError, OSError)
+"""Errors that skip one input of a batch while the others go on."""
+
+
+def skip_message(f: Path, err: BaseException) -> str:
+    """The one line that reports input `f` skipped because of `err` (one of `SKIPPABLE`):
+    a user error's own message without the path it already names, else the error's type."""
+    if isinstance(err, UnravelError):
+        message, prefix = str(err), f"{f}: "
+        return f"unravel: skipped {f}: {message.removeprefix(prefix)}"
+    return f"unravel: skipped {f}: {type(err).__name__}: {err}"
