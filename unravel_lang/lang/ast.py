@@ -144,6 +144,13 @@ class Beats(Node):
 
 
 @dataclass(frozen=True)
+class Quantum(Node):
+    """`quantum beat` / `quantum bar`: where new tracks and plays start; `value` is the word."""
+
+    value: Name
+
+
+@dataclass(frozen=True)
 class Seed(Node):
     value: Number
 
@@ -169,8 +176,8 @@ class ExprStmt(Node):
 
 
 Statement = (
-    Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Seed | Stop
-    | Hush | Wait | ExprStmt
+    Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Seed
+    | Stop | Hush | Wait | ExprStmt
 )
 
 

@@ -32,9 +32,12 @@ from unravel_lang.lang.functions import (
 CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
 
-KEYWORDS = ("model", "default", "bpm", "k", "beats", "seed", "track", "play", "stop", "hush",
-            "wait", "export", "show", "plot")
+KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
+            "hush", "wait", "export", "show", "plot")
 """The statement words of the grammar."""
+
+QUANTA = ("beat", "bar")
+"""The words `quantum` takes: new tracks and plays start on the next beat or the next bar."""
 
 OPERATORS = (">>", "|", "+", "-", "*", "/")
 
@@ -138,6 +141,12 @@ class Checker:
             self._positive(stmt.value, "k", whole=True)
         elif isinstance(stmt, ast.Beats):
             self._positive(stmt.value, "beats", whole=True)
+        elif isinstance(stmt, ast.Quantum):
+            word = stmt.value.id
+            if word not in QUANTA:
+                hint = suggest(word, QUANTA)
+                raise self.error(
+                    f"quantum is `beat` or `bar`, got `{word}`{hint}", stmt.value)
         elif isinstance(stmt, ast.Seed):
             v = stmt.value.value
             if not isinstance(v, int) or v < 0:

@@ -181,6 +181,10 @@ class _ToAst(Transformer):
         word, value = items
         return ast.Beats(word.line, word.column, _number(value))
 
+    def quantum(self, items):
+        word, value = items
+        return ast.Quantum(word.line, word.column, self.name([value]))
+
     def seed(self, items):
         word, value = items
         return ast.Seed(word.line, word.column, _number(value))
@@ -327,6 +331,8 @@ def _syntax_error(
         and before[-2].type == "NAME" and calls
     ):
         wanted = _keyword_kind(calls[-1], str(before[-2])) or wanted
+    if before and before[-1].type == "QUANTUM":
+        wanted = "`beat` or `bar`"
     message = f"expected {wanted}{after}, found {_describe_token(tok)}"
     if tok is not None and tok.type in ("RPAR", "RSQB") and not opened:
         message = f"{_describe_token(tok)} has no matching opening bracket"

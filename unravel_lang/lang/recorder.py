@@ -16,8 +16,8 @@ from unravel_lang.plan import Plan
 
 
 class Recorder:
-    """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar` and
-    `set_model` calls as `(method, args)` pairs in `calls`."""
+    """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
+    `set_quantum` and `set_model` calls as `(method, args)` pairs in `calls`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -39,6 +39,9 @@ class Recorder:
 
     def set_beats_per_bar(self, beats: int) -> None:
         self.calls.append(("set_beats_per_bar", (int(beats),)))
+
+    def set_quantum(self, quantum: str) -> None:
+        self.calls.append(("set_quantum", (str(quantum),)))
 
     def wait(self, frames: int) -> None:
         self.calls.append(("wait", (int(frames),)))

@@ -11,7 +11,13 @@ import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import ast
-from unravel_lang.lang.compiler import KEYWORDS, Scope, check_program, kind_of_value
+from unravel_lang.lang.compiler import (
+    KEYWORDS,
+    QUANTA,
+    Scope,
+    check_program,
+    kind_of_value,
+)
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.evaluator import Evaluator
 from unravel_lang.lang.functions import function_names
@@ -34,7 +40,8 @@ class Session:
     """Runs unravel source, keeping bindings, model, tempo and seed between runs.
 
     `model`: a loaded model, a path to a `.ts` file, or None for the embedded default (loaded
-    when first needed). `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
+    when first needed). `quantum`: where new tracks start, "beat" or "bar", until a `quantum`
+    statement changes it. `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
     go (default: a `Recorder`, whose `timeline()` is what was played). `output`: called with
     each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
     the source reads (encode, load, model) are taken from here; `out_dir`: relative paths it
@@ -49,6 +56,7 @@ class Session:
         seed: int = 0,
         k: int = DEFAULT_K,
         beats_per_bar: int = 4,
+        quantum: str = "beat",
         output: Callable[[str], None] | None = print,
         base_dir: str | os.PathLike | None = None,
         dry_run: bool = False,
@@ -62,6 +70,7 @@ class Session:
         self.draws = 0
         self.k = int(k)
         self.beats_per_bar = int(beats_per_bar)
+        self.quantum = _checked_quantum(quantum)
         self.output = output or (lambda line: None)
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.dry_run = dry_run
@@ -147,6 +156,14 @@ class Session:
         hook = getattr(self.performer, "set_beats_per_bar", None)
         if hook is not None:
             hook(self.beats_per_bar)
+
+    def set_quantum(self, quantum: str) -> None:
+        """`quantum beat|bar`: new tracks and plays start on the next beat or bar line; a
+        performer with `set_quantum` is told."""
+        self.quantum = _checked_quantum(quantum)
+        hook = getattr(self.performer, "set_quantum", None)
+        if hook is not None:
+            hook(self.quantum)
 
     # ---- running source -------------------------------------------------------------------
 
@@ -239,6 +256,12 @@ class Session:
         from unravel_lang.lang.describe import summary
 
         return summary(self, value)
+
+
+def _checked_quantum(quantum: str) -> str:
+    if quantum not in QUANTA:
+        raise UnravelError(f"quantum is 'beat' or 'bar', got {quantum!r}")
+    return str(quantum)
 
 
 def evaluate(

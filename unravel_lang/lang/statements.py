@@ -166,6 +166,10 @@ def _beats(session: Session, ev: Evaluator, stmt: ast.Beats) -> None:
     session.set_beats_per_bar(stmt.value.value)
 
 
+def _quantum(session: Session, ev: Evaluator, stmt: ast.Quantum) -> None:
+    session.set_quantum(stmt.value.id)
+
+
 def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
@@ -177,7 +181,8 @@ def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
 _HANDLERS = {
     ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
-    ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Seed: _seed,
+    ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
+    ast.Seed: _seed,
     ast.ExprStmt: _expr_stmt,
 }
 
