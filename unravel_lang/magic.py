@@ -58,7 +58,7 @@ def run_cell(session: Session, line: str, cell: str) -> CellResult:
         session.set_seed(opts.seed)
     lines: list[str] = []
     performer = ScoreRender(seed=session.seed, k=session.k, beats_per_bar=session.beats_per_bar,
-                            load=lambda: session.model)
+                            quantum=session.quantum, load=lambda: session.model)
     session.performer, session.output = performer, lines.append
     try:
         with performer:

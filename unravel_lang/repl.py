@@ -168,11 +168,12 @@ class Repl:
         return "\n".join(lines)
 
     def status(self) -> str:
-        """The status line: model, tempo, running tracks, playhead."""
+        """The status line: model, tempo, quantum, running tracks, playhead."""
         from unravel_lang.tempo import bpm_text
 
         session = self.session
-        parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM"]
+        parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM",
+                 f"quantum {session.quantum}"]
         names = list(self.stage.tracks)
         parts.append("▶ " + ", ".join(names) if names else "no tracks")
         playhead = self.playhead()
@@ -214,16 +215,18 @@ def _snapshot(session: Session) -> tuple:
         session.seed,
         session.draws,
         session.beats_per_bar,
+        session.quantum,
         session.model,
     )
 
 
 def _restore(session: Session, saved: tuple) -> None:
-    env, tracks, k, seed, draws, beats_per_bar, model = saved
+    env, tracks, k, seed, draws, beats_per_bar, quantum, model = saved
     session.env.clear()
     session.env.update(env)
     session.tracks[:] = tracks
     session.k, session.seed, session.draws, session.beats_per_bar = k, seed, draws, beats_per_bar
+    session.quantum = quantum
     if session.model is not model:
         session.set_model(model)
 
@@ -354,8 +357,10 @@ def run_repl(
     seed: int | None = None,
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
+    quantum: str = "beat",
 ) -> int:
-    """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`.
+    """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
+    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
 
     Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
     exit code (0; in plain mode 1 when any input failed).
@@ -367,12 +372,13 @@ def run_repl(
         print(text, file=stdout, flush=True)
 
     recorder = Recorder()
-    session = Session(model=model, performer=recorder, seed=seed or 0, output=write)
+    session = Session(model=model, performer=recorder, seed=seed or 0, output=write,
+                      quantum=quantum)
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
-    performer, note = open_playback(loaded, session.k, session.seed)
+    performer, note = open_playback(loaded, session.k, session.seed, session.quantum)
     stage = Stage(
-        performer, k=session.k, reopen=lambda m: open_playback(m, stage.k, session.seed)[0],
-        model=loaded,
+        performer, k=session.k, model=loaded, quantum=session.quantum,
+        reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
     try:

@@ -125,7 +125,9 @@ def overview(width: int = 100) -> str:
     """The statement words, the functions (signature and the start of their description,
     one line each, at most `width` columns), the REPL commands."""
     table = functions()
-    lines = ["statements: " + ", ".join(KEYWORDS), "", "functions:"]
+    statements = textwrap.wrap("statements: " + ", ".join(KEYWORDS), width,
+                               subsequent_indent="  ")
+    lines = [*statements, "", "functions:"]
     for name in sorted(table):
         fn = table[name]
         line = f"  {fn.signature()} — {fn.summary}"

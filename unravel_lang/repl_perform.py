@@ -29,6 +29,7 @@ class Performer(Protocol):
     def hush(self) -> None: ...
     def set_tempo(self, k: int) -> None: ...
     def set_beats_per_bar(self, beats: int) -> None: ...
+    def set_quantum(self, quantum: str) -> None: ...
     def wait(self, frames: int) -> None: ...
 
 
@@ -46,7 +47,8 @@ def same_plan(a: Plan, b: Plan) -> bool:
 
 class Stage:
     """Forwards performer calls to `performer` (None: playback unavailable, calls are only
-    booked) and books the running tracks, the tempo and how many one-shots were played.
+    booked) and books the running tracks, the tempo, the quantum (where new tracks start:
+    `quantum`: the engine's own, "beat" by default, at first) and how many one-shots were played.
 
     On a change of model, a performer without `set_model` is closed and replaced by
     `reopen(model)` (its tracks stop).
@@ -58,6 +60,7 @@ class Stage:
         k: int | None = None,
         reopen: Callable[[Any], Performer | None] | None = None,
         model: Any = None,
+        quantum: str = "beat",
     ) -> None:
         self.performer = performer
         self.reopen = reopen
@@ -65,6 +68,7 @@ class Stage:
         self.tracks: dict[str, Plan] = {}
         self.k = k
         self.beats: int | None = None
+        self.quantum = quantum
         self.plays = 0
 
     @property
@@ -112,6 +116,15 @@ class Stage:
         if hook is not None:
             hook(int(beats))
 
+    def set_quantum(self, quantum: str) -> None:
+        """Pass `quantum beat|bar` on to an engine that has it (new tracks start there)."""
+        if quantum == self.quantum:
+            return
+        self.quantum = str(quantum)
+        hook = getattr(self.performer, "set_quantum", None)
+        if hook is not None:
+            hook(self.quantum)
+
     def wait(self, frames: int) -> None:
         """Pass a score's `wait` on to an engine that schedules it (others play at once)."""
         wait = getattr(self.performer, "wait", None)
@@ -140,7 +153,7 @@ class Stage:
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).
 
-        Tempo changes, model changes and one-shot plays are performed, waits are ignored; a
+        Tempo, quantum and model changes and one-shot plays are performed, waits are ignored; a
         track whose final plan equals the running one is left alone, a changed or new one is
         (re)started, a running track the score no longer starts is stopped. Returns one line
         per change, e.g. `~ drums`.
@@ -160,6 +173,8 @@ class Stage:
                 self.set_tempo(*args)
             elif method == "set_beats_per_bar":
                 self.set_beats_per_bar(*args)
+            elif method == "set_quantum":
+                self.set_quantum(*args)
             elif method == "play":
                 report.append("play")
                 self.play(*args)
@@ -201,9 +216,12 @@ class Live:
         self.engine.close()
 
 
-def open_playback(model: Any, k: int, seed: int | None) -> tuple[Live | None, str | None]:
-    """The live engine for `model` at `k` frames per beat, playing through the default
-    output device; `(None, why)` when there is no PortAudio or no device."""
+def open_playback(
+    model: Any, k: int, seed: int | None, quantum: str = "beat"
+) -> tuple[Live | None, str | None]:
+    """The live engine for `model` at `k` frames per beat, starting new tracks on the next
+    `quantum` ("beat" or "bar"), playing through the default output device; `(None, why)`
+    when there is no PortAudio or no device."""
     from unravel_lang.player import playback_status
 
     status = playback_status()
@@ -212,7 +230,7 @@ def open_playback(model: Any, k: int, seed: int | None) -> tuple[Live | None, st
     from unravel_lang.engine import Engine
     from unravel_lang.player import AudioOutput
 
-    engine = Engine(model, seed=seed or 0, k=k)
+    engine = Engine(model, seed=seed or 0, k=k, quantum=quantum)
     try:
         output = AudioOutput(engine)
         output.start()

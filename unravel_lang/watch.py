@@ -117,6 +117,8 @@ class ScoreWatcher:
         k = session.k
         if k and not any(method == "set_tempo" for method, _ in calls):
             calls.insert(0, ("set_tempo", (k,)))
+        if not any(method == "set_quantum" for method, _ in calls):
+            calls.insert(0, ("set_quantum", (session.quantum,)))
         try:
             changes = self.stage.sync(calls)
         except UnravelError as err:
@@ -158,8 +160,8 @@ def watch(
     if note:
         write(note)
     stage = Stage(
-        performer, k=first.k, reopen=lambda m: open_playback(m, stage.k, seed)[0],
-        model=loaded,
+        performer, k=first.k, model=loaded, quantum=first.quantum,
+        reopen=lambda m: open_playback(m, stage.k, seed, stage.quantum)[0],
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
     write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")

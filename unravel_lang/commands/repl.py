@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
     parser.add_argument("--bpm", type=float, metavar="B", help="start at the tempo nearest B")
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
+                        help="new tracks start on the next beat (default) or bar line")
     parser.set_defaults(func=handler)
 
 
@@ -22,4 +24,4 @@ def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
     from unravel_lang.repl import run_repl
 
-    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed)
+    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum)

@@ -11,6 +11,8 @@ on that exact frame; then the engine's own rules place it:
   running track takes X at its next loop boundary. Loops are padded to the beat.
 - `stop NAME` / `hush` fade out (5 ms) from the cursor.
 - `set_tempo(k)` and `set_beats_per_bar(n)` change the grid at the next bar line.
+- `set_quantum("bar")` makes later tracks and plays start on the next bar line instead of
+  the next beat (`set_quantum("beat")` goes back).
 - At the end (`finish`), tracks finish the pass they are in (or the one about to begin)
   and one-shots play to their end. The piece lasts to the end of the last sound, or to
   the cursor when a final `wait` goes further.
@@ -25,6 +27,7 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.engine.clock import check_quantum
 from unravel_lang.engine.engine import Engine
 from unravel_lang.engine.filesink import FileSink
 from unravel_lang.errors import UnravelError
@@ -66,14 +69,15 @@ class ScoreRender:
 
     `model`: a loaded model, or None with `load` a function that returns it (called when the
     score first needs the engine). `seed` seeds the engine (tracks by name, as live); `k` and
-    `beats_per_bar` are the grid until the score changes them. `decode=False` keeps the
+    `beats_per_bar` are the grid and `quantum` ("beat" or "bar") where tracks start, until
+    the score changes them. `decode=False` keeps the
     timing and decodes nothing (the audio is silence). `finish()` returns the audio and
     closes the engine's thread; `close()` (or `with`) closes it without finishing.
     """
 
     def __init__(self, model: Any = None, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
                  decode: bool = True, load: Callable[[], Any] | None = None,
-                 ahead_frames: int = AHEAD_FRAMES) -> None:
+                 ahead_frames: int = AHEAD_FRAMES, quantum: str = "beat") -> None:
         if model is None and load is None:
             raise UnravelError("a score render needs a model")
         self._model = model
@@ -81,6 +85,7 @@ class ScoreRender:
         self.seed = int(seed)
         self.k = int(k)
         self.beats_per_bar = int(beats_per_bar)
+        self.quantum = check_quantum(quantum)
         self.decode = decode
         self.ahead_frames = int(ahead_frames)
         self.cursor = 0
@@ -102,7 +107,7 @@ class ScoreRender:
         if self.engine is None:
             model = self.model if self.decode else SilentModel(self.model)
             self.engine = Engine(model, seed=self.seed, k=self.k,
-                                 beats_per_bar=self.beats_per_bar,
+                                 beats_per_bar=self.beats_per_bar, quantum=self.quantum,
                                  ahead_frames=self.ahead_frames, realtime=False)
             self.sink = FileSink(self.engine, keep=self.decode)
         self._pull_to(self.cursor)
@@ -151,6 +156,12 @@ class ScoreRender:
         self.beats_per_bar = int(beats)
         if self.engine is not None:
             self._at_cursor().set_beats_per_bar(self.beats_per_bar)
+
+    def set_quantum(self, quantum: str) -> None:
+        """Start later tracks and plays on the next "beat" or the next "bar" line."""
+        self.quantum = check_quantum(quantum)
+        if self.engine is not None:
+            self._at_cursor().set_quantum(self.quantum)
 
     def wait(self, frames: int) -> None:
         """Move the cursor on by `frames` latent frames."""
