@@ -156,7 +156,7 @@ class Stage:
         Tempo, quantum and model changes and one-shot plays are performed, waits are ignored; a
         track whose final plan equals the running one is left alone, a changed or new one is
         (re)started, a running track the score no longer starts is stopped. Returns one line
-        per change, e.g. `~ drums`.
+        per change, e.g. `~ drums`, `k=8`, `quantum bar`.
         """
         final: dict[str, Plan] = {}
         report: list[str] = []
@@ -174,6 +174,8 @@ class Stage:
             elif method == "set_beats_per_bar":
                 self.set_beats_per_bar(*args)
             elif method == "set_quantum":
+                if args[0] != self.quantum:
+                    report.append(f"quantum {args[0]}")
                 self.set_quantum(*args)
             elif method == "play":
                 report.append("play")

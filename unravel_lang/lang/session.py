@@ -56,11 +56,11 @@ class Session:
         seed: int = 0,
         k: int = DEFAULT_K,
         beats_per_bar: int = 4,
-        quantum: str = "beat",
         output: Callable[[str], None] | None = print,
         base_dir: str | os.PathLike | None = None,
         dry_run: bool = False,
         out_dir: str | os.PathLike | None = None,
+        quantum: str = "beat",
     ) -> None:
         self.env: dict[str, Any] = {}
         self._model_spec = model
