@@ -55,6 +55,9 @@ def error_of(session: Session, source: str) -> LanguageError:
         ("bpm 0", 1, 5, "bpm must be greater than 0"),
         ("beats 0", 1, 7, "beats must be greater than 0"),
         ("seed 1.5", 1, 6, "seed must be a whole number"),
+        ("quantum bars", 1, 9, "quantum is `beat` or `bar`, got `bars` (did you mean `bar`?)"),
+        ("k 4\nquantum   beats", 2, 11, "quantum is `beat` or `bar`, got `beats` (did you mean"),
+        ("quantum loop", 1, 9, "quantum is `beat` or `bar`, got `loop`"),
         ("stop drums", 1, 1, "no track named `drums`"),
         ("track drums = a\nstop drum", 2, 1, "no track named `drum` (did you mean `drums`?)"),
         ("track drums = a\nhush\nstop drums", 3, 1, "no track named `drums`"),
@@ -114,3 +117,16 @@ def test_keywords_match_the_grammar():
     text = grammar_text()
     for word in KEYWORDS:
         assert f'"{word}"' in text, word
+
+
+def test_a_bad_quantum_is_reported_with_file_line_col_and_caret(session):
+    err = error_of(session, "bpm 120\nquantum bars\n")
+    assert str(err) == (
+        "t.unr:2:9: quantum is `beat` or `bar`, got `bars` (did you mean `bar`?)\n"
+        "quantum bars\n"
+        "        ^"
+    )
+
+
+def test_quantum_takes_beat_and_bar(session):
+    session.parse("quantum bar\nquantum beat")

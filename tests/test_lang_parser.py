@@ -79,6 +79,7 @@ model default
 bpm 117.5
 k 11
 beats 3
+quantum bar
 seed 42
 a = normal(s, k=2bars, seed=3)
 track drums = fibo(a)
@@ -91,14 +92,16 @@ show a
 plot a "a.png"
 """
     kinds = [type(s).__name__ for s in parse(src).statements]
-    assert kinds == ["Model", "Model", "Bpm", "SetK", "Beats", "Seed", "Assign", "Track", "Play",
-                     "Wait", "Stop", "Hush", "Export", "Show", "Plot"]
+    assert kinds == ["Model", "Model", "Bpm", "SetK", "Beats", "Quantum", "Seed", "Assign",
+                     "Track", "Play", "Wait", "Stop", "Hush", "Export", "Show", "Plot"]
     st_ = parse(src).statements
+    assert st_[5] == ast.Quantum(6, 1, ast.Name(6, 9, "bar"))
+    st_ = st_[:5] + st_[6:]
     assert st_[0].path.value == "m.ts" and st_[1].path is None
     assert st_[2].value.value == 117.5 and st_[3].value.value == 11
     length = st_[6].value.kwargs[0].value
     assert (length.amount, length.unit) == (2.0, "bars")
-    assert st_[9].value == ast.Length(10, 6, 3.0, "beats")
+    assert st_[9].value == ast.Length(11, 6, 3.0, "beats")
     assert st_[12].path.value == "out.npy"
 
 
@@ -130,6 +133,8 @@ def test_keywords_are_names_inside_expressions():
     stmt = parse("x = normal(s, k=k, seed=seed)").statements[0]
     assert [k.name for k in stmt.value.kwargs] == ["k", "seed"]
     assert shape(stmt.value.kwargs[0].value) == "k"
+    stmt = parse("bar = fibo(quantum)").statements[0]
+    assert stmt.name == "bar" and shape(stmt.value) == ("fibo", "quantum")
 
 
 @pytest.mark.parametrize(
@@ -155,6 +160,11 @@ def test_keywords_are_names_inside_expressions():
         ("f(a b)", 1, 5, "expected `,`, `)` or `=` after `a`, found `b`"),
         ("a = (b\nc = 2", 2, 1, "found `c` (the `(` on line 1 is not closed)"),
         ("model 3", 1, 7, "expected a model file in quotes or `default` after `model`"),
+        ("quantum 2", 1, 9, "expected `beat` or `bar` after `quantum`, found `2`"),
+        ("quantum\nk 4", 1, 8, "expected `beat` or `bar` after `quantum`, found the end of"),
+        ('quantum "bar"', 1, 9, "expected `beat` or `bar` after `quantum`"),
+        ("quantum = 1", 1, 9, "`quantum` is a statement word and cannot be used as a name"),
+        ("quantm bar", 1, 8, "unknown statement `quantm` (did you mean `quantum`?)"),
     ],
 )
 def test_syntax_errors_name_the_place(source, line, col, message):
@@ -182,7 +192,8 @@ def test_error_at_end_of_line_points_after_the_text():
 TOKENS = ["a", "b", "fibo", "(", ")", "[", "]", ",", "=", "|", ">>", "+", "-", "*", "/", ":",
           "3", "1.5", "2bars", "4beats", '"x.wav"', "'y'", "\n", ";", "#c\n", "play", "track",
           "export", "bpm", "k", "seed", "stop", "hush", "wait", "show", "plot", "model",
-          "default", "beats", "n=", "\\\n", "@", "\"", "é", " ", "\t", "1e", ".5", "3:1",
+          "default", "beats", "quantum", "bar", "beat", "n=", "\\\n", "@", "\"", "é", " ", "\t",
+          "1e", ".5", "3:1",
           "blend", "orale", "normal", "stats", "gain", "k=", "seed=", "x", "true", "none", "0"]
 VALID = [
     CARD,

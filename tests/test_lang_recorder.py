@@ -28,9 +28,10 @@ def test_calls_are_kept_in_order_and_nothing_starts():
     r.stop("t")
     r.hush()
     r.set_model("m.ts")
+    r.set_quantum("bar")
     assert r.calls == [("set_tempo", (8,)), ("set_beats_per_bar", (3,)), ("track", ("t", p)),
                        ("wait", (5,)), ("play", (p,)), ("stop", ("t",)), ("hush", ()),
-                       ("set_model", ("m.ts",))]
+                       ("set_model", ("m.ts",)), ("set_quantum", ("bar",))]
     assert r.plays and threading.active_count() == threads
 
 

@@ -204,6 +204,31 @@ def test_beats_are_passed_to_the_performer(session):
     assert session.beats_per_bar == 3 and session.eval("1bar") == 15
 
 
+def test_quantum_is_passed_to_a_performer_that_has_set_quantum(session, model):
+    session.run("quantum bar\nbeats 3\nquantum beat")
+    assert session.performer.calls == [("set_quantum", ("bar",)), ("set_beats_per_bar", (3,)),
+                                       ("set_quantum", ("beat",))]
+    assert session.quantum == "beat"
+
+    class NoQuantum:
+        def __init__(self):
+            self.calls = []
+
+        def set_tempo(self, k):
+            self.calls.append(("set_tempo", k))
+
+    perf = NoQuantum()
+    s = Session(model=model, performer=perf, output=None, quantum="bar")
+    assert s.quantum == "bar"
+    s.run("quantum beat\nk 5")  # a performer without set_quantum is not asked
+    assert s.quantum == "beat" and perf.calls == [("set_tempo", 5)]
+
+
+def test_a_session_refuses_an_unknown_quantum(model):
+    with pytest.raises(UnravelError, match="quantum is 'beat' or 'bar', got 'bars'"):
+        Session(model=model, quantum="bars")
+
+
 def test_play_refuses_arrays_the_model_cannot_decode(session):
     session.env["c"] = np.zeros((4, 3), np.float32)
     with pytest.raises(LanguageError) as info:

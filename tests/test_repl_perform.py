@@ -125,3 +125,31 @@ def test_a_stage_without_bars_ignores_beats():
     stage = Stage(NoBars(), k=11)  # type: ignore[arg-type]
     stage.set_beats_per_bar(3)
     assert stage.beats == 3
+
+
+def test_quantum_reaches_the_engine_when_it_changes_and_through_sync():
+    engine = Recorder()
+    stage = Stage(engine, k=11)
+    assert stage.quantum == "beat"  # the engine's own default
+    stage.set_quantum("beat")  # unchanged: not forwarded
+    stage.set_quantum("bar")
+    stage.set_quantum("bar")
+    assert engine.take() == [("set_quantum", ("bar",))]
+    report = stage.sync([("set_quantum", ("beat",)), ("track", ("a", plan(1)))])
+    calls = engine.take()
+    assert [m for m, _ in calls] == ["set_quantum", "track"]
+    assert calls[0][1] == ("beat",) and stage.quantum == "beat"
+    assert report == ["quantum beat", "+ a"]
+    started = Stage(engine, k=11, quantum="bar")  # an engine opened with quantum="bar"
+    started.set_quantum("bar")
+    assert engine.take() == []
+
+
+def test_a_stage_without_quantum_only_books_it():
+    class NoQuantum:
+        def set_tempo(self, k: int) -> None:
+            raise AssertionError("not called")
+
+    stage = Stage(NoQuantum(), k=11)  # type: ignore[arg-type]
+    stage.set_quantum("bar")
+    assert stage.quantum == "bar"

@@ -72,6 +72,41 @@ def test_an_error_changes_nothing(repl):
     assert list(repl.stage.tracks) == ["t"] and repl.stage.tracks["t"].frames == 19
 
 
+def test_quantum_reaches_the_engine_and_a_failed_input_puts_it_back(repl):
+    assert repl.handle("quantum bar")
+    assert repl.engine.take() == [("set_quantum", ("bar",))]
+    assert repl.session.quantum == "bar" and repl.stage.quantum == "bar"
+    assert not repl.handle('quantum beat\nc = encode("missing.wav")')
+    assert repl.session.quantum == "bar" and repl.engine.take() == []
+    assert not repl.handle("quantum bars")
+    assert repl.out[-1] == ("<repl>:1:9: quantum is `beat` or `bar`, got `bars` (did you mean "
+                            "`bar`?)\nquantum bars\n" + " " * 8 + "^")
+    assert repl.handle("quantum bar") and repl.engine.take() == []  # the engine has it already
+
+
+def test_quantum_is_a_keyword_of_the_repl(repl):
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from unravel_lang.repl_complete import UnravelCompleter
+
+    got = [c.text for c in UnravelCompleter(repl.vocab).get_completions(
+        Document("quan"), CompleteEvent(completion_requested=True))]
+    assert got == ["quantum"] and repl.vocab.kind("quantum") == "keyword"
+    assert "quantum" in repl.help(None)
+    assert "new tracks and plays wait for the next bar line" in repl.help("quantum")
+
+
+def test_the_repl_command_takes_a_quantum():
+    from unravel_lang.cli import build_parser, main
+
+    assert build_parser().parse_args(["repl", "--quantum", "bar"]).quantum == "bar"
+    assert build_parser().parse_args(["repl"]).quantum == "beat"
+    with pytest.raises(SystemExit) as info:
+        main(["repl", "--quantum", "bars"])
+    assert info.value.code == 2
+
+
 def test_a_failed_model_change_is_undone_and_a_good_one_reaches_the_engine(repl, workdir,
                                                                          tiny_model_path):
     import shutil
@@ -123,9 +158,11 @@ def test_tracks_help_and_load(repl, workdir):
 
 def test_the_status_line(repl):
     assert repl.status() == f"model {repl.session.model.path.split('/')[-1]} │ k=11 117.45 BPM" \
-        " │ no tracks"
+        " │ quantum beat │ no tracks"
     repl.handle("track t = a")
     assert "▶ t" in repl.status()
+    repl.handle("quantum bar")
+    assert "│ k=11 117.45 BPM │ quantum bar │ ▶ t" in repl.status()
     silent = Repl(repl.session, repl.recorder, Stage(None), repl.write)
     assert silent.status().endswith("playback unavailable")
 

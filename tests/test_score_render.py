@@ -253,3 +253,48 @@ def test_timing_without_decoding_keeps_no_audio(tiny):
     # the pass in progress at 3077 (3072..3078) finishes
     assert audio.shape == (1, (3 * SILENT_PULL_FRAMES + 6) * tiny.ratio)
     assert sink._buffer.shape[1] <= SILENT_PULL_FRAMES * tiny.ratio
+
+
+def test_quantum_bar_starts_a_second_track_on_the_next_bar_line(tiny):
+    """k 4, 4 beats a bar: `a` (one bar long) starts at once at 0; at the cursor 5, `b` starts
+    on the next beat (8) by default, on the next bar line (16) after `quantum bar`. At the end
+    `a` finishes its pass (to 16) and `b` plays one pass."""
+    x, y = latent(16, 15), latent(4, 16)
+
+    def perform(quantum: str) -> tuple[np.ndarray, Recorder]:
+        session = Session(model=tiny, seed=6, output=None)
+        session.env.update(x=x, y=y)
+        session.run(f"k 4\nquantum {quantum}\ntrack a = x\nwait 5frames\ntrack b = y")
+        return session.performer.render(tiny, seed=6), session.performer
+
+    bar, recorder = perform("bar")
+    assert ("set_quantum", ("bar",)) in recorder.calls
+    beat, _ = perform("beat")
+    for audio, b_start in ((bar, 16), (beat, 8)):
+        n = max(16, b_start + 4) * tiny.ratio
+        expected = render_track(tiny, 6, "a", [(0, Plan.of(x))], n)
+        expected += render_track(tiny, 6, "b", [(b_start, Plan.of(y))], n)
+        assert audio.shape == (1, n)
+        np.testing.assert_array_equal(audio, expected)
+    alone = render_track(tiny, 6, "a", [(0, Plan.of(x))], bar.shape[1])
+    b_sound = np.flatnonzero(bar[0] - alone[0])
+    assert b_sound.size > 0 and b_sound[0] >= 16 * tiny.ratio  # nothing of b before the bar
+
+
+def test_a_score_render_passes_the_quantum_on(tiny):
+    score = ScoreRender(tiny, k=4, quantum="bar")  # the engine starts with it
+    score.track("a", Plan.of(latent(16, 17)))
+    assert score.engine.worker.quantum == "bar"
+    score.wait(5)
+    score.track("b", Plan.of(latent(4, 18)))
+    score.engine.settle()
+    assert score.engine.last_start == 16  # the next bar line after the cursor 5
+    score.set_quantum("beat")
+    score.wait(1)
+    score.play(Plan.of(latent(2, 19)))
+    assert score.engine.worker.quantum == "beat"
+    assert score.engine.last_start == 8  # the play, on the next beat after the cursor 6
+    assert score.cursor == 10
+    score.close()
+    with pytest.raises(UnravelError, match="quantum must be 'beat' or 'bar'"):
+        ScoreRender(tiny, quantum="bars")

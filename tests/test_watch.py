@@ -118,6 +118,21 @@ def test_a_tempo_change_reaches_the_engine(watched):
     assert engine.take() == [("set_tempo", (8,))] and stage.k == 8
 
 
+def test_a_quantum_reaches_the_engine_and_leaving_it_out_goes_back_to_the_beat(watched):
+    watcher, stage, engine, lines = watched
+    settle(watcher)
+    engine.take()
+    save(watcher.path, "quantum bar\n" + SCORE + "track lead = fibo(reverse(a))\n")
+    assert settle(watcher)
+    assert lines[-1] == "score.unr: evaluated (quantum bar, + lead)"
+    assert [(m, a[0]) for m, a in engine.take()] == [("set_quantum", "bar"), ("track", "lead")]
+    assert stage.quantum == "bar"
+    save(watcher.path, SCORE)
+    assert settle(watcher)
+    assert lines[-1] == "score.unr: evaluated (quantum beat, - lead)"
+    assert [(m, a[0]) for m, a in engine.take()] == [("set_quantum", "beat"), ("stop", "lead")]
+
+
 def test_a_save_without_change_does_nothing(watched):
     watcher, stage, engine, lines = watched
     settle(watcher)
