@@ -30,6 +30,22 @@ def batch_model_path(tmp_path_factory) -> Path:
     return build_test_model(tmp_path_factory.mktemp("models") / "batch.ts", streaming=False, seed=2)
 
 
+@pytest.fixture(scope="module")
+def tiny(tiny_model_path):
+    """The tiny streaming model, loaded (one per test module)."""
+    from unravel_lang.model import load_model
+
+    return load_model(tiny_model_path)
+
+
+@pytest.fixture(scope="module")
+def noisy(noisy_model_path):
+    """The variational-like model, loaded (one per test module)."""
+    from unravel_lang.model import load_model
+
+    return load_model(noisy_model_path)
+
+
 @pytest.fixture(scope="session")
 def genuine_model_dir() -> Path:
     """Folder of genuine RAVE v2 exports ($UNRAVEL_RAVE_MODELS, default .cache/rave-models)."""

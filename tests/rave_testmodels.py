@@ -25,6 +25,7 @@ from __future__ import annotations
 import warnings
 from pathlib import Path
 
+import numpy as np
 import torch
 from torch import nn
 from torch.nn import functional as F
@@ -178,3 +179,8 @@ def build_not_rave(path: str | Path) -> Path:
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         torch.jit.script(NotRave()).save(str(path))
     return path
+
+
+def random_latent(frames: int, seed: int = 0, dims: int = 8) -> np.ndarray:
+    """A standard-normal latent array `(frames, dims)` float32, seeded."""
+    return np.random.default_rng(seed).standard_normal((frames, dims)).astype(np.float32)

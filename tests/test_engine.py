@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from rave_testmodels import random_latent as latent
 
 from unravel_lang.engine import Engine, FileSink, track_seed
 from unravel_lang.engine.mixer import FREE
@@ -31,20 +32,6 @@ def stereo_model_path(tmp_path_factory):
 )
 def any_model(request):
     return load_model(request.getfixturevalue(request.param))
-
-
-@pytest.fixture(scope="module")
-def tiny(tiny_model_path):
-    return load_model(tiny_model_path)
-
-
-@pytest.fixture(scope="module")
-def noisy(noisy_model_path):
-    return load_model(noisy_model_path)
-
-
-def latent(frames: int, seed: int, dims: int = 8) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((frames, dims)).astype(np.float32)
 
 
 def offline_engine(model, **kw) -> tuple[Engine, FileSink]:

@@ -31,16 +31,6 @@ CHUNK = 4
 
 
 @pytest.fixture(scope="module")
-def tiny(tiny_model_path) -> RaveModel:
-    return load_model(tiny_model_path)
-
-
-@pytest.fixture(scope="module")
-def noisy(noisy_model_path) -> RaveModel:
-    return load_model(noisy_model_path)
-
-
-@pytest.fixture(scope="module")
 def batch(batch_model_path) -> RaveModel:
     return load_model(batch_model_path)
 

@@ -7,6 +7,7 @@ import threading
 import numpy as np
 import pytest
 import soundfile as sf
+from rave_testmodels import random_latent as latent
 
 from unravel_lang.cli import main
 from unravel_lang.engine import Engine, FileSink
@@ -15,22 +16,7 @@ from unravel_lang.engine.score import ScoreRender
 from unravel_lang.engine.timeline import loop_iterations, render_track
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import Recorder, Session
-from unravel_lang.model import load_model
 from unravel_lang.plan import Plan
-
-
-@pytest.fixture(scope="module")
-def tiny(tiny_model_path):
-    return load_model(tiny_model_path)
-
-
-@pytest.fixture(scope="module")
-def noisy(noisy_model_path):
-    return load_model(noisy_model_path)
-
-
-def latent(frames: int, seed: int, dims: int = 8) -> np.ndarray:
-    return np.random.default_rng(seed).standard_normal((frames, dims)).astype(np.float32)
 
 
 def engine_threads() -> set[threading.Thread]:
