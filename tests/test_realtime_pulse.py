@@ -8,75 +8,29 @@ at the real rate. It counts PortAudio's output underflows and the engine's short
 
 from __future__ import annotations
 
-import ctypes.util
-import glob
 import json
 import os
-import shutil
 import subprocess
 import sys
 import time
 from pathlib import Path
 
 import pytest
+from pulse_server import private_pulse, pulse_missing
 
 HERE = Path(__file__).resolve().parent
-PULSE_CONF = HERE / "alsa" / "pulse.conf"
 SECONDS = 20.0
 
 
-def missing() -> str | None:
-    if shutil.which("pulseaudio") is None:
-        return "pulseaudio is not installed (Debian: apt-get install pulseaudio)"
-    if ctypes.util.find_library("portaudio") is None:
-        return "PortAudio is not installed (Debian: apt-get install libportaudio2)"
-    if not glob.glob("/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so") + glob.glob(
-        "/usr/lib/alsa-lib/libasound_module_pcm_pulse.so"
-    ):
-        return "ALSA's pulse plugin is not installed (Debian: apt-get install libasound2-plugins)"
-    return None
-
-
-pytestmark = [pytest.mark.slow, pytest.mark.skipif(missing() is not None, reason=str(missing()))]
+pytestmark = [pytest.mark.slow,
+              pytest.mark.skipif(pulse_missing() is not None, reason=str(pulse_missing()))]
 
 
 @pytest.fixture
 def pulse_env(tmp_path):
     """A private PulseAudio server with one null sink; the environment that reaches it."""
-    runtime = tmp_path / "pulse"
-    runtime.mkdir()
-    socket = runtime / "native"
-    script = runtime / "default.pa"
-    script.write_text(
-        "load-module module-null-sink sink_name=unravel_null rate=44100\n"
-        "set-default-sink unravel_null\n"
-        f"load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
-    )
-    env = dict(os.environ, HOME=str(runtime), XDG_RUNTIME_DIR=str(runtime),
-               PULSE_RUNTIME_PATH=str(runtime), PULSE_SERVER=f"unix:{socket}",
-               ALSA_CONFIG_PATH=str(PULSE_CONF))
-    log = open(runtime / "log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
-         "--disallow-exit", "--disable-shm", "-F", str(script)],
-        env=env, stdout=log, stderr=subprocess.STDOUT,
-    )
-    try:
-        for _ in range(200):
-            if socket.exists() or server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not socket.exists():
-            pytest.fail(f"pulseaudio did not start: {(runtime / 'log').read_text()}")
-        yield env
-    finally:
-        server.terminate()
-        try:
-            server.wait(10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
-        log.close()
+    with private_pulse(tmp_path / "pulse", sink="unravel_null") as env:
+        yield dict(os.environ, **env)
 
 
 def test_twenty_seconds_with_a_swap_have_no_underruns(pulse_env):

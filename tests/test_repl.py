@@ -19,6 +19,7 @@ import numpy as np
 import pexpect
 import pytest
 import soundfile as sf
+from pulse_server import private_pulse, pulse_missing
 
 from unravel_lang.patterns import fibo
 from unravel_lang.tempo import snap
@@ -29,6 +30,7 @@ ANSI = re.compile(rb"\x1b\[[0-?]*[ -/]*[@-~]|\x1b[()][0-9A-Za-z]|\x1b[=>]|\x1b\]
 ROWS, COLS = 40, 120
 NO_DEVICE_ALSA = "pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n"
 REPO = Path(__file__).resolve().parent.parent
+PULSE_TOOLS = ("pulseaudio", "parec")
 
 
 class Terminal:
@@ -248,69 +250,29 @@ def test_help_load_and_export_without_a_sound_card(workdir, tiny_model_path):
         term.child.close(force=True)
 
 
-def pulse_missing() -> str | None:
-    """Why the PulseAudio playback test cannot run here, or None."""
-    import ctypes.util
-    import glob
-    import shutil
-
-    for tool in ("pulseaudio", "parec"):
-        if shutil.which(tool) is None:
-            return f"{tool} is not installed (Debian: apt-get install pulseaudio pulseaudio-utils)"
-    if ctypes.util.find_library("portaudio") is None:
-        return "PortAudio is not installed (Debian: apt-get install libportaudio2)"
-    if not glob.glob("/usr/lib/*/alsa-lib/libasound_module_pcm_pulse.so"):
-        return "ALSA's pulse plugin is not installed (Debian: apt-get install libasound2-plugins)"
-    return None
-
-
 @pytest.fixture
 def pulse(workdir):
     """A private PulseAudio server whose default sink is a float32 mono null sink, and a
     recorder of that sink's monitor writing raw float32 samples to `capture.raw`."""
     import subprocess
 
-    runtime = workdir / "pulse"
-    runtime.mkdir()
-    socket = runtime / "native"
-    (runtime / "default.pa").write_text(
-        "load-module module-null-sink sink_name=null rate=44100 channels=1 format=float32le\n"
-        "set-default-sink null\n"
-        f"load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
-    )
-    env = dict(HOME=str(runtime), XDG_RUNTIME_DIR=str(runtime), PULSE_RUNTIME_PATH=str(runtime),
-               PULSE_SERVER=f"unix:{socket}", ALSA_CONFIG_PATH=str(REPO / "tests/alsa/pulse.conf"))
-    log = open(runtime / "log", "w")  # noqa: SIM115 - closed below
-    server = subprocess.Popen(
-        ["pulseaudio", "-n", "--daemonize=no", "--exit-idle-time=-1", "--use-pid-file=no",
-         "--disallow-exit", "--disable-shm", "-F", str(runtime / "default.pa")],
-        env=dict(os.environ, **env), stdout=log, stderr=subprocess.STDOUT,
-    )
-    recorder = None
-    try:
-        for _ in range(400):
-            if socket.exists() or server.poll() is not None:
-                break
-            time.sleep(0.05)
-        if not socket.exists():
-            pytest.fail(f"pulseaudio did not start: {(runtime / 'log').read_text()}")
-        capture = open(workdir / "capture.raw", "wb")  # noqa: SIM115 - closed below
+    with private_pulse(workdir / "pulse", sink_args="rate=44100 channels=1 format=float32le"
+                       ) as env, open(workdir / "capture.raw", "wb") as capture:
         recorder = subprocess.Popen(
             ["parec", "-d", "null.monitor", "--format=float32le", "--rate=44100",
              "--channels=1", "--raw"],
             env=dict(os.environ, **env), stdout=capture,
         )
-        yield env
-    finally:
-        for proc in (recorder, server):
-            if proc is not None:
-                proc.terminate()
-                proc.wait(10)
-        log.close()
+        try:
+            yield env
+        finally:
+            recorder.terminate()
+            recorder.wait(10)
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(pulse_missing() is not None, reason=str(pulse_missing()))
+@pytest.mark.skipif(pulse_missing(PULSE_TOOLS) is not None,
+                    reason=str(pulse_missing(PULSE_TOOLS)))
 def test_a_track_started_in_the_repl_reaches_the_sound_card(workdir, tiny_model_path, pulse):
     from unravel_lang.model import load_model
 
