@@ -18,7 +18,7 @@ import numpy as np
 import soundfile as sf
 import soxr
 
-from unravel_lang.errors import AudioError
+from unravel_lang.errors import AudioError, UnravelError
 
 AUDIO_EXTS: tuple[str, ...] = (
     ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64", ".caf",
@@ -45,12 +45,14 @@ class AudioInfo:
         return self.frames / self.sr
 
 
-def _existing_file(path: str | os.PathLike) -> Path:
+def existing_file(path: str | os.PathLike, error: type[UnravelError] = AudioError,
+                  kind: str = "an audio file") -> Path:
+    """`path` as a Path when it is a file; else `error` saying it is missing or a folder."""
     p = Path(path)
     if not p.exists():
-        raise AudioError(f"{p}: no such file")
+        raise error(f"{p}: no such file")
     if p.is_dir():
-        raise AudioError(f"{p}: is a folder, not an audio file")
+        raise error(f"{p}: is a folder, not {kind}")
     return p
 
 
@@ -63,7 +65,7 @@ def _unreadable(p: Path, err: Exception) -> AudioError:
 
 def audio_info(path: str | os.PathLike) -> AudioInfo:
     """Sample rate, channel count and length (samples per channel) of an audio file."""
-    p = _existing_file(path)
+    p = existing_file(path)
     try:
         info = sf.info(str(p))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
@@ -73,7 +75,7 @@ def audio_info(path: str | os.PathLike) -> AudioInfo:
 
 def read_audio(path: str | os.PathLike) -> tuple[np.ndarray, int]:
     """Read a whole audio file: `(channels, samples)` float32 and its sample rate in Hz."""
-    p = _existing_file(path)
+    p = existing_file(path)
     try:
         data, sr = sf.read(str(p), dtype="float32", always_2d=True)
     except (sf.LibsndfileError, RuntimeError, OSError) as err:
@@ -88,7 +90,7 @@ def read_blocks(path: str | os.PathLike, block_samples: int) -> Iterator[np.ndar
     """
     if int(block_samples) <= 0:
         raise ValueError(f"block_samples must be positive, got {block_samples}")
-    p = _existing_file(path)
+    p = existing_file(path)
     try:
         f = sf.SoundFile(str(p))
     except (sf.LibsndfileError, RuntimeError, OSError) as err:

@@ -15,7 +15,7 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from unravel_lang.audio import atomic_output, open_wav_writer
+from unravel_lang.audio import atomic_output, existing_file, open_wav_writer
 from unravel_lang.errors import LatentError
 
 LATENT_SUFFIX = ".latent.wav"
@@ -51,12 +51,7 @@ def validate_latent(latent: np.ndarray, where: str = "latent") -> np.ndarray:
 
 
 def _existing(path: str | os.PathLike) -> Path:
-    p = Path(path)
-    if not p.exists():
-        raise LatentError(f"{p}: no such file")
-    if p.is_dir():
-        raise LatentError(f"{p}: is a folder, not a latent file")
-    return p
+    return existing_file(path, LatentError, "a latent file")
 
 
 def load_npy(path: str | os.PathLike) -> np.ndarray:
