@@ -1,14 +1,17 @@
 import math
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from unravel_lang.errors import PatternError
 from unravel_lang.tempo import (
+    MAX_K,
     Snap,
     bpm_for,
+    bpm_range,
     bpm_text,
+    check_k,
     format_tempo_table,
     frames_for,
     snap,
@@ -70,8 +73,22 @@ def test_snap_string_and_sign():
 
 
 def test_snap_extremes():
-    assert snap(10_000, 44100, 2048).k == 1
+    assert snap(1291.99, 44100, 2048).k == 1
     assert snap(1.0, 44100, 2048).k == 1292
+    assert snap(0.31, 44100, 2048).k == MAX_K
+
+
+def test_one_tempo_range_rule():
+    low, high = bpm_range(44100, 2048)
+    assert bpm_text(low) == "0.31" and high == bpm_for(1, 44100, 2048)
+    assert bpm_text(bpm_for(MAX_K, 44100, 2048)) == "0.31"
+    for bad in (1e308, 1292.0, 1e-9, 0.30):
+        with pytest.raises(PatternError, match=r"outside the tempo range 0\.31 … 1291\.99 BPM"):
+            snap(bad, 44100, 2048)
+    assert check_k(1) == 1 and check_k(MAX_K) == MAX_K
+    for bad in (0, MAX_K + 1, 99999999999999999999999999, 1e9):
+        with pytest.raises(PatternError, match=f"from 1 to {MAX_K}|whole number"):
+            check_k(bad)
 
 
 @settings(deadline=None)
@@ -79,6 +96,7 @@ def test_snap_extremes():
        st.sampled_from([(44100, 2048), (48000, 1024), (44100, 512)]))
 def test_snap_is_nearest(bpm, model):
     sr, ratio = model
+    assume(bpm <= bpm_range(sr, ratio)[1])
     s = snap(bpm, sr, ratio)
     assert s.error_pct == pytest.approx(100 * (s.bpm - bpm) / bpm)
     for k in (s.k - 1, s.k + 1):

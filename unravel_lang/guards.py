@@ -9,7 +9,7 @@ from __future__ import annotations
 import contextlib
 import math
 import numbers
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
@@ -54,19 +54,82 @@ def _duration(frames: int) -> str:
     return f"{seconds:.0f} s"
 
 
+def _too_long(size: str, what: str) -> PatternError:
+    limit = _frame_limit
+    return PatternError(
+        f"{what} would be {size}, more than the frame limit of {limit:,} frames "
+        f"(about {_duration(limit)}); use fewer repetitions or a shorter input, or raise the "
+        "limit with set_frame_limit"
+    )
+
+
+def _size_text(frames: int) -> str:
+    return f"{frames:,} frames (about {_duration(frames)} at 44100 Hz / 2048)"
+
+
+def _log_size_text(log10_frames: float) -> str:
+    """"about 1.2e+60206 frames" for a length known only by its base-10 logarithm."""
+    exponent = math.floor(log10_frames)
+    mantissa = 10 ** (log10_frames - exponent)
+    return f"about {mantissa:.1f}e+{exponent} frames"
+
+
 def check_frames(frames: int, what: str = "output") -> int:
     """Refuse an output of `frames` frames when it exceeds the frame limit; return `frames`.
 
-    Call it with the would-be length before building anything.
+    Call it with the would-be length before building anything. A length that comes from a
+    product or a power should be checked with `check_product` or `check_power`, which never
+    compute a huge number.
     """
-    limit = _frame_limit
-    if frames > limit:
-        raise PatternError(
-            f"{what} would be {frames:,} frames (about {_duration(frames)} at 44100 Hz / 2048), "
-            f"more than the frame limit of {limit:,} frames (about {_duration(limit)}); "
-            "use fewer repetitions or a shorter input, or raise the limit with set_frame_limit"
-        )
+    if frames > _frame_limit:
+        if frames > 10**15:
+            raise _too_long(_log_size_text(_log10(frames)), what)
+        raise _too_long(_size_text(frames), what)
     return frames
+
+
+def _log10(x: int | float) -> float:
+    """log10 of a positive int of any size (no float overflow)."""
+    return math.log10(x)
+
+
+def _checked(log10_total: float, exact: Callable[[], int], what: str) -> int:
+    """`check_frames(exact())`, unless `log10_total` already says the length is over the
+    limit and too large to compute cheaply."""
+    if log10_total > _log10(_frame_limit) + 1e-9 and log10_total >= 15:
+        raise _too_long(_log_size_text(log10_total), what)
+    return check_frames(exact(), what)
+
+
+def check_product(factors: Sequence[int], what: str = "output") -> int:
+    """The product of whole, non-negative `factors`, as a length in frames; refused (like
+    `check_frames`) when it exceeds the frame limit, decided in log space before the product
+    is computed, so a huge count costs nothing."""
+    factors = [int(f) for f in factors]
+    if any(f == 0 for f in factors):
+        return 0
+    return _checked(sum(_log10(f) for f in factors), lambda: math.prod(factors), what)
+
+
+def check_power(base: int, exponent: int, times: int = 1, what: str = "output") -> int:
+    """`times * base ** exponent` frames (whole numbers >= 0), refused like `check_product`
+    before the power is computed: `orale`'s depth of 10**8 costs nothing."""
+    base, exponent, times = int(base), int(exponent), int(times)
+    if times == 0 or base == 0:
+        return 0 if times == 0 or exponent > 0 else check_frames(times, what)
+    log10_total = _log10(times) + exponent * _log10(base)
+    return _checked(log10_total, lambda: times * base**exponent, what)
+
+
+def check_sum(terms: Iterable[int], what: str = "output") -> int:
+    """The sum of non-negative lengths `terms`, refused as soon as the running sum exceeds the
+    frame limit (so a long or endless series stops early)."""
+    total = 0
+    for term in terms:
+        total += term
+        if total > _frame_limit:
+            return check_frames(total, what)
+    return total
 
 
 def check_int(value: object, name: str, minimum: int | None = None) -> int:
@@ -94,6 +157,18 @@ def check_float(value: object, name: str, minimum: float | None = None) -> float
     if minimum is not None and value < minimum:
         raise PatternError(f"{name} must be >= {minimum}, got {value}")
     return value
+
+
+MAX_GAIN = 1000.0
+"""The largest gain a voice may be mixed at (+60 dB): louder would only clip, or overflow."""
+
+
+def check_gain(value: object, name: str = "gain") -> float:
+    """`value` as a finite float within ±`MAX_GAIN`; refuses anything else."""
+    g = check_float(value, name)
+    if abs(g) > MAX_GAIN:
+        raise PatternError(f"{name} must lie within ±{MAX_GAIN:g} (+60 dB), got {g:g}")
+    return g
 
 
 def _first_bad(a: np.ndarray) -> str:

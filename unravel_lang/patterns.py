@@ -14,11 +14,13 @@ from unravel_lang.errors import PatternError
 from unravel_lang.guards import (
     check_finite_output,
     check_float,
-    check_frames,
     check_int,
     check_latent,
+    check_power,
+    check_product,
     check_ratio,
     check_same_shape,
+    check_sum,
 )
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
@@ -68,17 +70,19 @@ def fibo(a: np.ndarray, start: int = 1, stop: int | None = None) -> np.ndarray:
     """
     a = check_latent(a, "fibo: a")
     lengths = np.asarray(fibo_lengths(a.shape[0], start, stop), dtype=np.int64)
-    total = check_frames(int(lengths.sum()), "fibo")
+    total = check_sum((int(x) for x in lengths), "fibo")
     offsets = np.repeat(np.cumsum(lengths) - lengths, lengths)
     rows = np.arange(total, dtype=np.int64) - offsets
     return a[rows]
 
 
 def orale_length(frames: int, ratio: tuple[int, int] | str = (3, 1), depth: int = 2) -> int:
-    """Output frames of `orale`: frames * (p + q) ** depth."""
+    """Output frames of `orale`: frames * (p + q) ** depth; refused (`PatternError`) over the
+    frame limit, before the power is computed."""
     p, q = check_ratio(ratio, "orale: ratio")
     depth = check_int(depth, "orale: depth", minimum=1)
-    return check_int(frames, "frames", minimum=1) * (p + q) ** depth
+    frames = check_int(frames, "frames", minimum=1)
+    return check_power(p + q, depth, frames, "orale")
 
 
 def orale(
@@ -104,7 +108,7 @@ def orale(
     p, q = check_ratio(ratio, "orale: ratio")
     depth = check_int(depth, "orale: depth", minimum=1)
     amount = check_float(amount, "orale: amount", minimum=0.0)
-    check_frames(a.shape[0] * (p + q) ** depth, "orale")
+    check_power(p + q, depth, a.shape[0], "orale")
     spread = dim_spread(a, stats, "orale")
     rng = as_generator(seed)
     sigma = (amount * spread).astype(np.float64)
@@ -127,13 +131,14 @@ def orale(
 def blend_length(
     frames: int, dims: int, n: int = 1, step: int = 1, include_start: bool = False
 ) -> int:
-    """Output frames of `blend`: n * F * (ceil(F * D / step) + include_start)."""
+    """Output frames of `blend`: n * F * (ceil(F * D / step) + include_start); refused
+    (`PatternError`) over the frame limit, before the product is computed."""
     frames = check_int(frames, "frames", minimum=1)
     dims = check_int(dims, "dims", minimum=1)
     n = check_int(n, "blend: n (repetitions)", minimum=1)
     step = check_int(step, "blend: step (values per replacement)", minimum=1)
     states = -(-frames * dims // step) + int(bool(include_start))
-    return n * frames * states
+    return check_product((n, frames, states), "blend")
 
 
 def blend(
@@ -152,7 +157,7 @@ def blend(
     b = check_latent(b, "blend: b")
     check_same_shape(a, b, "blend: a and b")
     frames, dims = a.shape
-    total = check_frames(blend_length(frames, dims, n, step, include_start), "blend")
+    total = blend_length(frames, dims, n, step, include_start)
     values = frames * dims
     first = 0 if include_start else 1
     states = total // (n * frames)
@@ -224,7 +229,7 @@ def swap(
     b = check_latent(b, "swap: b")
     check_same_shape(a, b, "swap: a and b")
     n = check_int(n, "swap: n (repetitions)", minimum=1)
-    check_frames(n * a.shape[0], "swap")
+    check_product((n, a.shape[0]), "swap")
     picked = _pick(_units(a, by), count, seed, by, a.shape)
     a2 = a.copy()
     if by == "value":

@@ -18,8 +18,10 @@ from unravel_lang.guards import (
     check_int,
     check_latent,
     check_per_dim,
+    check_product,
     check_same_dims,
     check_same_shape,
+    check_sum,
     finite_float32,
 )
 from unravel_lang.rng import Seed, as_generator
@@ -31,7 +33,7 @@ def repeat(a: np.ndarray, n: int = 2) -> np.ndarray:
     """`a` n times in a row. Output length: n * F."""
     a = check_latent(a, "repeat: a")
     n = check_int(n, "repeat: n (repetitions)", minimum=1)
-    check_frames(n * a.shape[0], "repeat")
+    check_product((n, a.shape[0]), "repeat")
     return np.tile(a, (n, 1))
 
 
@@ -65,7 +67,7 @@ def concat(*arrays: np.ndarray) -> np.ndarray:
         raise PatternError("concat needs at least one latent array")
     checked = [check_latent(x, f"concat: array {i + 1}") for i, x in enumerate(arrays)]
     check_same_dims(checked, "concat: arrays")
-    check_frames(sum(x.shape[0] for x in checked), "concat")
+    check_sum((x.shape[0] for x in checked), "concat")
     return np.concatenate(checked, axis=0)
 
 

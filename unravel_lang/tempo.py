@@ -17,6 +17,40 @@ from dataclasses import dataclass
 from unravel_lang.errors import PatternError
 from unravel_lang.guards import check_float, check_int
 
+MAX_K = 4096
+"""The longest beat, in latent frames (about 3 minutes at 44100 Hz / 2048). The tempo range
+is one rule: k is a whole number from 1 to MAX_K, and a tempo in BPM is accepted when it lies
+between the tempi of k = MAX_K and k = 1 (as shown, cut to hundredths), so it snaps to such
+a k. At 44100 Hz / 2048 that is 0.31 … 1291.99 BPM."""
+
+
+def check_k(k: object, what: str = "k (frames per beat)") -> int:
+    """`k` as an int; refuses anything but a whole number from 1 to `MAX_K`."""
+    k = check_int(k, what)
+    if not 1 <= k <= MAX_K:
+        raise PatternError(f"{what} must be from 1 to {MAX_K}, got {k}")
+    return k
+
+
+def bpm_range(sr: int, ratio: int) -> tuple[float, float]:
+    """The tempi a model allows, in BPM: (that of k = MAX_K cut to hundredths, that of k = 1)."""
+    slowest = bpm_for(MAX_K, sr, ratio)
+    return math.floor(slowest * 100) / 100, bpm_for(1, sr, ratio)
+
+
+def check_bpm(bpm: object, sr: int, ratio: int, what: str = "tempo") -> float:
+    """`bpm` as a float; refuses anything but a finite number within `bpm_range(sr, ratio)`."""
+    if isinstance(bpm, bool) or not isinstance(bpm, (int, float)):
+        raise PatternError(f"{what} must be a number of BPM, got {bpm!r}")
+    low, high = bpm_range(sr, ratio)
+    if not (math.isfinite(bpm) and low <= bpm <= high):
+        raise PatternError(
+            f"{what} {bpm:g} BPM is outside the tempo range {bpm_text(low)} … "
+            f"{bpm_text(high)} BPM (a beat of {MAX_K} down to 1 latent frame at "
+            f"{sr} Hz / {ratio})"
+        )
+    return float(bpm)
+
 
 def bpm_text(bpm: float) -> str:
     """`bpm` cut (not rounded) to hundredths, as text: 161.4990… -> "161.49"."""
@@ -103,9 +137,10 @@ def snap(bpm: float, sr: int, ratio: int) -> Snap:
     asked = check_float(bpm, "tempo (BPM)")
     if asked <= 0:
         raise PatternError(f"tempo (BPM) must be > 0, got {bpm}")
+    asked = check_bpm(asked, sr, ratio)
     rate = latent_rate(sr, ratio)
     exact_k = 60.0 * rate / asked
-    candidates = {max(1, math.floor(exact_k)), max(1, math.ceil(exact_k))}
+    candidates = {min(MAX_K, max(1, math.floor(exact_k))), min(MAX_K, max(1, math.ceil(exact_k)))}
     k = min(candidates, key=lambda c: (abs(60.0 * rate / c - asked), c))
     achieved = 60.0 * rate / k
     return Snap(k=k, bpm=achieved, error_pct=100.0 * (achieved - asked) / asked, asked=asked)

@@ -28,6 +28,8 @@ from unravel_lang.lang.functions import (
     Function,
     functions,
 )
+from unravel_lang.lang.walk import fold
+from unravel_lang.tempo import MAX_K
 
 CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
@@ -138,7 +140,11 @@ class Checker:
         elif isinstance(stmt, ast.Bpm):
             self._positive(stmt.value, "bpm", whole=False)
         elif isinstance(stmt, ast.SetK):
-            self._positive(stmt.value, "k", whole=True)
+            v = stmt.value.value
+            if not isinstance(v, int) or not 1 <= v <= MAX_K:
+                raise self.error(
+                    f"k must be a whole number from 1 to {MAX_K} (frames per beat), got {v}",
+                    stmt.value)
         elif isinstance(stmt, ast.Beats):
             self._positive(stmt.value, "beats", whole=True)
         elif isinstance(stmt, ast.Quantum):
@@ -191,6 +197,15 @@ class Checker:
     # ---- expressions ----------------------------------------------------------------------
 
     def expr(self, node: ast.Expr) -> str:
+        """The kind of what `node` gives; walks the tree without recursion (`walk.fold`)."""
+        return fold(node, self._leave, self._enter)
+
+    def _enter(self, node: ast.Expr) -> None:
+        """Checks that need no sub-expression: done before its arguments are looked at."""
+        if isinstance(node, ast.Call):
+            self._call_shape(node)
+
+    def _leave(self, node: ast.Expr, kinds: list[str]) -> str:
         if isinstance(node, ast.Number):
             return NUMBER
         if isinstance(node, ast.Length):
@@ -208,20 +223,19 @@ class Checker:
         if isinstance(node, ast.Name):
             return self.name(node)
         if isinstance(node, ast.ListExpr):
-            for item in node.items:
-                kind = self.expr(item)
+            for item, kind in zip(node.items, kinds, strict=True):
                 if kind not in (NUMBER, ANY):
                     raise self.error(f"a list holds numbers, got a {kind}", item)
             return LIST
         if isinstance(node, ast.Neg):
-            kind = self.expr(node.operand)
+            (kind,) = kinds
             if kind not in (NUMBER, ARRAY, ANY):
                 raise self.error(f"`-` needs a number or a latent array, got a {kind}", node)
             return kind
         if isinstance(node, ast.BinOp):
-            return self.binop(node)
+            return self.binop(node, *kinds)
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.call(node, kinds)
         raise self.error("this is not an expression", node)  # pragma: no cover
 
     def name(self, node: ast.Name) -> str:
@@ -235,8 +249,7 @@ class Checker:
         hint = suggest(node.id, [*self.scope.names, *CONSTANTS])
         raise self.error(f"unknown name `{node.id}`{hint}", node)
 
-    def binop(self, node: ast.BinOp) -> str:
-        left, right = self.expr(node.left), self.expr(node.right)
+    def binop(self, node: ast.BinOp, left: str, right: str) -> str:
         if node.op in (">>", "|"):
             verb = "sequences" if node.op == ">>" else "layers"
             for kind, side in ((left, node.left), (right, node.right)):
@@ -252,27 +265,21 @@ class Checker:
             return ARRAY
         return NUMBER if left == right == NUMBER else ANY
 
-    def call(self, node: ast.Call) -> str:
+    def _call_shape(self, node: ast.Call) -> None:
+        """The function exists and takes these arguments by count and keyword."""
         fn = self.table.get(node.func)
         if fn is None:
             if node.func in self.scope.names:
                 raise self.error(f"`{node.func}` is a value, not a function", node)
             hint = suggest(node.func, self.table)
             raise self.error(f"unknown function `{node.func}`{hint}", node)
-        given: dict[str, ast.Node] = {}
-        positional = list(node.args)
-        if fn.variadic:
-            for arg in positional:
-                self._argument(fn, fn.variadic, self.expr(arg), arg)
-            positional = []
+        positional = [] if fn.variadic else list(node.args)
         if len(positional) > len(fn.params):
             extra = positional[len(fn.params)]
             raise self.error(
                 f"{fn.name} takes at most {len(fn.params)} values in order: {fn.signature()}",
                 extra)
-        for param, arg in zip(fn.params, positional, strict=False):
-            given[param.name] = arg
-            self._argument(fn, param.name, self.expr(arg), arg)
+        given = {param.name for param, _ in zip(fn.params, positional, strict=False)}
         for kw in node.kwargs:
             if kw.name not in fn.param_names:
                 hint = suggest(kw.name, fn.param_names)
@@ -280,8 +287,23 @@ class Checker:
                     f"{fn.name} has no keyword `{kw.name}`{hint}; it takes {fn.signature()}", kw)
             if kw.name in given:
                 raise self.error(f"{fn.name}: `{kw.name}` is given twice", kw)
-            given[kw.name] = kw
-            self._argument(fn, kw.name, self.expr(kw.value), kw.value)
+            given.add(kw.name)
+
+    def call(self, node: ast.Call, kinds: list[str]) -> str:
+        """The kinds of the arguments (positional, then keywords) fit the function."""
+        fn = self.table[node.func]
+        arg_kinds, kw_kinds = kinds[: len(node.args)], kinds[len(node.args):]
+        given: set[str] = set()
+        if fn.variadic:
+            for arg, kind in zip(node.args, arg_kinds, strict=True):
+                self._argument(fn, fn.variadic, kind, arg)
+        else:
+            for param, arg, kind in zip(fn.params, node.args, arg_kinds, strict=False):
+                given.add(param.name)
+                self._argument(fn, param.name, kind, arg)
+        for kw, kind in zip(node.kwargs, kw_kinds, strict=True):
+            given.add(kw.name)
+            self._argument(fn, kw.name, kind, kw.value)
         missing = [p for p in fn.required if p not in given]
         if fn.variadic and not node.args:
             missing.insert(0, fn.variadic)

@@ -18,8 +18,8 @@ class LanguageError(UnravelError):
         self.line = int(line)
         self.col = int(col)
         self.file = file
-        lines = source.splitlines()
-        self.source_line = lines[self.line - 1] if 0 < self.line <= len(lines) else ""
+        lines = source.split("\n")  # the grammar's line break only: \f, \v, \x1c… are not
+        self.source_line = lines[self.line - 1].rstrip("\r") if 0 < self.line <= len(lines) else ""
         super().__init__(self._text())
 
     def _text(self) -> str:

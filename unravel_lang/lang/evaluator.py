@@ -5,21 +5,28 @@ Every failure while running is raised as `LanguageError` at the node that caused
 
 from __future__ import annotations
 
+import math
+import operator
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.guards import check_sum
 from unravel_lang.lang import ast
 from unravel_lang.lang.compiler import CONSTANTS
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
+from unravel_lang.lang.parser import MAX_WHOLE
+from unravel_lang.lang.walk import fold
 from unravel_lang.plan import Plan
 
 if TYPE_CHECKING:
     from unravel_lang.lang.session import Session
 
 # Python errors a library function raises on arguments it cannot use; shown as the user's error.
+_SCALAR_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
+
 _ARGUMENT_ERRORS = (TypeError, ValueError, IndexError, KeyError, ZeroDivisionError,
                     OverflowError)
 
@@ -36,6 +43,10 @@ class Evaluator:
         return LanguageError(message, node.line, node.col, self.program.source, self.program.file)
 
     def expr(self, node: ast.Expr) -> Any:
+        """The value of `node`; walks the tree without recursion (`walk.fold`)."""
+        return fold(node, self._leave)
+
+    def _leave(self, node: ast.Expr, values: list[Any]) -> Any:
         if isinstance(node, ast.Number):
             return node.value
         if isinstance(node, ast.String):
@@ -51,18 +62,18 @@ class Evaluator:
         if isinstance(node, ast.Ratio):
             return (int(node.left.value), int(node.right.value))
         if isinstance(node, ast.ListExpr):
-            return [self.expr(item) for item in node.items]
+            return values
         if isinstance(node, ast.Neg):
-            value = self.expr(node.operand)
+            (value,) = values
             if isinstance(value, np.ndarray):
                 return (-value).astype(np.float32)
             if isinstance(value, (int, float)) and not isinstance(value, bool):
-                return -value
+                return self.number(-value, node, "`-`")
             raise self.error(f"`-` needs a number or a latent array, got {_what(value)}", node)
         if isinstance(node, ast.BinOp):
-            return self.binop(node)
+            return self.binop(node, *values)
         if isinstance(node, ast.Call):
-            return self.call(node)
+            return self.call(node, values)
         raise self.error("this is not an expression", node)  # pragma: no cover
 
     def guard(self, node: ast.Node, thunk):
@@ -74,13 +85,15 @@ class Evaluator:
         except UnravelError as err:
             raise self.error(str(err), node) from None
 
-    def binop(self, node: ast.BinOp) -> Any:
-        left, right = self.expr(node.left), self.expr(node.right)
+    def binop(self, node: ast.BinOp, left: Any, right: Any) -> Any:
         if node.op in (">>", "|"):
             what = "`>>`" if node.op == ">>" else "`|`"
             a = self.plan(left, node.left, what)
             b = self.plan(right, node.right, what)
-            return a.then(b) if node.op == ">>" else a.layer(b)
+            if node.op == "|":
+                return a.layer(b)
+            self.guard(node, lambda: check_sum((a.frames, b.frames), "`>>`"))
+            return a.then(b)
         for value, side in ((left, node.left), (right, node.right)):
             if isinstance(value, bool) or not isinstance(value, (int, float, np.ndarray)):
                 raise self.error(
@@ -94,18 +107,29 @@ class Evaluator:
                 node)
         if node.op == "/" and not isinstance(right, np.ndarray) and right == 0:
             raise self.error("division by zero", node.right)
+        if not isinstance(left, np.ndarray) and not isinstance(right, np.ndarray):
+            return self.number(_SCALAR_OPS[node.op](left, right), node, f"`{node.op}`")
         with np.errstate(all="ignore"):
             result = {"+": np.add, "-": np.subtract, "*": np.multiply, "/": np.divide}[node.op](
                 left, right)
-        if isinstance(result, np.ndarray):
-            result = result.astype(np.float32)
-            if not np.isfinite(result).all():
-                raise self.error(f"`{node.op}` gives values that are not finite", node)
-            return result
-        value = result.item() if hasattr(result, "item") else result
-        if isinstance(left, int) and isinstance(right, int) and node.op != "/":
-            return int(value)
-        return float(value)
+        result = np.asarray(result).astype(np.float32)
+        if not np.isfinite(result).all():
+            raise self.error(f"`{node.op}` gives values that are not finite", node)
+        return result
+
+    def number(self, value: int | float, node: ast.Node, what: str) -> int | float:
+        """`value` as a Python number, refused at `node` when it is not finite or a whole
+        number beyond 64 bits: non-finite values are stopped where they are made."""
+        if isinstance(value, (int, np.integer)):
+            value = int(value)
+            if abs(value) > MAX_WHOLE:
+                raise self.error(f"{what} gives a whole number beyond 64 bits "
+                                 f"(more than {MAX_WHOLE})", node)
+            return value
+        value = float(value)
+        if not math.isfinite(value):
+            raise self.error(f"{what} gives a number that is not finite ({value})", node)
+        return value
 
     def plan(self, value: Any, node: ast.Node, what: str) -> Plan:
         """`value` as a plan (an array becomes a one-voice plan)."""
@@ -115,10 +139,10 @@ class Evaluator:
             return Plan.of(value.astype(np.float32, copy=False))
         raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
 
-    def call(self, node: ast.Call) -> Any:
+    def call(self, node: ast.Call, values: list[Any]) -> Any:
         fn = self.table[node.func]
-        args = [self.expr(a) for a in node.args]
-        kwargs = {kw.name: self.expr(kw.value) for kw in node.kwargs}
+        args = values[: len(node.args)]
+        kwargs = {kw.name: v for kw, v in zip(node.kwargs, values[len(node.args):], strict=True)}
         for name, value, where in self._bound(fn, node, args, kwargs):
             self._check_kind(fn, name, value, where)
         if fn.seeded and "seed" not in kwargs and len(args) <= fn.param_names.index("seed"):

@@ -99,9 +99,14 @@ def load(session, path: str) -> np.ndarray:
 
 
 def gain(session, x: Any, g: float) -> Plan:
-    """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain."""
+    """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain; a
+    voice's gain stays within ±1000 (+60 dB)."""
+    from unravel_lang.guards import check_gain
+
     plan = session.to_plan(x, "gain")
-    return Plan(tuple(Voice(v.latent, v.start, v.gain * float(g)) for v in plan.voices))
+    g = check_gain(g, "gain: g")
+    return Plan(tuple(Voice(v.latent, v.start, check_gain(v.gain * g, "gain: the voice's gain"))
+                      for v in plan.voices))
 
 
 def fit_tempo(session, a: np.ndarray, k: int | None = None, mode: str = "trim") -> np.ndarray:

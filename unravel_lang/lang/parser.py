@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 import re
 import threading
 from collections import deque
@@ -81,10 +82,52 @@ def _unquote(text: str) -> str:
     return re.sub(r"\\(.)", lambda m: _ESCAPES.get(m.group(1), "\\" + m.group(1)), text[1:-1])
 
 
+MAX_WHOLE = 2**63 - 1
+"""The largest whole number the language holds (a 64-bit integer); larger ones are refused."""
+
+
+class _BadLiteral(Exception):
+    """A literal the language cannot hold, raised while parsing: message, line, col."""
+
+    def __init__(self, message: str, line: int, col: int) -> None:
+        super().__init__(message)
+        self.message, self.line, self.col = message, line, col
+
+
 def _number(tok: Token) -> ast.Number:
+    """The number `tok` spells: an int without `.`/`e`, else a float; refuses whole numbers
+    beyond 64 bits and numbers beyond the float range (they would be infinite)."""
     text = str(tok)
-    value: int | float = float(text) if any(c in text for c in ".eE") else int(text)
+    value: int | float
+    if any(c in text for c in ".eE"):
+        value = float(text)
+        if not math.isfinite(value):
+            raise _BadLiteral(
+                f"the number {_short(text)} is too large: numbers lie within ±1.8e308",
+                tok.line, tok.column)
+    else:
+        digits = text.lstrip("0")
+        if len(digits) > len(str(MAX_WHOLE)) or int(text) > MAX_WHOLE:
+            raise _BadLiteral(
+                f"the whole number {_short(text)} is too large: whole numbers go up to "
+                f"{MAX_WHOLE} (2**63 - 1)", tok.line, tok.column)
+        value = int(text)
     return ast.Number(tok.line, tok.column, value)
+
+
+def _short(text: str) -> str:
+    return text if len(text) <= 24 else f"{text[:10]}…({len(text)} characters)"
+
+
+def normalize_source(source: str) -> str:
+    """The one rule for every entry point: a leading UTF-8 byte order mark is dropped, and
+    CRLF and lone CR line endings become LF; so lines and columns count as an editor shows
+    them."""
+    if source.startswith("\ufeff"):
+        source = source[1:]
+    if "\r" in source:
+        source = source.replace("\r\n", "\n").replace("\r", "\n")
+    return source
 
 
 _UNIT = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([a-z]+)$")
@@ -104,6 +147,9 @@ class _ToAst(Transformer):
     def length(self, items):
         tok = items[0]
         amount, unit = _UNIT.match(str(tok)).groups()
+        if not math.isfinite(float(amount)):
+            raise _BadLiteral(f"the length {_short(str(tok))} is too large", tok.line,
+                              tok.column)
         return ast.Length(tok.line, tok.column, float(amount), _UNITS[unit])
 
     def ratio(self, items):
@@ -359,10 +405,16 @@ def _syntax_error(
 
 
 def parse(source: str, file: str = "<input>") -> ast.Program:
-    """Parse `source` into a `Program`; raises `LanguageError` (with place) on a syntax error."""
+    """Parse `source` into a `Program`; raises `LanguageError` (with place) on a syntax error.
+
+    The source is normalized first (`normalize_source`: BOM, CR and CRLF line endings); the
+    `Program` keeps the normalized text, which every position refers to."""
+    source = normalize_source(source)
     with _lock:
         try:
             statements = _lark().parse(source)
+        except _BadLiteral as err:
+            raise LanguageError(err.message, err.line, err.col, source, file) from None
         except UnexpectedInput as err:
             lex = _postlex
             raise _syntax_error(

@@ -24,6 +24,7 @@ from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import check_k
 
 DEFAULT_K = 11
 """Frames per beat until a score sets the tempo (117.45 BPM at 44.1 kHz / 2048)."""
@@ -68,7 +69,7 @@ class Session:
         self.performer = performer if performer is not None else Recorder()
         self.seed = int(seed)
         self.draws = 0
-        self.k = int(k)
+        self.k = check_k(k)
         self.beats_per_bar = int(beats_per_bar)
         self.quantum = _checked_quantum(quantum)
         self.output = output or (lambda line: None)
@@ -122,16 +123,22 @@ class Session:
         return 60.0 * self.latent_rate / self.k
 
     def frames(self, amount: float, unit: str) -> int:
-        """Latent frames in `amount` `unit`s ("bars", "beats", "frames", "s") at this tempo."""
+        """Latent frames in `amount` `unit`s ("bars", "beats", "frames", "s") at this tempo;
+        a length beyond the frame limit is refused (`PatternError`)."""
+        from unravel_lang.guards import check_float, check_frames
         from unravel_lang.tempo import frames_for
 
+        what = f"the length {amount:g}{unit}"
+        amount = check_float(amount, what)
         if unit == "frames":
-            return int(amount)
+            return check_frames(int(amount), what)
         if unit == "s":
-            return int(round(amount * self.latent_rate))
+            return check_frames(int(round(min(amount * self.latent_rate, 1e18))), what)
         if unit == "bars":
-            return frames_for(self.k, bars=amount, beats_per_bar=self.beats_per_bar)
-        return frames_for(self.k, beats=amount, beats_per_bar=self.beats_per_bar)
+            return check_frames(
+                frames_for(self.k, bars=amount, beats_per_bar=self.beats_per_bar), what)
+        return check_frames(frames_for(self.k, beats=amount, beats_per_bar=self.beats_per_bar),
+                            what)
 
     def next_seed(self) -> int:
         """The seed of the next seeded call: `derive_seed(seed, n)`, n counting calls since
@@ -146,8 +153,9 @@ class Session:
         self.draws = 0
 
     def set_k(self, k: int) -> None:
-        """`k N`, `bpm N`: N frames per beat; the performer is told (`set_tempo`)."""
-        self.k = int(k)
+        """`k N`, `bpm N`: N frames per beat (1 to `tempo.MAX_K`); the performer is told
+        (`set_tempo`)."""
+        self.k = check_k(k)
         self.performer.set_tempo(self.k)
 
     def set_beats_per_bar(self, beats: int) -> None:

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from unravel_lang.guards import check_frames
 from unravel_lang.lang import ast
 from unravel_lang.lang.evaluator import Evaluator, _what
 from unravel_lang.plan import Plan
@@ -64,8 +65,9 @@ def _hush(session: Session, ev: Evaluator, stmt: ast.Hush) -> None:
 
 def _wait(session: Session, ev: Evaluator, stmt: ast.Wait) -> None:
     frames = ev.expr(stmt.value)
-    if isinstance(frames, bool) or not isinstance(frames, (int, float)) or frames < 0:
+    if isinstance(frames, bool) or not isinstance(frames, (int, float)) or not frames >= 0:
         raise ev.error(f"wait needs a length >= 0, got {_what(frames)}", stmt.value)
+    ev.guard(stmt.value, lambda: check_frames(frames, "wait"))
     hook = getattr(session.performer, "wait", None)
     if hook is not None:
         hook(int(frames))
@@ -150,7 +152,7 @@ def _model(session: Session, ev: Evaluator, stmt: ast.Model) -> None:
 def _bpm(session: Session, ev: Evaluator, stmt: ast.Bpm) -> None:
     from unravel_lang.tempo import snap
 
-    s = snap(stmt.value.value, session.model.sr, session.model.ratio)
+    s = ev.guard(stmt.value, lambda: snap(stmt.value.value, session.model.sr, session.model.ratio))
     session.set_k(s.k)
     session.output(str(s))
 
@@ -158,7 +160,7 @@ def _bpm(session: Session, ev: Evaluator, stmt: ast.Bpm) -> None:
 def _set_k(session: Session, ev: Evaluator, stmt: ast.SetK) -> None:
     from unravel_lang.tempo import bpm_text
 
-    session.set_k(stmt.value.value)
+    ev.guard(stmt.value, lambda: session.set_k(stmt.value.value))
     session.output(f"k={session.k} → {bpm_text(session.bpm)} BPM")
 
 
