@@ -37,7 +37,8 @@ def test_same_seed_same_bytes_and_exports(tmp_path, monkeypatch):
         folder = tmp_path / run
         folder.mkdir()
         monkeypatch.chdir(folder)
-        assert main(["run", str(score), "-o", "mix.wav", "--seed", "3"]) == 0
+        assert main(["run", str(score), "-o", "mix.wav", "--seed", "3",
+                     "--out-dir", str(folder)]) == 0
         outputs.append({p.relative_to(folder): p.read_bytes()
                         for p in sorted(folder.rglob("*")) if p.is_file()})
     one, two = outputs

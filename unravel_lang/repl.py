@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
@@ -21,6 +21,7 @@ from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.repl_perform import Stage, close_playback, open_playback
 from unravel_lang.repl_syntax import Vocabulary, needs_more
+from unravel_lang.tempo import check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
 
@@ -358,9 +359,12 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    out_dir: str | os.PathLike | None = None,
+    allow_write: Iterable[str | os.PathLike] = (),
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
+    Lines write into `out_dir` (default: the current directory) and the `allow_write` folders.
 
     Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
     exit code (0; in plain mode 1 when any input failed).
@@ -373,8 +377,10 @@ def run_repl(
 
     recorder = Recorder()
     session = Session(model=model, performer=recorder, seed=seed or 0, output=write,
-                      quantum=quantum)
+                      quantum=quantum, out_dir=out_dir, allow_write=allow_write)
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
+    if bpm is not None:
+        check_bpm(bpm, loaded.sr, loaded.ratio, "--bpm")
     performer, note = open_playback(loaded, session.k, session.seed, session.quantum)
     stage = Stage(
         performer, k=session.k, model=loaded, quantum=session.quantum,

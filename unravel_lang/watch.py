@@ -13,7 +13,7 @@ from __future__ import annotations
 import hashlib
 import os
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -141,8 +141,11 @@ def watch(
     seed: int | None = None,
     interval: float = 0.2,
     write: Callable[[str], None] | None = None,
+    out_dir: str | os.PathLike | None = None,
+    allow_write: Iterable[str | os.PathLike] = (),
 ) -> int:
-    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
+    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C).
+    The score writes into `out_dir` (default: its folder) and the `allow_write` folders."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
@@ -154,6 +157,8 @@ def watch(
         return Session(
             model=loaded, performer=recorder, seed=seed or 0, output=output,
             base_dir=path.resolve().parent,
+            out_dir=Path(out_dir).expanduser() if out_dir else path.resolve().parent,
+            allow_write=allow_write,
         )
 
     performer, note = open_playback(loaded, first.k, seed)

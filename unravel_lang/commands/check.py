@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands.write_options import add_write_options
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `check` subcommand to `sub`."""
@@ -19,17 +21,19 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("score", metavar="SCORE", help="the score file (.unr)")
     p.add_argument("-m", "--model", default=None, metavar="MODEL",
                    help="TorchScript .ts export (default: the embedded model)")
+    add_write_options(p, "the score's folder")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     """Check the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.commands.run import score_and_model
+    from unravel_lang.commands.run import score_and_model, write_places
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
     score, model = score_and_model(args)
-    session = Session(model=model, dry_run=True, output=lambda line: None)
+    session = Session(model=model, dry_run=True, output=lambda line: None,
+                      **write_places(args, score))
     with ScoreRender(k=session.k, beats_per_bar=session.beats_per_bar, decode=False,
                      load=lambda: session.model) as timing:
         session.performer = timing

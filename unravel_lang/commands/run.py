@@ -7,6 +7,7 @@ import argparse
 import time
 from pathlib import Path
 
+from unravel_lang.commands.write_options import add_write_options, output_folder
 from unravel_lang.errors import UnravelError
 
 
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
                    help="play the rendered audio on the sound card afterwards")
+    add_write_options(p, "the score's folder")
     p.set_defaults(func=run)
 
 
@@ -42,13 +44,20 @@ def score_and_model(args: argparse.Namespace) -> tuple[Path, str | None]:
     return score, str(Path(args.model).expanduser().resolve()) if args.model else None
 
 
+def write_places(args: argparse.Namespace, score: Path) -> dict:
+    """`out_dir` and `allow_write` for the `Session` of a score: `--out-dir`, else the score's
+    folder, and the `--allow-write` folders."""
+    return {"out_dir": output_folder(args, score.resolve().parent),
+            "allow_write": args.allow_write}
+
+
 def run(args: argparse.Namespace) -> int:
     """Run the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
     score, model = score_and_model(args)
-    session = Session(model=model, seed=args.seed)
+    session = Session(model=model, seed=args.seed, **write_places(args, score))
     if not (args.output or args.play):
         session.run_file(score)
         return 0

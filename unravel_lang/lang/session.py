@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -45,9 +45,11 @@ class Session:
     statement changes it. `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
     go (default: a `Recorder`, whose `timeline()` is what was played). `output`: called with
     each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
-    the source reads (encode, load, model) are taken from here; `out_dir`: relative paths it
-    writes (export, plot) go here (both default to the current directory). `dry_run`: exports
-    and plots are checked but not written.
+    the source reads (encode, load, model) are taken from here; `out_dir`: the output
+    folder: relative paths it writes (export, plot) go here (both default to the current
+    directory). Writes stay inside the output folder or one of the `allow_write` folders: a
+    path that leads elsewhere (`..`, an absolute path, a symlink out) is refused
+    (`WriteRefused`). `dry_run`: exports and plots are checked but not written.
     """
 
     def __init__(
@@ -62,6 +64,7 @@ class Session:
         dry_run: bool = False,
         out_dir: str | os.PathLike | None = None,
         quantum: str = "beat",
+        allow_write: Iterable[str | os.PathLike] = (),
     ) -> None:
         self.env: dict[str, Any] = {}
         self._model_spec = model
@@ -76,6 +79,7 @@ class Session:
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.dry_run = dry_run
         self.out_dir = Path(out_dir) if out_dir is not None else None
+        self.allow_write = tuple(Path(os.path.expanduser(str(d))) for d in allow_write)
         self.tracks: list[str] = []
         self.written: list[Path] = []
 
@@ -106,12 +110,17 @@ class Session:
             p = self.base_dir / p
         return p
 
+    def output_folder(self) -> Path:
+        """Where relative paths to write go: `out_dir`, else the current directory."""
+        return self.out_dir if self.out_dir is not None else Path.cwd()
+
     def output_path(self, path: str | os.PathLike) -> Path:
-        """A path to write: `~` expanded, relative to `out_dir` when it is relative."""
-        p = Path(os.path.expanduser(str(path)))
-        if not p.is_absolute() and self.out_dir is not None:
-            p = self.out_dir / p
-        return p
+        """A path to write: `~` expanded, relative to the output folder when it is relative;
+        `WriteRefused` when it leads outside the output folder and the `allow_write`
+        folders (see `writes.confine`)."""
+        from unravel_lang.writes import confine
+
+        return confine(path, self.output_folder(), self.allow_write)
 
     @property
     def latent_rate(self) -> float:
@@ -278,14 +287,18 @@ def evaluate(
     model: Any = None,
     seed: int = 0,
     performer: Any = None,
+    out_dir: str | os.PathLike | None = None,
+    allow_write: Iterable[str | os.PathLike] = (),
 ) -> Any:
     """Run unravel `source` and return the value of its last statement if it is an expression.
 
     `env`: bindings the source can use; it is updated in place with the source's bindings
     (arrays are numpy `(frames, dims)` float32), also those made before an error. `model`: a
     loaded model or a path (default: the embedded model, loaded only when needed).
+    `out_dir` and `allow_write`: where it may write, as for `Session`.
     """
-    session = Session(model=model, performer=performer, seed=seed, output=None)
+    session = Session(model=model, performer=performer, seed=seed, output=None,
+                      out_dir=out_dir, allow_write=allow_write)
     if env is not None:
         session.env.update(env)
     try:

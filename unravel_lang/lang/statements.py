@@ -75,7 +75,7 @@ def _wait(session: Session, ev: Evaluator, stmt: ast.Wait) -> None:
 
 def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
     value = ev.expr(stmt.value)
-    path = session.output_path(stmt.path.value)
+    path = ev.guard(stmt.path, lambda: session.output_path(stmt.path.value))
     name = path.name.lower()
     if name.endswith(".json"):
         what, write = _stats_export(ev, stmt, value, path)
@@ -132,7 +132,7 @@ def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
 
 def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
     value = ev.expr(stmt.value)
-    path = session.output_path(stmt.path.value)
+    path = ev.guard(stmt.path, lambda: session.output_path(stmt.path.value))
     if session.dry_run:
         session.output(f"would write {stmt.path.value} (picture)")
         return
