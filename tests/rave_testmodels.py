@@ -184,3 +184,78 @@ def build_not_rave(path: str | Path) -> Path:
 def random_latent(frames: int, seed: int = 0, dims: int = 8) -> np.ndarray:
     """A standard-normal latent array `(frames, dims)` float32, seeded."""
     return np.random.default_rng(seed).standard_normal((frames, dims)).astype(np.float32)
+
+
+def _closest_code(x: torch.Tensor, embed: torch.Tensor) -> torch.Tensor:
+    """Index of the nearest code in `embed` (n_codes, dim) for each frame of x (b, dim, t)."""
+    b = x.shape[0]
+    flat = x.permute(0, 2, 1).reshape(-1, x.shape[1])
+    distance = (flat.pow(2).sum(1, keepdim=True) - 2 * flat @ embed.transpose(0, 1)
+                + embed.pow(2).sum(1).unsqueeze(0))
+    return torch.argmin(distance, -1).reshape(b, -1)
+
+
+class Quantizer(nn.Module):
+    """Residual vector quantizer as a discrete RAVE export holds it: buffer `embed`
+    (quantizers, n_codes, dim) and attribute `n_codes`."""
+
+    def __init__(self, embed: torch.Tensor) -> None:
+        super().__init__()
+        self.register_buffer("embed", embed)
+        self.n_codes = int(embed.shape[1])
+
+    def residual_quantize(self, x: torch.Tensor) -> torch.Tensor:
+        index = []
+        for embed in self.embed:
+            idx = _closest_code(x, embed)
+            x = x - F.embedding(idx, embed).permute(0, 2, 1)
+            index.append(idx)
+        return torch.stack(index, 1)
+
+    def residual_dequantize(self, index: torch.Tensor) -> torch.Tensor:
+        y = torch.zeros(index.shape[0], self.embed.shape[2], index.shape[2])
+        for q in range(self.embed.shape[0]):
+            y = y + F.embedding(index[:, q], self.embed[q]).permute(0, 2, 1)
+        return y
+
+
+class DiscreteRaveShaped(nn.Module):
+    """A discrete RAVE-shaped export: `encode` gives codebook indices (as floats), one per
+    quantizer; `decode` clamps its input to 0 .. n_codes - 1, truncates it to whole numbers
+    (`.long()`), looks the codes up and decodes their sum, as RAVE's discrete export does."""
+
+    def __init__(self, sr: int = 44100, ratio: int = 1024, quantizers: int = 4,
+                 n_codes: int = 16, hidden: int = 8, streaming: bool = True) -> None:
+        super().__init__()
+        self.sr = sr
+        self.inner = RaveShaped(sr, ratio, hidden, 0, 1, streaming, params=False)
+        self.register_buffer("encode_params", torch.tensor([1, 1, quantizers, ratio]))
+        self.register_buffer("decode_params", torch.tensor([quantizers, ratio, 1, 1]))
+        self.quantizer = Quantizer(torch.randn(quantizers, n_codes, hidden))
+
+    @torch.jit.export
+    def encode(self, x: torch.Tensor) -> torch.Tensor:
+        return self.quantizer.residual_quantize(self.inner.encode(x)).float()
+
+    @torch.jit.export
+    def decode(self, z: torch.Tensor) -> torch.Tensor:
+        index = torch.clamp(z, 0, self.quantizer.n_codes - 1).long()
+        return self.inner.decode(self.quantizer.residual_dequantize(index))
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.decode(self.encode(x))
+
+
+def build_discrete_model(path: str | Path, *, n_codes: int = 16, quantizers: int = 4,
+                         seed: int = 0) -> Path:
+    """Script a `DiscreteRaveShaped` (ratio 1024, `quantizers` latent dims of indices
+    0 .. n_codes - 1) with weights drawn from `seed` and save it at `path`."""
+    with torch.random.fork_rng():
+        torch.manual_seed(seed)
+        module = DiscreteRaveShaped(quantizers=quantizers, n_codes=n_codes).eval()
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)
+        scripted = torch.jit.script(module)
+    path = Path(path)
+    scripted.save(str(path))
+    return path

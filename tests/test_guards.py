@@ -1,5 +1,10 @@
+import math
+
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from watchdog import watchdog
 
 from unravel_lang.errors import PatternError, UnravelError
 from unravel_lang.guards import (
@@ -122,3 +127,76 @@ def test_check_per_dim():
         check_per_dim([1, np.nan, 3], 3, "factor")
     with pytest.raises(PatternError):
         check_per_dim("x", 3, "factor")
+
+
+# ---- lengths decided before they are computed ----------------------------------------------
+
+
+def test_check_product_and_power_decide_huge_lengths_in_log_space():
+    from unravel_lang.guards import check_power, check_product, check_sum
+
+    with watchdog(10, "huge length checks"):
+        with pytest.raises(PatternError, match=r"orale would be about 2\.4e\+47712126 frames"):
+            check_power(3, 100_000_000, 8, "orale")
+        with pytest.raises(PatternError, match=r"about 1\.0e\+4000 frames"):
+            check_product((10**3999, 10), "repeat")
+        with pytest.raises(PatternError, match="would be 80,001 frames"):
+            check_sum(iter([80_000, 1, 10**9]), "concat")
+    assert check_power(4, 3, 5) == 320
+    assert check_power(1, 10**12, 7) == 7
+    assert check_product((0, 10**400)) == 0
+    assert check_sum([1, 2, 3]) == 6
+
+
+@settings(deadline=None)
+@given(st.lists(st.integers(min_value=0, max_value=2_000), min_size=1, max_size=4),
+       st.integers(min_value=1, max_value=10**6))
+def test_check_product_refuses_exactly_over_the_limit(factors, limit):
+    from unravel_lang.guards import check_product
+
+    total = math.prod(factors)
+    with frame_limit(limit):
+        if total <= limit:
+            assert check_product(factors) == total
+        else:
+            with pytest.raises(PatternError, match="more than the frame limit"):
+                check_product(factors)
+
+
+@settings(deadline=None)
+@given(st.integers(min_value=1, max_value=9), st.integers(min_value=0, max_value=40),
+       st.integers(min_value=1, max_value=50), st.integers(min_value=1, max_value=10**6))
+def test_check_power_refuses_exactly_over_the_limit(base, exponent, times, limit):
+    from unravel_lang.guards import check_power
+
+    total = times * base**exponent
+    with frame_limit(limit):
+        if total <= limit:
+            assert check_power(base, exponent, times) == total
+        else:
+            with pytest.raises(PatternError, match="more than the frame limit"):
+                check_power(base, exponent, times)
+
+
+def test_patterns_refuse_huge_counts_before_building():
+    from unravel_lang.patterns import blend, orale, orale_length, swap
+    from unravel_lang.shaping import repeat
+
+    a = np.ones((8, 4), dtype=np.float32)
+    with watchdog(10, "huge pattern counts"):
+        for make in (lambda: orale(a, (2, 1), depth=100_000_000),
+                     lambda: orale_length(8, "2:1", 10**12),
+                     lambda: blend(a, a, n=2**62),
+                     lambda: swap(a, a, n=2**62),
+                     lambda: repeat(a, 2**62)):
+            with pytest.raises(PatternError, match="more than the frame limit"):
+                make()
+
+
+def test_gain_is_bounded():
+    from unravel_lang.guards import MAX_GAIN, check_gain
+
+    assert check_gain(-MAX_GAIN) == -MAX_GAIN
+    for bad in (1e308, MAX_GAIN * 1.01, math.inf, math.nan):
+        with pytest.raises(PatternError):
+            check_gain(bad)

@@ -137,6 +137,20 @@ def _int_attr(module: torch.jit.ScriptModule, name: str) -> int | None:
     return int(value) if isinstance(value, (int, float)) else None
 
 
+def _codebook_size(module: torch.jit.ScriptModule) -> int | None:
+    """Codes per codebook of a discrete export (RAVE's `quantizer.n_codes`, else the rows of
+    its `quantizer.embed` buffer), or None for a continuous model."""
+    try:
+        quantizer = module.quantizer
+    except (AttributeError, RuntimeError):
+        return None
+    n = _int_attr(quantizer, "n_codes")
+    if n is None:
+        embed = getattr(quantizer, "embed", None)
+        n = int(embed.shape[1]) if isinstance(embed, torch.Tensor) and embed.dim() == 3 else None
+    return n if n is not None and n > 0 else None
+
+
 def _params(module: torch.jit.ScriptModule, name: str) -> list[int] | None:
     try:
         value = getattr(module, name)
@@ -202,6 +216,9 @@ class RaveModel:
             raise ModelError(
                 f"{path}: impossible geometry (in_channels, ratio, dims, out_channels) = {geometry}"
             )
+        # a discrete export's latents are codebook indices 0 .. codebook_size - 1
+        self.codebook_size: int | None = _codebook_size(module)
+        self._discrete_noted = False
         self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
         self._slots = _buffer_slots(module) if self.streaming else []
         self._clean = [owner.getattr(attr) for owner, attr in self._slots]
@@ -210,6 +227,39 @@ class RaveModel:
     def latent_rate(self) -> float:
         """Latent frames per second: `sr / ratio`."""
         return self.sr / self.ratio
+
+    @property
+    def discrete(self) -> bool:
+        """Whether the export is discrete: `decode` takes whole codebook indices."""
+        return self.codebook_size is not None
+
+    def discrete_note(self, latent: np.ndarray) -> str | None:
+        """For a discrete model, a line saying what it does with `latent` `(frames, dims)`
+        when the array holds values that are not codebook indices; else None."""
+        if self.codebook_size is None or latent.size == 0:
+            return None
+        top = self.codebook_size - 1
+        a = np.asarray(latent)
+        fractional = a != np.trunc(a)
+        outside = (a < 0) | (a > top)
+        bad = fractional | outside
+        if not bad.any():
+            return None
+        frame, dim = (int(i) for i in np.argwhere(bad)[0])
+        return (
+            f"note: {self.name} is a discrete model: it takes whole codebook indices 0..{top}; "
+            f"this array holds other values ({a[frame, dim]:g} at frame {frame}, dim {dim}), "
+            f"which the model clips to 0..{top} and then truncates toward 0 (see docs/models.md)"
+        )
+
+    def take_discrete_note(self, latent: np.ndarray) -> str | None:
+        """`discrete_note(latent)` the first time it has something to say for this loaded
+        model, None after that: the note is said once."""
+        if self._discrete_noted:
+            return None
+        note = self.discrete_note(latent)
+        self._discrete_noted = note is not None
+        return note
 
     @property
     def name(self) -> str:

@@ -142,6 +142,12 @@ def interpolate(
     check_same_shape(a, b, "interpolate: a and b")
     tt = _t_per_frame(t, a.shape[0])
     x, y = a.astype(np.float64), b.astype(np.float64)
+    with np.errstate(all="ignore"):  # an overflow is refused below, with its place
+        out = _mix(x, y, tt, mode)
+    return finite_float32(out, "interpolate")
+
+
+def _mix(x: np.ndarray, y: np.ndarray, tt: np.ndarray, mode: str) -> np.ndarray:
     if mode == "linear":
         out = (1 - tt) * x + tt * y
     elif mode == "slerp":
@@ -159,7 +165,7 @@ def interpolate(
         out = np.where(curved, length * direction, (1 - tt) * x + tt * y)
     else:
         raise PatternError(f"interpolate: mode must be \"linear\" or \"slerp\", got {mode!r}")
-    return finite_float32(out, "interpolate")
+    return out
 
 
 def stretch(a: np.ndarray, frames: int) -> np.ndarray:

@@ -73,6 +73,9 @@ def run(args: argparse.Namespace) -> int:
             if rate is not None and abs(rate - model.latent_rate) > 1e-6 * model.latent_rate:
                 progress.message(f"unravel: warning: {f}: latent rate {rate:.3f} differs from "
                                  f"the model's {model.latent_rate:.3f}; decoding anyway")
+            note = model.take_discrete_note(latent)
+            if note:
+                progress.message(f"unravel: {f}: {note}")
             audio = model.decode(latent, seed=args.seed)
             write_wav(out, audio, model.sr)
         except SKIPPABLE as err:

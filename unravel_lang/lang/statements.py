@@ -30,11 +30,18 @@ def _assign(session: Session, ev: Evaluator, stmt: ast.Assign) -> None:
 def _sounding(session: Session, ev: Evaluator, value: Any, node: ast.Expr, what: str) -> Plan:
     """`value` (from `node`) as a plan the model can decode."""
     plan = ev.plan(value, node, what)
-    dims = session.model.dims
+    model = session.model
+    dims = model.dims
     for v in plan.voices:
         if v.latent.shape[1] != dims:
             raise ev.error(
                 f"the model takes {dims} latent dims, this array has {v.latent.shape[1]}", node)
+    take_note = getattr(model, "take_discrete_note", None)
+    for v in plan.voices if take_note is not None else ():
+        note = take_note(v.latent)
+        if note:
+            session.output(f"{ev.program.file}:{node.line}:{node.col}: {note}")
+            break
     return plan
 
 
