@@ -84,6 +84,8 @@ class Evaluator:
             raise
         except UnravelError as err:
             raise self.error(str(err), node) from None
+        except OSError as err:
+            raise self.error(os_error_text(err), node) from None
 
     def binop(self, node: ast.BinOp, left: Any, right: Any) -> Any:
         if node.op in (">>", "|"):
@@ -157,6 +159,8 @@ class Evaluator:
             raise self.error(_prefixed(fn.name, str(err)), node) from None
         except _ARGUMENT_ERRORS as err:
             raise self.error(_prefixed(fn.name, str(err)), node) from None
+        except OSError as err:
+            raise self.error(_prefixed(fn.name, os_error_text(err)), node) from None
         if isinstance(result, np.ndarray):
             return result.astype(np.float32, copy=False)
         return result
@@ -183,6 +187,15 @@ class Evaluator:
             if value is not None and not isinstance(value, Stats):
                 raise self.error(f"{fn.name}: `{name}` must be stats (from stats(...)), "
                                  f"got {_what(value)}", where)
+
+
+def os_error_text(err: OSError) -> str:
+    """One line for an error of the file system: what failed, on which file (shortened)."""
+    name = str(err.filename) if err.filename is not None else ""
+    if len(name) > 80:
+        name = name[:60] + "…" + name[-16:]
+    what = err.strerror or type(err).__name__
+    return f"{what}: {name}" if name else what
 
 
 def _prefixed(name: str, message: str) -> str:
