@@ -9,6 +9,7 @@ stream and the audio of all voices is summed.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import cached_property
 
 import numpy as np
 
@@ -33,8 +34,9 @@ class Plan:
 
     voices: tuple[Voice, ...]
 
-    @property
+    @cached_property
     def frames(self) -> int:
+        """The end of the last voice (computed once: `a >> b >> …` asks it at every step)."""
         return max((v.end for v in self.voices), default=0)
 
     @staticmethod
@@ -44,10 +46,16 @@ class Plan:
 
     def layer(self, other: Plan) -> Plan:
         """`self | other`: both start at frame 0 and sound together."""
-        return Plan(self.voices + other.voices)
+        return _known(Plan(self.voices + other.voices), max(self.frames, other.frames))
 
     def then(self, other: Plan) -> Plan:
         """`self >> other`: every voice of `other` is shifted to start where `self` ends."""
         shift = self.frames
         moved = tuple(Voice(v.latent, v.start + shift, v.gain) for v in other.voices)
-        return Plan(self.voices + moved)
+        return _known(Plan(self.voices + moved), shift + other.frames)
+
+
+def _known(plan: Plan, frames: int) -> Plan:
+    """`plan` with its `frames` already known (so a chain of n `>>` costs O(n), not O(n²))."""
+    plan.__dict__["frames"] = frames
+    return plan
