@@ -53,7 +53,7 @@ def error_of(session: Session, source: str) -> LanguageError:
         ("x = 2.5frames", 1, 5, "a length in frames must be whole"),
         ("k 2.5", 1, 3, "k must be a whole number"),
         ("bpm 0", 1, 5, "bpm must be greater than 0"),
-        ("beats 0", 1, 7, "beats must be greater than 0"),
+        ("beats 0", 1, 7, "beats must be a whole number from 1 to 64"),
         ("seed 1.5", 1, 6, "seed must be a whole number"),
         ("quantum bars", 1, 9, "quantum is `beat` or `bar`, got `bars` (did you mean `bar`?)"),
         ("k 4\nquantum   beats", 2, 11, "quantum is `beat` or `bar`, got `beats` (did you mean"),

@@ -119,6 +119,8 @@ def test_deep_scores_check_and_run_from_the_command_line(folder, tiny_model_path
     ("k 1e9", 3, "k must be a whole number from 1 to 4096"),
     ("k 4097", 3, "k must be a whole number from 1 to 4096"),
     ("bpm 1e999", 5, "too large"),
+    ("beats 65", 7, "beats must be a whole number from 1 to 64"),
+    ("beats 9223372036854775807", 7, "from 1 to 64"),
 ])
 def test_one_tempo_range(source, col, match):
     refused(source, (1, col), match)

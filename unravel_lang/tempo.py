@@ -24,6 +24,18 @@ between the tempi of k = MAX_K and k = 1 (as shown, cut to hundredths), so it sn
 a k. At 44100 Hz / 2048 that is 0.31 … 1291.99 BPM."""
 
 
+MAX_BEATS = 64
+"""The most beats in a bar (`beats N`: N from 1 to MAX_BEATS)."""
+
+
+def check_beats(beats: object) -> int:
+    """`beats` as an int; refuses anything but a whole number from 1 to `MAX_BEATS`."""
+    beats = check_int(beats, "beats per bar")
+    if not 1 <= beats <= MAX_BEATS:
+        raise PatternError(f"beats per bar must be from 1 to {MAX_BEATS}, got {beats}")
+    return beats
+
+
 def check_k(k: object, what: str = "k (frames per beat)") -> int:
     """`k` as an int; refuses anything but a whole number from 1 to `MAX_K`."""
     k = check_int(k, what)

@@ -29,7 +29,7 @@ from unravel_lang.lang.functions import (
     functions,
 )
 from unravel_lang.lang.walk import fold
-from unravel_lang.tempo import MAX_K
+from unravel_lang.tempo import MAX_BEATS, MAX_K
 
 CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
@@ -146,7 +146,11 @@ class Checker:
                     f"k must be a whole number from 1 to {MAX_K} (frames per beat), got {v}",
                     stmt.value)
         elif isinstance(stmt, ast.Beats):
-            self._positive(stmt.value, "beats", whole=True)
+            v = stmt.value.value
+            if not isinstance(v, int) or not 1 <= v <= MAX_BEATS:
+                raise self.error(
+                    f"beats must be a whole number from 1 to {MAX_BEATS} (beats per bar), got {v}",
+                    stmt.value)
         elif isinstance(stmt, ast.Quantum):
             word = stmt.value.id
             if word not in QUANTA:

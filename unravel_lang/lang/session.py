@@ -24,7 +24,7 @@ from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.plan import Plan
-from unravel_lang.tempo import check_k
+from unravel_lang.tempo import check_beats, check_k
 
 DEFAULT_K = 11
 """Frames per beat until a score sets the tempo (117.45 BPM at 44.1 kHz / 2048)."""
@@ -73,7 +73,7 @@ class Session:
         self.seed = int(seed)
         self.draws = 0
         self.k = check_k(k)
-        self.beats_per_bar = int(beats_per_bar)
+        self.beats_per_bar = check_beats(beats_per_bar)
         self.quantum = _checked_quantum(quantum)
         self.output = output or (lambda line: None)
         self.base_dir = Path(base_dir) if base_dir is not None else None
@@ -168,8 +168,9 @@ class Session:
         self.performer.set_tempo(self.k)
 
     def set_beats_per_bar(self, beats: int) -> None:
-        """`beats N`: N beats per bar; a performer with `set_beats_per_bar` is told."""
-        self.beats_per_bar = int(beats)
+        """`beats N`: N beats per bar (1 to `tempo.MAX_BEATS`); a performer with
+        `set_beats_per_bar` is told."""
+        self.beats_per_bar = check_beats(beats)
         hook = getattr(self.performer, "set_beats_per_bar", None)
         if hook is not None:
             hook(self.beats_per_bar)
