@@ -12,7 +12,7 @@ bursts) and a score with a generated melody, then prints, for each job:
 - that the outputs are byte-identical.
 
 Usage: .venv/bin/python bench/bench_cluster.py [--files 40] [--seconds 30] [--seeds 40]
-       [--workers 2]
+       [--workers 2] [--model MODEL.ts]   (default: the embedded model)
 """
 
 from __future__ import annotations
@@ -91,7 +91,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=float, default=30.0)
     parser.add_argument("--seeds", type=int, default=40)
     parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--model", default=None, help="a RAVE .ts export (default: embedded)")
     opts = parser.parse_args()
+    model = ["-m", str(Path(opts.model).resolve())] if opts.model else []
     unravel = [sys.executable, "-m", "unravel_lang"]
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)
@@ -100,11 +102,12 @@ def main() -> None:
         synthesize(corpus, opts.files, opts.seconds)
         minutes = opts.files * opts.seconds / 60
         print(f"corpus: {opts.files} files, {minutes:.1f} min of audio; "
-              f"{os.cpu_count()} cores; embedded model")
+              f"{os.cpu_count()} cores; model {opts.model or 'embedded'}")
 
-        one, rss_one = timed([*unravel, "stats", "corpus", "-o", "one.stats.json"], root)
-        w, s, rss = on_cluster(lambda tag: ["stats", "corpus", "-o", f"{tag}.stats.json"], root,
-                               opts.workers)
+        one, rss_one = timed([*unravel, "stats", "corpus", *model, "-o", "one.stats.json"],
+                             root)
+        w, s, rss = on_cluster(lambda tag: ["stats", "corpus", *model, "-o",
+                                            f"{tag}.stats.json"], root, opts.workers)
         same = all(filecmp.cmp(root / "one.stats.json", root / f"{tag}.stats.json",
                                shallow=False) for tag in "ws")
         print("\nstatistics of the corpus")
@@ -117,9 +120,9 @@ def main() -> None:
         (root / "corpus.stats.json").write_bytes((root / "one.stats.json").read_bytes())
         (root / "var.unr").write_text(SCORE)
         seeds = f"1:{opts.seeds}"
-        one, rss_one = timed([*unravel, "run", "var.unr", "--seeds", seeds,
+        one, rss_one = timed([*unravel, "run", "var.unr", *model, "--seeds", seeds,
                               "-o", "one/{seed}.wav"], root)
-        w, s, rss = on_cluster(lambda tag: ["run", "var.unr", "--seeds", seeds,
+        w, s, rss = on_cluster(lambda tag: ["run", "var.unr", *model, "--seeds", seeds,
                                             "-o", tag + "/{seed}.wav"], root, opts.workers)
         names = sorted(p.name for p in (root / "one").iterdir())
         same = all(filecmp.cmp(root / "one" / n, root / tag / n, shallow=False)
