@@ -60,3 +60,8 @@ def test_the_decode_command_notes_it_once(discrete_path, tmp_path, capsys):
                  "-m", str(discrete_path)]) == 0
     err = capsys.readouterr().err
     assert err.count("is a discrete model") == 1 and "2.5 at frame 0, dim 0" in err
+
+
+def test_info_says_a_model_is_discrete(discrete_path, capsys):
+    assert main(["info", str(discrete_path)]) == 0
+    assert "discrete     yes: latents are codebook indices 0..15" in capsys.readouterr().out

@@ -34,6 +34,11 @@ def describe(model, embedded: bool = False) -> str:
         f"channels     {model.in_channels} in, {model.out_channels} out",
         f"streaming    {'yes' if model.streaming else 'no'}",
         f"methods      {methods}",
+    ]
+    codes = getattr(model, "codebook_size", None)
+    if codes is not None:
+        lines.append(f"discrete     yes: latents are codebook indices 0..{codes - 1}")
+    lines += [
         "",
         "tempo (one beat = k latent frames; double time = 2 x BPM)",
         format_tempo_table(tempo_table(model.sr, model.ratio, TEMPO_KS)),
