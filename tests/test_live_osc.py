@@ -15,7 +15,7 @@ from unravel_lang.engine import Engine, FileSink
 from unravel_lang.errors import UnravelError
 from unravel_lang.plan import Plan, Voice
 
-pytest.importorskip("pythonosc", reason="python-osc is not installed: pip install 'unravel-lang[osc]'")
+pytest.importorskip("pythonosc", reason="python-osc is missing: pip install 'unravel-lang[osc]'")
 
 from unravel_lang.live.osc import OscOut  # noqa: E402
 from unravel_lang.live.target import parse_target  # noqa: E402
