@@ -137,3 +137,41 @@ def test_pd_receives_every_frame_in_order_with_equal_values(tiny, tmp_path, caps
         print(f"\nPd arrival jitter over {len(sent)} messages: median "
               f"{np.median(jitter):.2f} ms, p99 {np.percentile(jitter, 99):.2f} ms, max "
               f"{jitter.max():.2f} ms")
+
+
+def pd_objects(path: Path) -> tuple[list[str], set[tuple[int, int, int, int]]]:
+    """The object texts of a Pd patch's top canvas (in index order) and its connections."""
+    text = path.read_text().replace("\\;", "").replace("\n", " ")
+    objects, wires = [], set()
+    for record in (r.strip() for r in text.split(";")):
+        words = record.split()
+        if words[:2] in (["#X", "obj"], ["#X", "msg"], ["#X", "text"]):
+            objects.append(" ".join(words[4:]))
+        elif words[:2] == ["#X", "connect"]:
+            wires.add(tuple(int(w) for w in words[2:6]))
+    return objects, wires
+
+
+def test_the_nn_patch_feeds_one_signal_inlet_per_dimension():
+    """examples/pd/unravel-nn.pd: [unravel-osc 9000] -> [route drums ...] -> [unpack] of 8
+    -> 8 [sig~] -> inlets 0..7 of [nn~ model.ts decode] -> [dac~] (both channels); the Max
+    patch wires the same chain."""
+    import json
+
+    objects, wires = pd_objects(EXAMPLES / "unravel-nn.pd")
+    index = {text: i for i, text in enumerate(objects)}
+    osc, route = index["unravel-osc 9000"], index["route drums beat bar"]
+    unpack, nn = index["unpack f f f f f f f f"], index["nn~ model.ts decode"]
+    sigs = [i for i, text in enumerate(objects) if text == "sig~"]
+    assert (osc, 0, route, 0) in wires and (route, 0, unpack, 0) in wires
+    assert len(sigs) == 8
+    assert {(unpack, j, sigs[j], 0) for j in range(8)} <= wires
+    assert {(sigs[j], 0, nn, j) for j in range(8)} <= wires
+    patch = json.loads((EXAMPLES.parent / "max" / "unravel-nn.maxpat").read_text())["patcher"]
+    text = {b["box"]["id"]: b["box"].get("text", b["box"]["maxclass"]) for b in patch["boxes"]}
+    lines = {(text[p["patchline"]["source"][0]], p["patchline"]["source"][1],
+              text[p["patchline"]["destination"][0]], p["patchline"]["destination"][1])
+             for p in patch["lines"]}
+    assert ("udpreceive 9000", 0, "route /unravel/drums /unravel/beat /unravel/bar", 0) in lines
+    assert {("sig~", 0, "nn~ model.ts decode", j) for j in range(8)} <= lines
+    assert ("*~ 0.5", 0, "ezdac~", 1) in lines
