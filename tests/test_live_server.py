@@ -170,3 +170,26 @@ def test_stop_and_malformed_packets_never_stop_the_music(live):
     assert list(repl.stage.tracks) == ["t"]
     address, text = client.send("/unravel/stop", ("s", "u"))
     assert address == "/unravel/error" and "no track named `u`" in text
+
+
+def test_code_sent_to_a_watch_session_runs_on_top_of_the_score(tiny, tmp_path):
+    from unravel_lang.watch import ScoreWatcher, serve_watcher
+
+    score = tmp_path / "s.unr"
+    score.write_text("x = 2\n")
+    lines: list[str] = []
+    watcher = ScoreWatcher(
+        score, lambda rec, out: Session(model=tiny, performer=rec, output=out, k=4),
+        Stage(None, k=4, model=tiny), lines.append)
+    assert watcher.evaluate(score.read_text())
+    server = serve_watcher(watcher, "127.0.0.1", 0)
+    try:
+        client = Client(server.port)
+        assert client.send("/unravel/eval", ("s", "show x * 3")) == ("/unravel/ok", "6")
+        assert client.send("/unravel/set", ("s", "y"), ("i", 4)) == ("/unravel/ok", "y = 4")
+        assert client.send("/unravel/eval", ("s", "show x + y")) == ("/unravel/ok", "6")
+        address, text = client.send("/unravel/eval", ("s", "show z"))
+        assert address == "/unravel/error" and "unknown name `z`" in text
+        assert "← 127.0.0.1:" in "\n".join(lines)
+    finally:
+        server.close()
