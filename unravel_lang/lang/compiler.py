@@ -45,8 +45,6 @@ DECODE_MODES = ("local", "remote", "both")
 """Where `osc NAME MODE` has a track decoded: here only, by the OSC receiver only, or both."""
 """The words `quantum` takes: new tracks and plays start on the next beat or the next bar."""
 
-OPERATORS = (">>", "|", "+", "-", "*", "/")
-
 EXPORT_TYPES = (".latent.wav", ".wav", ".npy", ".json")
 
 _SOUNDING = (ARRAY, PLAN, ANY)
