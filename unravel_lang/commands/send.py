@@ -22,8 +22,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("block", nargs="?", default="-", metavar="FILE[:LINES]",
                         help="the code to send (default: stdin)")
     parser.add_argument("--host", default="127.0.0.1", help="where the session listens")
-    parser.add_argument("--port", type=int, default=int(os.environ.get("UNRAVEL_PORT",
-                                                                       DEFAULT_PORT)),
+    env = os.environ.get("UNRAVEL_PORT", "")
+    parser.add_argument("--port", type=int, default=int(env) if env.isdigit() else DEFAULT_PORT,
                         help=f"its port (default $UNRAVEL_PORT or {DEFAULT_PORT})")
     parser.add_argument("--timeout", type=float, default=10.0, metavar="S",
                         help="seconds to wait for the answer (10)")
