@@ -46,7 +46,8 @@ class Receiver:
     def frames(self, address: str) -> np.ndarray:
         """The float32 rows that arrived at `address`, in order."""
         rows = [args for a, args, _ in self.got if a == address]
-        return np.asarray(rows, np.float32).reshape(len(rows), -1)
+        return np.asarray(rows, np.float32).reshape(len(rows), -1) if rows else \
+            np.zeros((0, 0), np.float32)
 
     def close(self) -> None:
         self.sock.close()

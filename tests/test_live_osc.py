@@ -171,3 +171,23 @@ def test_a_bad_target_is_an_unravel_error(tiny):
     engine = Engine(tiny, k=4, realtime=False)
     with engine, pytest.raises(UnravelError, match="host:port"):
         OscOut(engine, "nowhere")
+
+
+def test_without_a_sound_card_osc_starts_an_engine_paced_by_the_clock(tiny, rx):
+    """A stage without playback: `osc` starts the engine on the system clock, replays the
+    booked tracks and decode modes, and the frames of the remote track arrive."""
+    from unravel_lang.repl_perform import Stage
+
+    a = latent(4, 8)
+    stage = Stage(None, k=4, model=tiny)
+    stage.set_decode("a", "remote")
+    stage.track("a", Plan.of(a))
+    stage.set_osc(rx.target)
+    try:
+        assert stage.sounding and stage.osc.target == rx.target
+        assert rx.until(lambda got: len(rx.frames("/unravel/a")) >= 8)
+        np.testing.assert_array_equal(rx.frames("/unravel/a")[:8], np.tile(a, (2, 1)))
+        assert stage.performer.engine.worker.remote == {"a"}
+    finally:
+        stage.set_osc(None)
+        stage.performer.close()
