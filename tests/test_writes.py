@@ -154,3 +154,26 @@ def _noise(path: Path) -> None:
     rng = np.random.default_rng(0)
     sf.write(path, (0.3 * rng.standard_normal(22050)).astype(np.float32), 44100)
 
+
+
+def test_a_line_received_by_watch_writes_only_in_the_score_folder(tree, tiny_model_path):
+    """Code sent over OSC runs in the watch session (`ScoreWatcher.control`): its writes are
+    confined like the score's; a deeply nested track line survives a `set` too."""
+    work, other = tree
+    model = load_model(tiny_model_path)
+    np.save(work / "x.npy", A)
+    watcher = ScoreWatcher(
+        work / "s.unr",
+        lambda rec, out: Session(model=model, performer=rec, output=out, base_dir=work,
+                                 out_dir=work),
+        Stage(Recorder(), k=11, model=model), lambda line: None)
+    deep = "reverse(" * 2000 + "a" + ")" * 2000
+    assert watcher.evaluate(f'a = load("x.npy")\ng = 1\ntrack t = gain({deep}, g)\n')
+    control = watcher.control()
+    ok, text = control.eval('export a "../a.npy"', "test ")
+    assert not ok and "cannot write '../a.npy'" in text and "outside the output folder" in text
+    ok, text = control.eval(f'export a "{other}/a.npy"', "test ")
+    assert not ok and not (other / "a.npy").exists()
+    assert control.eval('export a "sent.npy"', "test ")[0] and (work / "sent.npy").is_file()
+    ok, text = control.set("g", 0.5, "test ")
+    assert ok and "re-evaluated: t" in text
