@@ -75,6 +75,7 @@ class Repl:
 
     def handle(self, text: str) -> bool:
         """Run one input (a REPL command or statements of the language); False on error."""
+        self.report_live()
         if not text.strip():
             return True
         try:
@@ -145,6 +146,11 @@ class Repl:
         self.errors += 1
         self.write(message)
 
+    def report_live(self) -> None:
+        """Bind the recordings that are complete and print the live input's news."""
+        for line in self.session.collect_live():
+            self.write(line)
+
     def report_engine_errors(self) -> None:
         """Print what the engine had to stop since the last input (e.g. a model failure)."""
         take = getattr(self.stage.performer, "take_errors", None)
@@ -181,6 +187,12 @@ class Repl:
             parts.append(f"bar {playhead[0]}.{playhead[1]}")
         if not self.stage.sounding:
             parts.append("playback unavailable")
+        live = self.session.live
+        if live is not None:
+            self.report_live()
+            text = live.status()
+            if text:
+                parts.append(text)
         return " │ ".join(parts)
 
     def playhead(self) -> tuple[int, int] | None:
@@ -358,9 +370,13 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    input: str | None = None,
+    input_bars: int | None = None,
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
+    `input`: a device (name or index) or audio file to listen to from the start (and what a
+    bare `listen` opens); `input_bars`: how many bars of input are kept (default 16).
 
     Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
     exit code (0; in plain mode 1 when any input failed).
@@ -381,6 +397,7 @@ def run_repl(
         reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
+    session.live = _live_host(session, stage, input, input_bars)
     try:
         if stdin.isatty() and stdout.isatty():
             return run_interactive(repl, bpm)
@@ -390,4 +407,21 @@ def run_repl(
             repl.handle(f"bpm {bpm:g}")
         return run_plain(repl, stdin)
     finally:
+        session.live.close()
         close_playback(stage.performer)
+
+
+def _live_host(session: Session, stage: Stage, source: str | None, bars: int | None):
+    """The session's live input host; listening at once when `source` is given (a failure
+    to open it is one line, the REPL works without it)."""
+    from unravel_lang.live.host import LiveHost
+    from unravel_lang.live.input import DEFAULT_BARS
+
+    host = LiveHost(session, lambda: stage.performer, default=source,
+                    bars=DEFAULT_BARS if bars is None else int(bars))
+    if source is not None:
+        try:
+            session.output(host.listen())
+        except UnravelError as err:
+            session.output(str(err))
+    return host

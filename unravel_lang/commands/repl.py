@@ -17,11 +17,20 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
+    parser.add_argument("--input", "-i", metavar="DEVICE",
+                        help="listen to this input from the start: a device name or index, or "
+                             "an audio file played in real time (`listen` opens it again)")
+    parser.add_argument("--input-bars", type=int, metavar="N", default=None,
+                        help="bars of live input kept for `input` and `record` (default 16)")
     parser.set_defaults(func=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
+    from unravel_lang.errors import UnravelError
     from unravel_lang.repl import run_repl
 
-    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum)
+    if args.input_bars is not None and args.input_bars < 1:
+        raise UnravelError(f"--input-bars must be at least 1, got {args.input_bars}")
+    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
+                    input=args.input, input_bars=args.input_bars)

@@ -171,13 +171,37 @@ class Wait(Node):
 
 
 @dataclass(frozen=True)
+class Listen(Node):
+    """`listen` (default input), `listen "name"` / `listen 2` (a device, or an audio file
+    played in real time), `listen off`. `source` None: the default; `off`: stop listening."""
+
+    source: String | Number | None
+    off: bool = False
+
+
+@dataclass(frozen=True)
+class Record(Node):
+    """`record x 4bars`: bind `x` to the input's next `length` from the next bar line."""
+
+    name: str
+    length: Expr
+
+
+@dataclass(frozen=True)
+class Monitor(Node):
+    """`monitor` / `monitor off`: hear the input through the model, mixed with the tracks."""
+
+    on: bool
+
+
+@dataclass(frozen=True)
 class ExprStmt(Node):
     value: Expr
 
 
 Statement = (
     Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Seed
-    | Stop | Hush | Wait | ExprStmt
+    | Stop | Hush | Wait | Listen | Record | Monitor | ExprStmt
 )
 
 

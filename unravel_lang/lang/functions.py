@@ -98,6 +98,26 @@ def load(session, path: str) -> np.ndarray:
     return np.asarray(load_latent(session.resolve(path)), dtype=np.float32)
 
 
+def stats(*arrays: Any):
+    """Measure 1..n latent arrays, pooled (see `Stats`); a length after them measures only
+    the last that many frames of each: `stats(input, 8bars)`."""
+    from unravel_lang import shaping
+    from unravel_lang.errors import PatternError
+    from unravel_lang.stats import stats as measure
+
+    if len(arrays) > 1 and isinstance(arrays[-1], (int, float)) and not isinstance(
+            arrays[-1], bool):
+        *arrays, n = arrays
+        if not float(n).is_integer():
+            raise PatternError(f"stats: the length must be whole frames, got {n:g}")
+        arrays = [shaping.take(a, int(n)) for a in arrays]
+    for i, a in enumerate(arrays):
+        if not (isinstance(a, np.ndarray) and a.ndim == 2):
+            raise PatternError(f"stats: argument {i + 1} must be a latent array, "
+                               f"got {type(a).__name__}")
+    return measure(*arrays)
+
+
 def gain(session, x: Any, g: float) -> Plan:
     """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain."""
     plan = session.to_plan(x, "gain")
@@ -118,7 +138,7 @@ def fit_tempo(session, a: np.ndarray, k: int | None = None, mode: str = "trim") 
 _TABLE: dict[str, tuple[str | None, str, str]] = {
     "encode": (None, "encode", ARRAY),
     "load": (None, "load", ARRAY),
-    "stats": ("unravel_lang.stats", "stats", STATS),
+    "stats": (None, "stats", STATS),
     "normal": ("unravel_lang.generate", "normal", ARRAY),
     "uniform": ("unravel_lang.generate", "uniform", ARRAY),
     "correlated": ("unravel_lang.generate", "correlated", ARRAY),
@@ -130,6 +150,7 @@ _TABLE: dict[str, tuple[str | None, str, str]] = {
     "repeat": ("unravel_lang.shaping", "repeat", ARRAY),
     "reverse": ("unravel_lang.shaping", "reverse", ARRAY),
     "slice": ("unravel_lang.shaping", "slice_frames", ARRAY),
+    "take": ("unravel_lang.shaping", "take", ARRAY),
     "concat": ("unravel_lang.shaping", "concat", ARRAY),
     "select": ("unravel_lang.shaping", "select", ARRAY),
     "scale": ("unravel_lang.shaping", "scale", ARRAY),
@@ -144,7 +165,8 @@ _TABLE: dict[str, tuple[str | None, str, str]] = {
 # What parameters of these names must be; others are checked when the call runs.
 _PARAM_KINDS = {"a": ARRAY, "b": ARRAY, "s": STATS, "stats": STATS, "arrays": ARRAY,
                 "paths": STRING, "path": STRING, "ratio": RATIO}
-_PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBER}}
+_PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBER},
+                                                   "stats": {"arrays": ANY}}
 
 
 def _build(name: str, module: str | None, attr: str, returns: str) -> Function:

@@ -174,6 +174,30 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
+def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
+    live = session.live_input_host()
+    if stmt.off:
+        session.output(live.listen_off())
+        return
+    source = None if stmt.source is None else stmt.source.value
+    if isinstance(source, str) and session.resolve(source).is_file():
+        source = str(session.resolve(source))  # an audio file played as the input
+    session.output(live.listen(source))
+
+
+def _record(session: Session, ev: Evaluator, stmt: ast.Record) -> None:
+    frames = ev.expr(stmt.length)
+    if isinstance(frames, bool) or not isinstance(frames, (int, float)) or frames < 1:
+        raise ev.error(f"record needs a length of at least one frame, got {_what(frames)}",
+                       stmt.length)
+    session.output(session.live_input_host().record(stmt.name, int(frames)))
+
+
+def _monitor(session: Session, ev: Evaluator, stmt: ast.Monitor) -> None:
+    live = session.live_input_host()
+    session.output(live.monitor() if stmt.on else live.monitor_off())
+
+
 def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
     return ev.expr(stmt.value)
 
@@ -182,7 +206,7 @@ _HANDLERS = {
     ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
-    ast.Seed: _seed,
+    ast.Seed: _seed, ast.Listen: _listen, ast.Record: _record, ast.Monitor: _monitor,
     ast.ExprStmt: _expr_stmt,
 }
 
