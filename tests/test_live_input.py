@@ -105,11 +105,11 @@ def test_an_engine_grid_moves_the_bar_lines(model):
 
 
 def test_monitor_mix_prebuffers_measures_latency_and_counts_dropouts():
-    mix = MonitorMix(1, 1000, prebuffer=100, capacity=1000)
+    mix = MonitorMix(1, 1000, prebuffer=60, capacity=1000)
     out = np.zeros((1, 50), dtype=np.float32)
     mix.write(np.ones((1, 60), np.float32), entered=10.0)
     mix.add_into(out, when=10.2)
-    assert not out.any() and mix.underruns == 0  # waits for the prebuffer
+    assert not out.any() and mix.underruns == 0  # waits until 60 would be left after the read
     mix.write(np.full((1, 60), 2.0, np.float32), entered=10.06)
     out[:] = 0.5
     mix.add_into(out, when=10.25)

@@ -94,8 +94,9 @@ class MonitorMix:
     """Audio decoded from the input, waiting to be mixed into the engine's output.
 
     The input thread `write`s decoded frames; the engine's reader calls `add_into(out, when)`
-    (when: monotonic second at which `out[:, 0]` is heard). Playing starts once `prebuffer`
-    samples wait (and again after running dry: `underruns` counts those reads). `latency`
+    (when: monotonic second at which `out[:, 0]` is heard). Playing starts when a read would
+    leave `prebuffer` samples waiting (and again after running dry: `underruns` counts the
+    reads that found too few). `latency`
     is the measured round trip of the latest frame: from its first sample entering the input
     to that sample being heard.
     """
@@ -130,7 +131,7 @@ class MonitorMix:
         n = out.shape[1]
         ready = self.write_pos - self.read_pos
         if not self.playing:
-            if ready < self.prebuffer:
+            if ready < self.prebuffer + n:  # start with `prebuffer` to spare after this read
                 return
             self.playing = True
         take = min(n, ready)
@@ -524,7 +525,7 @@ class LiveInput:
         with self._lock:
             if self.monitor is None:
                 self._decoder = m.stream(seed=self.seed)
-                pre = m.ratio if prebuffer is None else int(prebuffer)
+                pre = m.ratio + m.sr // 50 if prebuffer is None else int(prebuffer)
                 self.monitor = MonitorMix(m.out_channels, m.sr, pre, capacity=m.sr)
             return self.monitor
 
