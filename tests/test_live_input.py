@@ -232,3 +232,12 @@ def test_file_source_delivers_in_real_time(tmp_path):
     assert took >= 0.5  # not faster than real time
     starts = np.array([e for _, e in got]) - got[0][1]
     np.testing.assert_allclose(starts, np.arange(len(got)) * 441 / 44100, atol=1e-9)
+
+
+def test_a_monitor_that_fell_behind_skips_back_to_its_prebuffer():
+    mix = MonitorMix(1, 1000, prebuffer=20, capacity=1000, slack=10)
+    mix.write(np.arange(100, dtype=np.float32)[None], entered=0.0)
+    out = np.zeros((1, 10), np.float32)
+    mix.add_into(out, when=1.0)  # 90 would be left: more than 2 * 20 + 10
+    assert mix.skips == 1 and mix.write_pos - mix.read_pos == 20
+    np.testing.assert_array_equal(out[0], np.arange(70, 80))  # the newest 30, minus 20 kept

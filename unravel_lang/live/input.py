@@ -33,6 +33,9 @@ DEFAULT_BARS = 16
 STALL_SECONDS = 2.0
 """A device that delivers nothing for this long is reported as stopped."""
 
+MAX_BATCH = 64
+"""At most this many queued source blocks are encoded in one call (when the input is behind)."""
+
 BLOCK_SECONDS = 0.01
 """Duration of the blocks a file source delivers (and asked of a device)."""
 
@@ -96,12 +99,14 @@ class MonitorMix:
     The input thread `write`s decoded frames; the engine's reader calls `add_into(out, when)`
     (when: monotonic second at which `out[:, 0]` is heard). Playing starts when a read would
     leave `prebuffer` samples waiting (and again after running dry: `underruns` counts the
-    reads that found too few). `latency`
-    is the measured round trip of the latest frame: from its first sample entering the input
-    to that sample being heard.
+    reads that found too few). When more than `2 * prebuffer + slack` samples would be left
+    after a read, the excess is skipped (`skips`), so a stall does not leave it late for good.
+    `latency` is the measured round trip of the latest frame: from its first sample entering
+    the input to that sample being heard.
     """
 
-    def __init__(self, channels: int, sr: int, prebuffer: int, capacity: int) -> None:
+    def __init__(self, channels: int, sr: int, prebuffer: int, capacity: int,
+                 slack: int = 0) -> None:
         self.sr = int(sr)
         self.buf = np.zeros((int(channels), int(capacity)), dtype=np.float32)
         self.prebuffer = int(prebuffer)
@@ -110,6 +115,8 @@ class MonitorMix:
         self.playing = False
         self.underruns = 0
         self.overruns = 0
+        self.skips = 0  # jumps ahead after falling behind
+        self.slack = int(slack)
         self.marks: deque[tuple[int, float]] = deque(maxlen=64)  # (sample, entered at)
         self.latency: float | None = None
 
@@ -134,6 +141,12 @@ class MonitorMix:
             if ready < self.prebuffer + n:  # start with `prebuffer` to spare after this read
                 return
             self.playing = True
+        if ready - n > 2 * self.prebuffer + self.slack:
+            # fell behind (the encoder stalled, then caught up): drop the excess so the
+            # latency comes back to `prebuffer` instead of staying late for good
+            self.read_pos += ready - n - self.prebuffer
+            self.skips += 1
+            ready = n + self.prebuffer
         take = min(n, ready)
         if take < n:
             self.underruns += 1
@@ -352,6 +365,7 @@ class LiveInput:
         self._queue: queue.SimpleQueue = queue.SimpleQueue()
         self._thread: threading.Thread | None = None
         self._lock = threading.Lock()
+        self._closing = threading.Event()
         self._last_block = time.monotonic()
 
     # ---- the pipeline for one block ---------------------------------------------------------
@@ -526,7 +540,8 @@ class LiveInput:
             if self.monitor is None:
                 self._decoder = m.stream(seed=self.seed)
                 pre = m.ratio + m.sr // 50 if prebuffer is None else int(prebuffer)
-                self.monitor = MonitorMix(m.out_channels, m.sr, pre, capacity=m.sr)
+                self.monitor = MonitorMix(m.out_channels, m.sr, pre, capacity=m.sr,
+                                          slack=m.ratio)
             return self.monitor
 
     def stop_monitor(self) -> MonitorMix | None:
@@ -561,7 +576,7 @@ class LiveInput:
     def _run(self) -> None:
         source = self.source
         self._last_block = time.monotonic()
-        while True:
+        while not self._closing.is_set():
             try:
                 block, entered = self._queue.get(timeout=0.25)
             except queue.Empty:
@@ -570,15 +585,27 @@ class LiveInput:
                     self._stop_with(f"no sound from {source.name} for {STALL_SECONDS:g} s")
                     return
                 continue
-            if block is None:
-                if entered:
-                    self._stop_with(entered)
-                return
-            self._last_block = time.monotonic()
-            try:
-                self.feed(block, entered, source.sr)
-            except Exception as exc:  # noqa: BLE001 - a model failure stops the input only
-                self._stop_with(f"encoding failed: {exc}")
+            end = None if block is not None else entered
+            blocks = [] if block is None else [block]
+            while block is not None and len(blocks) < MAX_BATCH:  # behind: encode together
+                try:
+                    more, why = self._queue.get_nowait()
+                except queue.Empty:
+                    break
+                if more is None:
+                    end = why
+                    break
+                blocks.append(more)
+            if blocks:
+                self._last_block = time.monotonic()
+                try:
+                    self.feed(np.concatenate(blocks, axis=1), entered, source.sr)
+                except Exception as exc:  # noqa: BLE001 - a model failure stops the input only
+                    self._stop_with(f"encoding failed: {exc}")
+                    return
+            if end is not None:
+                if end:
+                    self._stop_with(end)
                 return
 
     def _stop_with(self, why: str) -> None:
@@ -602,6 +629,7 @@ class LiveInput:
         if self.source is not None:
             self.source.stop()
         if self._thread is not None:
+            self._closing.set()
             self._queue.put((None, ""))
             if self._thread is not threading.current_thread():
                 self._thread.join(5.0)

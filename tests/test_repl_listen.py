@@ -1,0 +1,48 @@
+"""`listen`, `record`, `input` and `monitor` in the real REPL, in a pseudo-terminal, with an
+audio file as the input and no sound card (see test_repl.py for the terminal)."""
+
+from __future__ import annotations
+
+import re
+
+import numpy as np
+import soundfile as sf
+from test_repl import start, workdir  # noqa: F401 - workdir is a fixture
+
+BAR = 44
+
+
+def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F811
+    rng = np.random.default_rng(5)
+    sf.write(workdir / "in.wav", (0.3 * rng.standard_normal(44100 * 5)).astype(np.float32),
+             44100)
+    term = start(workdir, tiny_model_path, "--input-bars", "3")
+    try:
+        # no such device: one line, the REPL goes on
+        out = term.run("listen 7")
+        assert out.startswith("<repl>:1:1: live input unavailable: no input device 7")
+        assert term.run("x = take(input, 1bar)").startswith(
+            "<repl>:1:10: `input` is the live input: type `listen` first")
+
+        out = term.run('listen "in.wav"')
+        assert out.startswith("listening to in.wav (44100 Hz, 1 ch): the last 3 bars are kept")
+        assert "listening in.wav" in term.lines()[-1]
+        assert term.run("record x 1bar") == (
+            "recording x: 1 bars from the next bar line (bound when done)")
+        assert re.search(r"● rec x \d\.\d/1 bars", term.lines()[-1]), term.lines()[-1]
+        assert term.run("y = fibo(x)").startswith("<repl>:1:10: `x` is still recording")
+        term.wait_for("recorded x (1 bar)", timeout=30)
+        assert term.run("show x").startswith(f"({BAR}, 8) latent array")
+        assert term.run("t = orale(x, 3:1)") == ""
+        assert term.run("monitor") == (
+            "monitor: playback is unavailable, so the input cannot be heard")
+        assert term.run("record input 1bar").startswith(
+            "<repl>:1:1: `input` is the live input; choose another name")
+        term.wait_for("input stopped: the file", timeout=30)  # 5 s of file, then it ends
+        assert "input stopped" in term.lines()[-1]
+        assert term.run("take(input, 1bar)").startswith(f"({BAR}, 8) latent array")
+        assert term.run("listen off") == "input closed"
+        assert "listening" not in term.lines()[-1]
+        assert term.quit() == 0
+    finally:
+        term.child.close(force=True)
