@@ -241,3 +241,27 @@ def test_a_monitor_that_fell_behind_skips_back_to_its_prebuffer():
     mix.add_into(out, when=1.0)  # 90 would be left: more than 2 * 20 + 10
     assert mix.skips == 1 and mix.write_pos - mix.read_pos == 20
     np.testing.assert_array_equal(out[0], np.arange(70, 80))  # the newest 30, minus 20 kept
+
+
+def test_a_non_streaming_export_encodes_each_frame_with_past_context(batch_model_path):
+    from unravel_lang.model import ENCODE_CONTEXT_FRAMES
+
+    model = load_model(batch_model_path)
+    x = _signal(1.5)
+    stream = model.encoder(44100, 1)
+    live = np.concatenate([stream.push(x[:, i : i + 1000]) for i in range(0, x.shape[1], 1000)])
+    r, c = model.ratio, ENCODE_CONTEXT_FRAMES
+    padded = np.concatenate([np.zeros((1, c * r), np.float32), x], axis=1)
+    for i in (0, 5, live.shape[0] - 1):  # frame i = the last of an encode of frames i-c .. i
+        alone = model.encode(padded[:, i * r : (i + c + 1) * r], 44100)[-1]
+        np.testing.assert_allclose(live[i], alone, rtol=0, atol=TOL)
+
+
+def test_listening_follows_a_change_of_model(session, tmp_path, tiny_model_path):
+    write_wav(tmp_path / "in.wav", _signal(3.0), 44100)
+    session.run('listen "in.wav"')
+    first = session.live.input
+    session.run(f'model "{tiny_model_path}"')
+    news = session.collect_live()
+    assert news and news[-1].startswith("the model changed: listening to")
+    assert session.live.input is not first and session.live.input.model is session.model

@@ -17,9 +17,12 @@ from __future__ import annotations
 
 import json
 import os
+import re
+import signal
 import subprocess
 import sys
 import time
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -90,6 +93,69 @@ def test_record_lands_on_the_bar_and_monitoring_has_no_dropouts(pulse_env, tmp_p
     assert report["monitor_underruns"] == 0, report
     assert report["engine_underruns"] == 0 and report["output_underflows"] == 0, report
     assert report["input_overflows"] == 0, report
+
+
+def _pulse_server_pid(runtime: Path) -> int:
+    """The pid of the `pulseaudio` this test started from `runtime` (its own script path)."""
+    script = str(runtime / "default.pa")
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            cmdline = Path(f"/proc/{pid}/cmdline").read_bytes().decode()
+        except OSError:
+            continue
+        if script in cmdline and "pulseaudio" in cmdline:
+            return int(pid)
+    raise AssertionError("the private pulseaudio is not running")
+
+
+def test_an_input_that_vanishes_is_reported_and_its_recording_stops(tmp_path):
+    """The sound server dies mid-recording (as an unplugged device): one report, the
+    recording ends unbound, and the session goes on."""
+    runtime = tmp_path / "pulse"
+    with private_pulse(runtime, sink="out", more_sinks=("src",)) as env:
+        child = subprocess.Popen(
+            [sys.executable, __file__, "vanish"], stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+            env=dict(os.environ, **env, PULSE_SOURCE="src.monitor"))
+        try:
+            assert child.stdout.readline().strip() == "recording", child.stderr.read()
+            os.kill(_pulse_server_pid(runtime), signal.SIGKILL)
+            child.stdin.write("killed\n")
+            child.stdin.flush()
+            out, err = child.communicate(timeout=60)
+        finally:
+            child.kill()
+    assert child.returncode == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert report["news"][0] in ("input stopped: the input device stopped",
+                                 "input stopped: no sound from default for 2 s"), report
+    assert re.fullmatch(r"recording x stopped after \d\.\d of 2 bars; x is not bound",
+                        report["news"][1]), report
+    assert report["bound"] is False and report["after"] == [8, 8]
+
+
+def vanish() -> dict:
+    """Listen to the default input, book a 2-bar recording, wait for the input to vanish."""
+    from unravel_lang.lang.session import Session
+    from unravel_lang.live.host import LiveHost
+    from unravel_lang.model import load_model
+
+    session = Session(model=load_model(None), output=None)
+    session.live = LiveHost(session, lambda: None)
+    session.run("listen")
+    while session.live.input.ring.end < 5:
+        time.sleep(0.02)
+    session.run("record x 2bars")
+    print("recording", flush=True)
+    sys.stdin.readline()
+    deadline = time.monotonic() + 10
+    while session.live.input.stopped is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    news = session.collect_live()
+    session.run("k 8")
+    after = [session.k, session.eval("2 * 4")]
+    session.live.close()
+    return {"news": news, "bound": "x" in session.env, "after": after}
 
 
 def play(path: str) -> dict:
@@ -183,5 +249,7 @@ def listen(seconds: float, wav: str) -> dict:
 if __name__ == "__main__":
     if sys.argv[1] == "play":
         print(json.dumps(play(sys.argv[2])))
+    elif sys.argv[1] == "vanish":
+        print(json.dumps(vanish()))
     else:
         print(json.dumps(listen(float(sys.argv[2]), sys.argv[3])))

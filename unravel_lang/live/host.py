@@ -30,6 +30,7 @@ class LiveHost:
         self.default = default
         self.bars = bars
         self.input: LiveInput | None = None
+        self.spec: int | str | None = None  # what the open input was opened from
         self._mix_engine: Any = None
 
     # ---- statements -----------------------------------------------------------------------
@@ -46,7 +47,7 @@ class LiveHost:
                          anchor=self._anchor(engine, moving), now=self._now(engine, moving),
                          seed=self.session.seed)
         live.start(opened)
-        self.input = live
+        self.input, self.spec = live, spec
         bar = live.grid()[1]
         return (f"listening to {opened.name} ({opened.sr} Hz, {opened.channels} ch): the "
                 f"last {self.bars} bars are kept ({self.bars * bar} frames at k={self.session.k})")
@@ -97,6 +98,8 @@ class LiveHost:
         if self.input is None:
             return []
         lines = self.input.take_messages()
+        if self.input.model is not self.session.model and not self.input.stopped:
+            lines.append("the model changed: " + self.listen(self.spec))
         if self.input.stopped and self.input.monitor is not None:
             self._stop_monitor()
         return lines
