@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.errors import PatternError
 from unravel_lang.plan import Plan, Voice
 
 # What a value is, as far as the compiler can tell before running anything.
@@ -98,13 +99,18 @@ def load(session, path: str) -> np.ndarray:
     return np.asarray(load_latent(session.resolve(path)), dtype=np.float32)
 
 
-def stats(*arrays: Any):
-    """Measure 1..n latent arrays, pooled (see `Stats`); a length after them measures only
-    the last that many frames of each: `stats(input, 8bars)`."""
+def stats(session, *arrays: Any):
+    """The statistics of one or more latent arrays (pooled), or those saved in a statistics
+    file (`.json`, written by `export s "x.json"` or `unravel stats -o`); a length after the
+    arrays measures only the last that many frames of each: `stats(input, 8bars)`."""
     from unravel_lang import shaping
-    from unravel_lang.errors import PatternError
+    from unravel_lang.stats import Stats
     from unravel_lang.stats import stats as measure
 
+    if any(isinstance(a, str) for a in arrays):
+        if len(arrays) != 1:
+            raise PatternError("stats takes latent arrays, or one statistics file")
+        return Stats.load(session.resolve(arrays[0]))
     if len(arrays) > 1 and isinstance(arrays[-1], (int, float)) and not isinstance(
             arrays[-1], bool):
         *arrays, n = arrays
