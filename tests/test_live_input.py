@@ -195,6 +195,9 @@ def test_a_file_that_ends_stops_the_input_and_drops_the_recording(session, tmp_p
     ('listen "missing.wav"', "live input unavailable: missing.wav: file not found"),
     ("input = 3", "`input` is the live input; choose another name"),
     ("record x fibo", "`fibo` is a function"),
+    ("listen loud", "listen takes `off`, a device or file name in quotes, or a device number"),
+    ("monitor on", "monitor takes nothing or `off`, got `on`"),
+    ("listen 1.5", "an input device number is whole and >= 0, got 1.5"),
 ])
 def test_errors_are_one_line_with_their_place(session, line, message):
     with pytest.raises(LanguageError) as err:

@@ -4,6 +4,7 @@ audio file as the input and no sound card (see test_repl.py for the terminal).""
 from __future__ import annotations
 
 import re
+import time
 
 import numpy as np
 import soundfile as sf
@@ -12,9 +13,19 @@ from test_repl import start, workdir  # noqa: F401 - workdir is a fixture
 BAR = 44
 
 
+def status(term, pattern: str, timeout: float = 10.0) -> str:
+    """The status line once it matches `pattern` (it is redrawn twice a second)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        term.pump(0.1)
+        if re.search(pattern, term.lines()[-1]):
+            return term.lines()[-1]
+    raise AssertionError(f"status line never matched {pattern!r}: {term.lines()[-1]!r}")
+
+
 def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F811
     rng = np.random.default_rng(5)
-    sf.write(workdir / "in.wav", (0.3 * rng.standard_normal(44100 * 5)).astype(np.float32),
+    sf.write(workdir / "in.wav", (0.3 * rng.standard_normal(44100 * 10)).astype(np.float32),
              44100)
     term = start(workdir, tiny_model_path, "--input-bars", "3")
     try:
@@ -26,10 +37,10 @@ def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F8
 
         out = term.run('listen "in.wav"')
         assert out.startswith("listening to in.wav (44100 Hz, 1 ch): the last 3 bars are kept")
-        assert "listening in.wav" in term.lines()[-1]
+        status(term, "listening in.wav")
         assert term.run("record x 1bar") == (
             "recording x: 1 bars from the next bar line (bound when done)")
-        assert re.search(r"● rec x \d\.\d/1 bars", term.lines()[-1]), term.lines()[-1]
+        status(term, r"● rec x \d\.\d/1 bars")
         assert term.run("y = fibo(x)").startswith("<repl>:1:10: `x` is still recording")
         term.wait_for("recorded x (1 bar)", timeout=30)
         assert term.run("show x").startswith(f"({BAR}, 8) latent array")
@@ -38,11 +49,11 @@ def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F8
             "monitor: playback is unavailable, so the input cannot be heard")
         assert term.run("record input 1bar").startswith(
             "<repl>:1:1: `input` is the live input; choose another name")
-        term.wait_for("input stopped: the file", timeout=30)  # 5 s of file, then it ends
-        assert "input stopped" in term.lines()[-1]
+        term.wait_for("input stopped: the file", timeout=30)  # 10 s of file, then it ends
+        status(term, r"│ input stopped$")
         assert term.run("take(input, 1bar)").startswith(f"({BAR}, 8) latent array")
         assert term.run("listen off") == "input closed"
-        assert "listening" not in term.lines()[-1]
+        assert "listening" not in status(term, "no tracks")
         assert term.quit() == 0
     finally:
         term.child.close(force=True)

@@ -151,6 +151,25 @@ class Repl:
         for line in self.session.collect_live():
             self.write(line)
 
+    def _report_live_later(self) -> None:
+        """From the status line (while the screen is drawn): bind what is complete now, print
+        the news once drawing is done."""
+        news = self.session.collect_live()
+        if not news:
+            return
+        try:
+            from prompt_toolkit.application import get_app_or_none
+
+            app = get_app_or_none()
+        except ImportError:  # pragma: no cover - prompt_toolkit ships with unravel
+            app = None
+        loop = getattr(app, "loop", None)
+        if loop is None:
+            for line in news:
+                self.write(line)
+            return
+        loop.call_soon(lambda: [self.write(line) for line in news])
+
     def report_engine_errors(self) -> None:
         """Print what the engine had to stop since the last input (e.g. a model failure)."""
         take = getattr(self.stage.performer, "take_errors", None)
@@ -189,7 +208,7 @@ class Repl:
             parts.append("playback unavailable")
         live = self.session.live
         if live is not None:
-            self.report_live()
+            self._report_live_later()
             text = live.status()
             if text:
                 parts.append(text)

@@ -173,10 +173,14 @@ class Wait(Node):
 @dataclass(frozen=True)
 class Listen(Node):
     """`listen` (default input), `listen "name"` / `listen 2` (a device, or an audio file
-    played in real time), `listen off`. `source` None: the default; `off`: stop listening."""
+    played in real time), `listen off` (`source` is then the word: a `Name`, checked to be
+    `off`). `source` None: the default input."""
 
-    source: String | Number | None
-    off: bool = False
+    source: String | Number | Name | None
+
+    @property
+    def off(self) -> bool:
+        return isinstance(self.source, Name)
 
 
 @dataclass(frozen=True)
@@ -189,9 +193,14 @@ class Record(Node):
 
 @dataclass(frozen=True)
 class Monitor(Node):
-    """`monitor` / `monitor off`: hear the input through the model, mixed with the tracks."""
+    """`monitor` / `monitor off`: hear the input through the model, mixed with the tracks
+    (`word`: the word after `monitor`, checked to be `off`)."""
 
-    on: bool
+    word: Name | None
+
+    @property
+    def on(self) -> bool:
+        return self.word is None
 
 
 @dataclass(frozen=True)

@@ -157,10 +157,18 @@ class Checker:
         elif isinstance(stmt, ast.Model):
             pass
         elif isinstance(stmt, ast.Listen):
+            if isinstance(stmt.source, ast.Name) and stmt.source.id != "off":
+                raise self.error(
+                    f"listen takes `off`, a device or file name in quotes, or a device number; "
+                    f"got `{stmt.source.id}`", stmt.source)
             v = stmt.source.value if isinstance(stmt.source, ast.Number) else 0
             if not isinstance(v, int) or v < 0:
                 raise self.error(f"an input device number is whole and >= 0, got {v}",
                                  stmt.source)
+        elif isinstance(stmt, ast.Monitor):
+            if stmt.word is not None and stmt.word.id != "off":
+                raise self.error(f"monitor takes nothing or `off`, got `{stmt.word.id}`",
+                                 stmt.word)
         elif isinstance(stmt, ast.Record):
             self._bindable(stmt.name, stmt)
             kind = self.expr(stmt.length)

@@ -206,9 +206,10 @@ class _ToAst(Transformer):
         if not rest:
             return ast.Listen(word.line, word.column, None)
         tok = rest[0]
-        if tok.type == "OFF":
-            return ast.Listen(word.line, word.column, None, off=True)
-        source = self.string([tok]) if tok.type == "STRING" else _number(tok)
+        if tok.type == "NAME":
+            source = self.name([tok])
+        else:
+            source = self.string([tok]) if tok.type == "STRING" else _number(tok)
         return ast.Listen(word.line, word.column, source)
 
     def record(self, items):
@@ -217,7 +218,7 @@ class _ToAst(Transformer):
 
     def monitor(self, items):
         word, *rest = items
-        return ast.Monitor(word.line, word.column, not rest)
+        return ast.Monitor(word.line, word.column, self.name(rest) if rest else None)
 
     def expr_stmt(self, items):
         (value,) = items
