@@ -539,7 +539,7 @@ class LiveInput:
         with self._lock:
             if self.monitor is None:
                 self._decoder = m.stream(seed=self.seed)
-                pre = m.ratio + m.sr // 50 if prebuffer is None else int(prebuffer)
+                pre = m.ratio + m.sr // 20 if prebuffer is None else int(prebuffer)
                 self.monitor = MonitorMix(m.out_channels, m.sr, pre, capacity=m.sr,
                                           slack=m.ratio)
             return self.monitor
