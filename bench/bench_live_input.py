@@ -122,10 +122,12 @@ def main() -> None:
     report = monitor_round_trip(args.monitor_seconds)
     if report is not None:
         ms = report["monitor_latency_ms"]
+        pre = (2048 + 44100 // 20) / 44100 * 1000  # MonitorMix's default for the model
         print(f"  measured {ms:.0f} ms (estimate {report['monitor_estimate_ms']:.0f} ms: input "
-              f"{report['input_latency_ms']:.0f} + frame 46 + encode/decode + prebuffer 66 + "
-              f"output {report['output_latency_ms']:.0f}); nn~ default {NN_TILDE_MS:.0f} ms: "
-              f"{ms / NN_TILDE_MS:.2f}x; dropouts {report['monitor_underruns']}")
+              f"{report['input_latency_ms']:.0f} + frame 46 + encode/decode + prebuffer "
+              f"{pre:.0f} + output {report['output_latency_ms']:.0f}); nn~ default "
+              f"{NN_TILDE_MS:.0f} ms: {ms / NN_TILDE_MS:.2f}x; dropouts "
+              f"{report['monitor_underruns']}")
     print("\n3. CPU share of continuous encoding (1 torch thread)")
     shares = {name: cpu_share(model, args.seconds) for name, model in loaded}
     for name, share in shares.items():
