@@ -148,7 +148,7 @@ def test_listen_record_input_and_stats_from_a_file(session, model, tmp_path):
     assert "listening to" in session.lines[-1] and "last 4 bars" in session.lines[-1]
     _wait_for(lambda: session.live.input.ring.end >= 10)
     session.run("record x 1bar")
-    assert session.lines[-1].startswith("recording x: 1 bars from the next bar line")
+    assert session.lines[-1].startswith("recording x: 1 bar from the next bar line")
     with pytest.raises(LanguageError, match="`x` is still recording"):
         session.run("y = fibo(x)")
     _wait_for(lambda: "x" in session.env or session.collect_live() and "x" in session.env)

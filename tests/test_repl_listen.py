@@ -39,7 +39,7 @@ def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F8
         assert out.startswith("listening to in.wav (44100 Hz, 1 ch): the last 3 bars are kept")
         status(term, "listening in.wav")
         assert term.run("record x 1bar") == (
-            "recording x: 1 bars from the next bar line (bound when done)")
+            "recording x: 1 bar from the next bar line (bound when done)")
         status(term, r"● rec x \d\.\d/1 bars")
         assert term.run("y = fibo(x)").startswith("<repl>:1:10: `x` is still recording")
         term.wait_for("recorded x (1 bar)", timeout=30)

@@ -61,8 +61,9 @@ class LiveHost:
     def record(self, name: str, frames: int) -> str:
         live = self._live()
         live.record(name, frames)
-        bar = live.grid()[1]
-        return f"recording {name}: {frames / bar:g} bars from the next bar line (bound when done)"
+        bars = frames / live.grid()[1]
+        return (f"recording {name}: {bars:g} bar{'s' * (bars != 1)} from the next bar line "
+                "(bound when done)")
 
     def monitor(self) -> str:
         live = self._live()

@@ -185,14 +185,14 @@ def input_device(device: int | str | None = None) -> dict:
     sd = _sounddevice()
     try:
         info = sd.query_devices(device, "input")
-    except Exception as exc:  # noqa: BLE001 - ValueError / PortAudioError
+    except Exception:  # noqa: BLE001 - ValueError / PortAudioError
         try:
             names = [d["name"] for d in sd.query_devices() if d["max_input_channels"] > 0]
         except Exception:  # noqa: BLE001
             names = []
         which = "no default input device" if device is None else f"no input device {device!r}"
         listed = f" (inputs: {', '.join(names)})" if names else " (this machine has no inputs)"
-        raise InputUnavailable(f"live input unavailable: {which}{listed}: {exc}") from None
+        raise InputUnavailable(f"live input unavailable: {which}{listed}") from None
     if info["max_input_channels"] < 1:
         raise InputUnavailable(f"live input unavailable: {info['name']} has no input channels")
     return info
