@@ -358,7 +358,8 @@ class LiveInput:
         self._decoder = None
         self.samples_in = 0  # samples at the source's rate fed so far
         self.sr_in: int | None = None
-        self.frame_latency: deque[float] = deque(maxlen=512)  # s, last sample in -> frame out
+        self.frame_latency: deque[float] = deque(maxlen=512)  # s, a frame's last sample in
+        # -> the frame in the ring
         self.encode_seconds: deque[float] = deque(maxlen=512)
         self.stopped: str | None = None
         self.source: DeviceSource | FileSource | None = None
@@ -393,9 +394,9 @@ class LiveInput:
             end_frame = self.ring.end + frames.shape[0]
             self._ensure_capacity()
             self.ring.append(frames)
-            if entered is not None:
-                last_in = entered + (a.shape[1] - 1) / self.sr_in
-                self.frame_latency.append(done - last_in)
+            if entered is not None:  # when the last sample of the newest frame entered
+                last = end_frame * self.model.ratio * self.sr_in / self.model.sr - 1
+                self.frame_latency.append(done - (entered + (last - first_sample) / self.sr_in))
             self._complete_recordings()
             if self.monitor is not None:
                 self._play_monitor(frames, end_frame, first_sample, entered)
