@@ -163,6 +163,7 @@ def test_listen_record_input_and_stats_from_a_file(session, model, tmp_path):
     assert two.shape == (BAR, model.dims)
     s = session.eval("stats(input, 1bar)")
     assert s.frames == BAR
+    assert session.eval("stats(input)").frames == session.eval("input").shape[0] >= 2 * BAR
     session.run("t = orale(take(input, 1bar), 3:1)")
     assert session.env["t"].shape[0] % BAR == 0
     with pytest.raises(LanguageError, match="take: asked for the last 440 frames"):
@@ -268,3 +269,10 @@ def test_listening_follows_a_change_of_model(session, tmp_path, tiny_model_path)
     news = session.collect_live()
     assert news and news[-1].startswith("the model changed: listening to")
     assert session.live.input is not first and session.live.input.model is session.model
+
+
+def test_help_explains_input():
+    from unravel_lang.repl_help import topic
+
+    text = topic("input")
+    assert text.startswith("input\n") and "take(input, 2bars)" in text
