@@ -1,5 +1,6 @@
-"""`listen`, `record`, `input` and `monitor` in the real REPL, in a pseudo-terminal, with an
-audio file as the input and no sound card (see test_repl.py for the terminal)."""
+"""`listen`, `record`, `input` and `monitor` in the real REPL, in a pseudo-terminal: with an
+audio file as the input and no sound card, and with a private PulseAudio server as the
+sound card (see test_repl.py for the terminal)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ import re
 import time
 
 import numpy as np
+import pytest
 import soundfile as sf
+from pulse_server import private_pulse, pulse_missing
 from test_repl import start, workdir  # noqa: F401 - workdir is a fixture
 
 BAR = 44
@@ -57,3 +60,26 @@ def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F8
         assert term.quit() == 0
     finally:
         term.child.close(force=True)
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(pulse_missing() is not None, reason=str(pulse_missing()))
+def test_monitor_through_a_sound_server(workdir, tiny_model_path):  # noqa: F811
+    """With a (private PulseAudio) sound card: `listen` on a null sink's monitor source,
+    `monitor` states its latency and the status line shows the measured one."""
+    with private_pulse(workdir / "pulse", sink="out", more_sinks=("src",)) as env:
+        term = start(workdir, tiny_model_path, **env, PULSE_SOURCE="src.monitor")
+        try:
+            assert "playback unavailable" not in term.text()
+            out = term.run("listen")
+            assert out.startswith("listening to default"), out
+            out = term.run("monitor")
+            assert re.fullmatch(r"monitoring the input through the model \(about \d+ ms late\)",
+                                out), out
+            line = status(term, r"│ monitor \d+ ms", timeout=20)
+            assert "listening default" in line and "dropouts" not in line
+            assert term.run("monitor off") == "monitor off"
+            assert term.run("listen off") == "input closed"
+            assert term.quit() == 0
+        finally:
+            term.child.close(force=True)
