@@ -40,7 +40,7 @@ def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F8
 
         out = term.run('listen "in.wav"')
         assert out.startswith("listening to in.wav (44100 Hz, 1 ch): the last 3 bars are kept")
-        status(term, "listening in.wav")
+        status(term, "│ input in.wav")
         assert term.run("record x 1bar") == (
             "recording x: 1 bar from the next bar line (bound when done)")
         status(term, r"● rec x \d\.\d/1 bars")
@@ -56,7 +56,7 @@ def test_listen_record_monitor_and_errors(workdir, tiny_model_path):  # noqa: F8
         status(term, r"│ input stopped$")
         assert term.run("take(input, 1bar)").startswith(f"({BAR}, 8) latent array")
         assert term.run("listen off") == "input closed"
-        assert "listening" not in status(term, "no tracks")
+        assert "input" not in status(term, "no tracks")
         assert term.quit() == 0
     finally:
         term.child.close(force=True)
@@ -77,7 +77,7 @@ def test_monitor_through_a_sound_server(workdir, tiny_model_path):  # noqa: F811
             assert re.fullmatch(r"monitoring the input through the model \(about \d+ ms late\)",
                                 out), out
             line = status(term, r"│ monitor \d+ ms", timeout=20)
-            assert "listening default" in line and "dropouts" not in line
+            assert "│ input default" in line and "dropouts" not in line
             assert term.run("monitor off") == "monitor off"
             assert term.run("listen off") == "input closed"
             assert term.quit() == 0

@@ -641,10 +641,10 @@ class LiveInput:
         return self.stopped is None and self._thread is not None and self._thread.is_alive()
 
     def status(self) -> str:
-        """`listening <name>` or `input stopped` (why was said once, in `messages`), with the
+        """`input <name>` or `input stopped` (why was said once, in `messages`), with the
         recordings in progress."""
         label = getattr(self.source, "name", self.name)
-        parts = ["input stopped" if self.stopped else f"listening {_short(label)}"]
+        parts = ["input stopped" if self.stopped else f"input {_short(label)}"]
         parts += self.recording_status()
         return " ".join(parts)
 
