@@ -276,3 +276,22 @@ def test_help_explains_input():
 
     text = topic("input")
     assert text.startswith("input\n") and "take(input, 2bars)" in text
+
+
+def test_the_engine_mixes_a_monitor_into_its_output(model):
+    from unravel_lang.engine import Engine
+
+    engine = Engine(model, realtime=False)
+    try:
+        mix = MonitorMix(1, model.sr, prebuffer=300, capacity=4096)
+        audio = np.linspace(-0.5, 0.5, 1000, dtype=np.float32)[None]
+        mix.write(audio, entered=None)
+        engine.add_source(mix)
+        out = np.ones((1, 600), np.float32)
+        engine.read_into(out)  # nothing plays: the tracks give silence, the monitor its audio
+        np.testing.assert_array_equal(out, audio[:, :600])
+        engine.remove_source(mix)
+        engine.read_into(out)
+        assert not out.any() and mix.read_pos == 600
+    finally:
+        engine.close()
