@@ -19,7 +19,7 @@ class LiveHost:
 
     `session`: its model, tempo and seed. `engine()`: the live engine now playing (or None:
     playback unavailable; then the input keeps its own grid from the session's tempo, and
-    `monitor` is refused). `default`: what a bare `listen` opens (a device name or index, an
+    `monitor` says it cannot be heard). `default`: what a bare `listen` opens (a device name or index, an
     audio file, or None for the default input). `bars`: how many bars the input keeps.
     """
 
