@@ -358,9 +358,12 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    view: str | None = None,
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
-    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
+    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
+    `view`: an address to serve the live view page at from the start ("" for 127.0.0.1 and
+    a free port; None: only when a `view` statement asks).
 
     Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
     exit code (0; in plain mode 1 when any input failed).
@@ -379,9 +382,12 @@ def run_repl(
     stage = Stage(
         performer, k=session.k, model=loaded, quantum=session.quantum,
         reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
+        write=write,
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
     try:
+        if view is not None:
+            stage.view(view)
         if stdin.isatty() and stdout.isatty():
             return run_interactive(repl, bpm)
         if note:
@@ -390,4 +396,5 @@ def run_repl(
             repl.handle(f"bpm {bpm:g}")
         return run_plain(repl, stdin)
     finally:
+        stage.close_view()
         close_playback(stage.performer)

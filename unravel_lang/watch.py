@@ -141,8 +141,10 @@ def watch(
     seed: int | None = None,
     interval: float = 0.2,
     write: Callable[[str], None] | None = None,
+    view: str | None = None,
 ) -> int:
-    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
+    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C).
+    `view`: an address to serve the live view page at ("" for 127.0.0.1 and a free port)."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
@@ -162,14 +164,18 @@ def watch(
     stage = Stage(
         performer, k=first.k, model=loaded, quantum=first.quantum,
         reopen=lambda m: open_playback(m, stage.k, seed, stage.quantum)[0],
+        write=write,
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
-    write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
     try:
+        if view is not None:
+            stage.view(view)
+        write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
         watcher.run(interval)
     except KeyboardInterrupt:
         stage.hush()
         write("stopped")
     finally:
+        stage.close_view()
         close_playback(stage.performer)
     return 0

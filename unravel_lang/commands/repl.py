@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.live.address import add_view_arguments, view_address
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `repl` subcommand to `sub`."""
@@ -17,6 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -24,4 +27,5 @@ def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
     from unravel_lang.repl import run_repl
 
-    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum)
+    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
+                    view=view_address(args))

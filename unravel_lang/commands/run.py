@@ -8,6 +8,7 @@ import time
 from pathlib import Path
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.live.address import add_view_arguments, view_address
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
                    help="play the rendered audio on the sound card afterwards")
+    add_view_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -48,13 +50,23 @@ def run(args: argparse.Namespace) -> int:
     from unravel_lang.lang import Session
 
     score, model = score_and_model(args)
+    address = view_address(args)
+    if address is not None and not args.play:
+        raise UnravelError("--view shows a score as it plays: add --play")
     session = Session(model=model, seed=args.seed)
     if not (args.output or args.play):
         session.run_file(score)
         return 0
     start = time.perf_counter()
-    with ScoreRender(seed=args.seed, k=session.k, beats_per_bar=session.beats_per_bar,
-                     load=lambda: session.model) as performer:
+    options = dict(seed=args.seed, k=session.k, beats_per_bar=session.beats_per_bar,
+                   load=lambda: session.model)
+    if args.play:  # the view may be asked for by --view or by the score's `view` statement
+        from unravel_lang.live.view_feed import viewed_score
+
+        render = viewed_score(**options)
+    else:
+        render = ScoreRender(**options)
+    with render as performer:
         session.performer = performer
         session.run_file(score)
         if not performer.played:
@@ -73,8 +85,30 @@ def run(args: argparse.Namespace) -> int:
         speed = seconds / took if took > 0 else float("inf")
         print(f"rendered {seconds:.2f} s to {out} in {took:.2f} s ({speed:.0f}× real time)")
     if args.play:
-        play(audio, sr)
+        if address is None:
+            address = performer.view_address
+        if address is None:
+            play(audio, sr)
+        else:
+            play_viewed(audio, sr, session.model, performer, address)
     return 0
+
+
+def play_viewed(audio, sr: int, model, performer, address: str | int) -> None:
+    """Play `audio` on the sound card in real time while the live view page shows the score's
+    tracks (or say in one line why playback is unavailable)."""
+    from unravel_lang import player
+    from unravel_lang.live.view_feed import play_score_with_view
+
+    status = player.playback_status()
+    if not status.available:
+        print(f"playback unavailable: {status.reason}")
+        return
+    try:
+        play_score_with_view(audio, sr, int(model.ratio), performer.recording, model, address,
+                             lambda line: print(line, flush=True))
+    except player.PlaybackUnavailable as err:
+        print(f"playback unavailable: {err}")
 
 
 def play(audio, sr: int) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.live.address import add_view_arguments, view_address
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `watch` subcommand to `sub`."""
@@ -19,6 +21,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
     )
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -26,4 +29,5 @@ def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
     from unravel_lang.watch import watch
 
-    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval)
+    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
+                 view=view_address(args))
