@@ -12,7 +12,7 @@
   const view = {
     offset: null, rtt: Infinity, pongs: [], period: 2048 / 44100,
     ref: null,                // {frame, due}: maps engine frames to server seconds
-    tracks: new Map(), grids: [], mix: [], state: {}, lags: [], drawnFrames: 0,
+    tracks: new Map(), grids: [], mix: [], state: {}, lags: [], lagHistory: [], drawnFrames: 0,
     lastLagFrame: -1, ws: null, connected: false, level: null,
   };
 
@@ -158,6 +158,12 @@
         t.end = now === null ? -Infinity : Math.ceil(now);
       }
     }
+    const endFrames = Object.values(ends);
+    if (!Object.keys(alive).length && endFrames.length && view.ref !== null) {
+      // nothing sounds after the last end: the mix sent ahead of it is never heard
+      const silentFrom = view.ref.due + (Math.max(...endFrames) - view.ref.frame) * view.period;
+      view.mix = view.mix.filter((m) => m[1] < silentFrom);
+    }
     document.getElementById("quantum").textContent = st.quantum ? "quantum " + st.quantum : "";
     document.getElementById("model").textContent = st.model ? "model " + st.model : "";
     const health = "underruns " + (st.underruns || 0) + (st.underflows ? " · underflows " +
@@ -194,7 +200,10 @@
       writeColumn(t, f, col);
       if (col && f > view.lastLagFrame) {
         view.lastLagFrame = f;
-        view.lags.push(1000 * (wall - col.due));
+        const lag = 1000 * (wall - col.due);
+        view.lags.push(lag);
+        view.lagHistory.push(lag);
+        if (view.lagHistory.length > 2000) view.lagHistory.shift();
         view.drawnFrames += 1;
       }
       fresh = true;
@@ -374,6 +383,12 @@
       return t ? [...t.columns.entries()].sort((a, b) => a[0] - b[0]) : [];
     },
     drawn: () => view.drawnFrames,
+    lagStats: () => {      // display lag, ms from a frame's due time to its drawing
+      const v = [...view.lagHistory].sort((a, b) => a - b);
+      if (!v.length) return null;
+      const at = (q) => v[Math.min(v.length - 1, Math.floor(q * v.length))];
+      return { n: v.length, median: at(0.5), p95: at(0.95), max: v[v.length - 1] };
+    },
     clock: () => ({ offset: view.offset, rtt: view.rtt }),
     state: () => view.state,
   };
