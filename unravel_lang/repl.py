@@ -128,8 +128,10 @@ class Repl:
             self._undo(saved)
             self.error(f"internal error ({type(err).__name__}: {err}); nothing changed")
             return False
+        sources = self.recorder.sources  # the line of code of each track (the live view)
         try:
             self.stage.apply(self.recorder.take())
+            self.stage.sources.update(sources)
         except UnravelError as err:
             self.error(str(err))
             return False

@@ -212,8 +212,6 @@ class Stage:
                 self.play(*args)
             elif method == "set_model":
                 self.set_model(*args)
-            elif method == "track_source":
-                self.track_source(*args)
             elif method == "view" and self.viewer is None:
                 self.view(*args)
         for name in list(self.tracks):

@@ -113,6 +113,7 @@ class ScoreWatcher:
             return False
         for message in messages:
             self.write(message)
+        sources = recorder.sources  # the line of code of each track (the live view)
         calls = recorder.take()
         k = session.k
         if k and not any(method == "set_tempo" for method, _ in calls):
@@ -121,6 +122,7 @@ class ScoreWatcher:
             calls.insert(0, ("set_quantum", (session.quantum,)))
         try:
             changes = self.stage.sync(calls)
+            self.stage.sources.update(sources)
         except UnravelError as err:
             self.failures += 1
             self.write(str(err))

@@ -17,11 +17,12 @@ from unravel_lang.plan import Plan
 
 class Recorder:
     """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
-    `set_quantum`, `set_model`, `view` and `track_source` (the line of code that made a track)
-    calls as `(method, args)` pairs in `calls`."""
+    `set_quantum`, `set_model` and `view` calls as `(method, args)` pairs in `calls`, and the
+    line of code that made each track (`track_source`) in `sources`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.sources: dict[str, str] = {}
 
     def play(self, plan: Plan) -> None:
         self.calls.append(("play", (plan,)))
@@ -54,11 +55,12 @@ class Recorder:
         self.calls.append(("view", (address,)))
 
     def track_source(self, name: str, line: str) -> None:
-        self.calls.append(("track_source", (name, line)))
+        self.sources[name] = line
 
     def take(self) -> list[tuple[str, tuple[Any, ...]]]:
-        """The recorded calls; the record is emptied."""
+        """The recorded calls; the record (and `sources`) is emptied."""
         calls, self.calls = self.calls, []
+        self.sources = {}
         return calls
 
     @property
