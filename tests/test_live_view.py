@@ -397,3 +397,59 @@ def test_view_options_are_checked(tmp_path, capsys, argv, message):
     assert main(argv) == 1
     err = capsys.readouterr().err
     assert err.startswith("unravel: error: ") and message in err and "Traceback" not in err
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(__import__("pulse_server").pulse_missing() is not None,
+                    reason=str(__import__("pulse_server").pulse_missing()))
+def test_a_score_plays_in_real_time_with_the_view_following_it(tmp_path, tiny_model_path):
+    """`unravel run score.unr --play --view` on a private PulseAudio server: the score starts
+    when a viewer connects, its frames come before they sound, in order, with due times one
+    frame apart; the track ends where the score stops it."""
+    import subprocess
+    import sys
+
+    from pulse_server import private_pulse
+
+    np.save(tmp_path / "x.npy", latent(16, 1))
+    (tmp_path / "s.unr").write_text('k 8\ntrack a = load("x.npy")\nwait 32frames\nstop a\n'
+                                    'wait 8frames\n')
+    with private_pulse(tmp_path / "pulse") as pulse:
+        child = subprocess.Popen(
+            [sys.executable, "-m", "unravel_lang", "run", str(tmp_path / "s.unr"), "-m",
+             str(tiny_model_path), "--play", "--view"],
+            env=dict(os.environ, **pulse), stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+            text=True)
+        try:
+            head = [child.stdout.readline() for _ in range(3)]
+            assert head[0] == "k=8 → 161.49 BPM\n", head
+            url = re.match(r"view: (\S+)", head[1]).group(1)
+            assert head[2].startswith("open it to start"), head
+            messages = []
+            with connect(url.replace("http", "ws") + "ws") as ws:
+                arrived = {}
+                while True:
+                    try:
+                        message = json.loads(ws.recv(timeout=15))
+                    except websockets.exceptions.ConnectionClosed:
+                        break
+                    now = time.monotonic()
+                    for _, _, first, due, rows, _ in message.get("frames", []):
+                        for i in range(len(rows)):
+                            arrived[first + i] = (now, due + i * message["period"])
+                    messages.append(message)
+            out = child.stdout.read()
+            assert child.wait(30) == 0, out
+        finally:
+            child.kill()
+    assert "playing 1.86 s" in out and "played" in out, out  # 40 frames
+    frames = sorted(arrived)
+    assert frames == list(range(32))  # the track's frames, and none after its stop
+    dues = [arrived[f][1] for f in frames]
+    assert np.allclose(np.diff(dues), 2048 / 44100, atol=2e-3)
+    early = [arrived[f][1] - arrived[f][0] for f in frames]
+    assert min(early) > 0  # every frame came before it sounds (monotonic clocks of one host)
+    tracks = [m["state"].get("tracks") for m in messages if "state" in m]
+    assert {"a": 'track a = load("x.npy")'} in tracks
+    ended = [m["state"] for m in messages if m["state"].get("ends", {}).get("a") == 32]
+    assert ended and ended[-1]["tracks"] == {}

@@ -305,6 +305,15 @@ class ViewServer:
         return {"t": "tick", "now": now, "period": self.ratio / self.sr, "frames": frames,
                 "mix": mix, "state": state}
 
+    def wait_for_viewer(self, timeout: float) -> bool:
+        """Wait until a viewer is connected (True) or `timeout` seconds have passed (False)."""
+        deadline = time.monotonic() + timeout
+        while not self.viewers:
+            if time.monotonic() >= deadline:
+                return False
+            time.sleep(0.05)
+        return True
+
     # ---- what tests and benchmarks ask --------------------------------------------------
 
     def stats(self) -> dict[str, Any]:

@@ -98,18 +98,20 @@ class EngineFeed:
 
 class ArrayReader:
     """Audio `(channels, samples)` read like an engine by a real-time output (`AudioOutput`):
-    `read_into`, `playhead`, `sample_clock`, `sr`, `channels`; silence after the end."""
+    `read_into`, `playhead`, `sample_clock`, `sr`, `channels`; `lead` seconds of silence
+    before it (so what shows the first frames gets them before they sound), silence after."""
 
-    def __init__(self, audio: np.ndarray, sr: int) -> None:
+    def __init__(self, audio: np.ndarray, sr: int, lead: float = 0.0) -> None:
         self.audio = np.ascontiguousarray(audio, dtype=np.float32)
         self.sr = int(sr)
         self.channels = int(self.audio.shape[0])
         self.sample_clock = SampleClock(self.sr)
-        self.pos = 0
+        self.pos = -round(float(lead) * self.sr)
         self.underruns = 0
 
     @property
     def playhead(self) -> int:
+        """The next sample to read (negative during the lead-in)."""
         return self.pos
 
     @property
@@ -117,11 +119,13 @@ class ArrayReader:
         return self.pos >= self.audio.shape[1]
 
     def read_into(self, out: np.ndarray) -> int:
-        n = max(0, min(out.shape[1], self.audio.shape[1] - self.pos))
-        out[:, :n] = self.audio[:, self.pos : self.pos + n]
-        out[:, n:] = 0.0
-        self.pos += out.shape[1]
-        return n
+        n = out.shape[1]
+        out.fill(0.0)
+        a, b = max(self.pos, 0), min(self.pos + n, self.audio.shape[1])
+        if b > a:
+            out[:, a - self.pos : b - self.pos] = self.audio[:, a:b]
+        self.pos += n
+        return max(0, b - a)
 
 
 class ScoreRecording:
@@ -203,7 +207,7 @@ class ScoreFeed:
             else:
                 break
         until = min(int(horizon) * self.ratio, self.reader.audio.shape[1])
-        start = max(self._mix_pos, self.reader.playhead // self.ratio * self.ratio)
+        start = max(self._mix_pos, self.reader.playhead // self.ratio * self.ratio, 0)
         if until > start:
             self.server.feed_mix(start, self.reader.audio[:, start:until].copy())
             self._mix_pos = until
@@ -228,16 +232,21 @@ class ScoreFeed:
 
 
 def play_score_with_view(audio: np.ndarray, sr: int, ratio: int, recording: ScoreRecording,
-                         model: Any, address: str | None, write: Callable[[str], None]) -> None:
-    """Play rendered score `audio` on the sound card while a view server shows it."""
+                         model: Any, address: str | int | None, write: Callable[[str], None],
+                         wait: float = 30.0) -> None:
+    """Play rendered score `audio` on the sound card while a view server shows it, from when
+    the first viewer is connected (or after `wait` seconds)."""
     from unravel_lang.live.address import parse_address
     from unravel_lang.player import AudioOutput
 
     host, port = parse_address(address)
-    reader = ArrayReader(audio, sr)
+    reader = ArrayReader(audio, sr, lead=0.3)
     server = ViewServer(host, port)
     write(f"view: {server.start()}")
     try:
+        write(f"open it to start (playing in {wait:g} s at the latest)")
+        if server.wait_for_viewer(wait):
+            time.sleep(0.5)  # the page sets its clock
         feed = ScoreFeed(server, recording, reader, ratio, model)
         feed.push()  # the first frames are there before the sound starts
         output = AudioOutput(reader)
