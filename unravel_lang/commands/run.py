@@ -6,9 +6,15 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from unravel_lang.cluster import add_options
+from unravel_lang.commands.seeds import parse_seeds, render_seeds
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.address import add_view_arguments, view_address
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -31,6 +37,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
                    help="play the rendered audio on the sound card afterwards")
+    p.add_argument("--seeds", type=parse_seeds, default=None, metavar="FIRST:LAST",
+                   help="render once per seed FIRST..LAST (inclusive) to -o, whose name holds "
+                   "{seed} (out/{seed}.wav); files that exist are kept; each file equals the "
+                   "single render with --seed")
+    add_options(p)
     add_view_arguments(p)
     p.set_defaults(func=run)
 
@@ -46,35 +57,28 @@ def score_and_model(args: argparse.Namespace) -> tuple[Path, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
+    if args.seeds is not None or args.workers is not None or args.scheduler is not None:
+        return render_seeds(args)
     score, model = score_and_model(args)
     address = view_address(args)
     if address is not None and not args.play:
         raise UnravelError("--view shows a score as it plays: add --play")
-    session = Session(model=model, seed=args.seed)
     if not (args.output or args.play):
-        session.run_file(score)
+        Session(model=model, seed=args.seed).run_file(score)
         return 0
     start = time.perf_counter()
-    options = dict(seed=args.seed, k=session.k, beats_per_bar=session.beats_per_bar,
-                   load=lambda: session.model)
-    if args.play:  # the view may be asked for by --view or by the score's `view` statement
+    rendered: list = []
+
+    def viewed(**options):  # the view is asked for by --view or by the score's `view`
         from unravel_lang.live.view_feed import viewed_score
 
-        render = viewed_score(**options)
-    else:
-        render = ScoreRender(**options)
-    with render as performer:
-        session.performer = performer
-        session.run_file(score)
-        if not performer.played:
-            raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
-                               "nothing to render")
-        audio = performer.finish()
+        rendered.append(viewed_score(**options))
+        return rendered[-1]
+
+    audio, sr = render_score(score, model, args.seed, make=viewed if args.play else None)
     took = time.perf_counter() - start
-    sr = session.model.sr
     seconds = audio.shape[1] / sr
     if args.output:
         from unravel_lang.audio import write_wav
@@ -86,17 +90,40 @@ def run(args: argparse.Namespace) -> int:
         print(f"rendered {seconds:.2f} s to {out} in {took:.2f} s ({speed:.0f}× real time)")
     if args.play:
         if address is None:
-            address = performer.view_address
+            address = rendered[-1].view_address
         if address is None:
             play(audio, sr)
         else:
-            play_viewed(audio, sr, session.model, performer, address)
+            play_viewed(audio, sr, rendered[-1], address)
     return 0
 
 
-def play_viewed(audio, sr: int, model, performer, address: str | int) -> None:
+def render_score(score: Path, model, seed: int, output=print,
+                 make=None) -> tuple[np.ndarray, int]:
+    """What `score` plays, rendered by the live engine with `seed`: `(audio (channels,
+    samples) float32, sr)`. `model`: a path, a loaded model, or None (the embedded one);
+    `output`: where the score's own lines go (None: nowhere); `make`: the performer's class
+    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`)."""
+    from unravel_lang.engine.score import ScoreRender
+    from unravel_lang.lang import Session
+
+    session = Session(model=model, seed=seed, output=output)
+    make = make or ScoreRender
+    with make(seed=seed, k=session.k, beats_per_bar=session.beats_per_bar,
+              load=lambda: session.model) as performer:
+        session.performer = performer
+        session.run_file(score)
+        if not performer.played:
+            raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
+                               "nothing to render")
+        audio = performer.finish()
+    return audio, int(session.model.sr)
+
+
+def play_viewed(audio, sr: int, performer, address: str | int) -> None:
     """Play `audio` on the sound card in real time while the live view page shows the score's
-    tracks (or say in one line why playback is unavailable)."""
+    tracks as `performer` (a `viewed_score`) recorded them (or say in one line why playback
+    is unavailable)."""
     from unravel_lang import player
     from unravel_lang.live.view_feed import play_score_with_view
 
@@ -105,6 +132,7 @@ def play_viewed(audio, sr: int, model, performer, address: str | int) -> None:
         print(f"playback unavailable: {status.reason}")
         return
     try:
+        model = performer.model
         play_score_with_view(audio, sr, int(model.ratio), performer.recording, model, address,
                              lambda line: print(line, flush=True))
     except player.PlaybackUnavailable as err:
