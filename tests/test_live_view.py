@@ -453,3 +453,29 @@ def test_a_score_plays_in_real_time_with_the_view_following_it(tmp_path, tiny_mo
     assert {"a": 'track a = load("x.npy")'} in tracks
     ended = [m["state"] for m in messages if m["state"].get("ends", {}).get("a") == 32]
     assert ended and ended[-1]["tracks"] == {}
+
+
+def test_unravel_watch_with_view_serves_the_page_until_ctrl_c(tmp_path, tiny_model_path):
+    import signal
+    import subprocess
+    import sys
+
+    (tmp_path / "nodevice.conf").write_text("pcm.!default { type hw card 99 }\n"
+                                            "ctl.!default { type hw card 99 }\n")
+    (tmp_path / "s.unr").write_text("k 8\n")
+    env = dict(os.environ, ALSA_CONFIG_PATH=str(tmp_path / "nodevice.conf"))
+    child = subprocess.Popen(
+        [sys.executable, "-m", "unravel_lang", "watch", str(tmp_path / "s.unr"), "-m",
+         str(tiny_model_path), "--view-address", "127.0.0.1:0"],
+        env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
+    try:
+        lines = [child.stdout.readline() for _ in range(3)]
+        assert lines[0].startswith("playback unavailable"), lines
+        url = re.match(r"view: (http://127\.0\.0\.1:\d+/) \(silent", lines[1]).group(1)
+        assert lines[2].startswith("watching ")
+        assert get(url)[0] == 200
+        child.send_signal(signal.SIGINT)
+        assert child.wait(30) == 0
+        assert "stopped" in child.stdout.read()
+    finally:
+        child.kill()

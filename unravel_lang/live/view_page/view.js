@@ -172,7 +172,13 @@
   }
 
   // ---- drawing ------------------------------------------------------------------------------
-  function css(name) { return getComputedStyle(document.body).getPropertyValue(name).trim(); }
+  let colours = {};           // the theme's colours, read once per theme
+  function css(name) {
+    if (!(name in colours)) {
+      colours[name] = getComputedStyle(document.body).getPropertyValue(name).trim();
+    }
+    return colours[name];
+  }
   function fit(canvas) {
     const r = canvas.getBoundingClientRect();
     const dpr = window.devicePixelRatio || 1;
@@ -360,6 +366,7 @@
   // ---- theme --------------------------------------------------------------------------------
   function setTheme(name) {
     document.body.className = "theme-" + name;
+    colours = {};
     document.getElementById("theme").textContent = name === "dark" ? "high contrast" : "dark";
     try { localStorage.setItem("unravel-theme", name); } catch (e) { /* private mode */ }
   }
