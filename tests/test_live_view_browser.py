@@ -180,23 +180,27 @@ def wait_for(driver, script: str, timeout: float = 10.0):
 def session(tmp_path_factory, tiny_model_path):
     """A REPL with --view on a private PulseAudio server, and the URL it printed."""
     work = tmp_path_factory.mktemp("view")
-    frames = np.arange(LOOP)[:, None] / LOOP
-    dims = np.arange(8)[None, :] / 8
-    np.save(work / "up.npy", (0.6 + 1.4 * np.abs(np.sin(6 * frames + 3 * dims))).astype("f4"))
-    np.save(work / "down.npy", (-0.6 - 1.4 * np.abs(np.cos(5 * frames + 2 * dims))).astype("f4"))
+    # every frame of a pass has its own mean: a column tells which frame of which pattern
+    ramp = np.arange(LOOP)[:, None] / (LOOP - 1)
+    wave = 0.3 * np.sin(np.arange(LOOP)[:, None] + 2 * np.arange(8)[None, :])
+    up = (0.5 + 1.5 * ramp + wave).astype("f4")
+    down = (-0.5 - 1.5 * ramp + wave).astype("f4")
+    assert (up > 0).all() and (down < 0).all()
+    np.save(work / "up.npy", up)
+    np.save(work / "down.npy", down)
     with private_pulse(work / "pulse") as pulse:
         env = dict(os.environ, **pulse)
         repl = Repl(["--model", str(tiny_model_path), "--view"], env, work)
         try:
             url = repl.expect(r"view: (http://127\.0\.0\.1:\d+/)(.*)").groups()
             assert url[1] == "", f"playback is unavailable: {url[1]}"
-            yield repl, url[0]
+            yield repl, url[0], up, down
         finally:
             repl.close()
 
 
 def test_two_tracks_scroll_swap_and_hush_with_a_stalled_viewer(session):
-    repl, url = session
+    repl, url, up, down = session
     from selenium.webdriver.common.by import By
 
     stalled = stalled_viewer(url)
@@ -246,13 +250,22 @@ def test_two_tracks_scroll_swap_and_hush_with_a_stalled_viewer(session):
         time.sleep(0.5)
         columns = js(driver, "unravelView.columns('lead')")
         turn = next(f for f, mean in columns if mean < 0)
-        assert (turn - start) % LOOP == 0, (turn, start)
+        means = dict(columns)
+        # the last column of the old pattern is the last frame of a pass, the first of the
+        # new one its first frame; the turn is a whole number of passes from the start
+        assert means[turn - 1] == pytest.approx(up[-1].mean(), abs=0.01), (turn, columns)
+        assert means[turn] == pytest.approx(down[0].mean(), abs=0.01), (turn, columns)
+        assert (turn - start) % LOOP == 0, (turn, start, columns)
         assert all(mean > 0 for f, mean in columns if f < turn)
         assert all(mean < 0 for f, mean in columns if f >= turn)
         swapped = area(driver, shot(driver, "view-swapped"), '[data-track="lead"] canvas')
-        width = swapped.shape[1]
-        assert blue(swapped[:, width - 40 : width - 8]).mean() > 0.5  # the new pattern, now
-        assert red(swapped[:, : width // 2]).mean() > 0.2               # the old one before it
+        is_red, is_blue = red(swapped).mean(axis=0) > 0.5, blue(swapped).mean(axis=0) > 0.5
+        x = swapped.shape[1] - 8  # left of the playhead: the new pattern, now
+        assert is_blue[x - 30 : x].all()
+        while is_blue[x - 1] or not is_red[x - 1]:  # back to where the old one ends
+            assert is_blue[x - 1] or not (is_red[x - 1] or is_blue[x - 1]), x  # lines only
+            x -= 1
+        assert is_red[x - 60 : x].mean() > 0.9  # the old pattern before the turn
 
         # the stalled viewer has not read for 10 s: no underrun, no underflow
         time.sleep(max(0.0, 10.5 - (time.monotonic() - stalled_since)))
@@ -282,7 +295,7 @@ def test_two_tracks_scroll_swap_and_hush_with_a_stalled_viewer(session):
 
 
 def test_the_page_fits_a_laptop_screen_in_high_contrast(session):
-    repl, url = session
+    repl, url, up, down = session
     from selenium.webdriver.common.by import By
 
     driver = open_browser(1366, 768)
@@ -291,7 +304,7 @@ def test_the_page_fits_a_laptop_screen_in_high_contrast(session):
         repl.send("track lead = up")
         repl.send("track bass = down")
         wait_for(driver, "unravelView.tracks().length == 2")
-        time.sleep(0.8)
+        wait_for(driver, "unravelView.frameNow() - unravelView.first('lead') > 16")
         image = shot(driver, "view-laptop-contrast")
         assert js(driver, "document.body.className") == "theme-contrast"
         for css in ('[data-track="lead"] canvas', '[data-track="bass"] canvas', "#spectrum"):
@@ -299,7 +312,7 @@ def test_the_page_fits_a_laptop_screen_in_high_contrast(session):
             assert r["y"] + r["height"] <= 768 and r["x"] + r["width"] <= 1366, (css, r)
             assert r["height"] >= 40, (css, r)
         assert (image[:40] == 0).all(axis=-1).mean() > 0.8  # black header (pure black theme)
-        assert red(area(driver, image, '[data-track="lead"] canvas')).mean() > 0.1
+        assert red(area(driver, image, '[data-track="lead"] canvas')).mean() > 0.05
         repl.send("hush")
         wait_for(driver, "unravelView.tracks().length == 0", 5)
     finally:
