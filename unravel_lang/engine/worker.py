@@ -47,6 +47,7 @@ class Worker:
         self.plays = 0
         self.listeners: list[FrameListener] = []
         self.mix_listeners: list[MixListener] = []
+        self.remote: set[str] = set()  # tracks decoded elsewhere: not run through the model
         self.wake = threading.Event()
         self.produced = threading.Event()
         self.running = True
@@ -178,6 +179,11 @@ class Worker:
                     track.next_start = None  # between passes: the last one has ended
         elif op == "quantum":
             (self.quantum,) = args
+        elif op == "decode":
+            name, local = args
+            (self.remote.discard if local else self.remote.add)(name)
+            if name in self.named:
+                self.named[name].decoding = bool(local)
 
     def _new_track(self, name: str, plan: Plan, loop: bool) -> Track:
         if self._idle():
@@ -191,6 +197,7 @@ class Worker:
             return slot_seed(seed, name, slot)
 
         track = Track(name, plan, start, loop, self.model, seeds, self.chunk_frames)
+        track.decoding = name not in self.remote
         self.active.append(track)
         self.last_start = start
         return track

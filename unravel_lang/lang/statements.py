@@ -45,6 +45,7 @@ def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
     note = getattr(session.performer, "track_source", None)
     if note is not None:  # the line of code that made the track (for the live view)
         note(stmt.name, ev.program.source.splitlines()[stmt.line - 1].strip())
+    session.definitions[stmt.name] = (ev.program, stmt)
     if stmt.name not in session.tracks:
         session.tracks.append(stmt.name)
 
@@ -173,6 +174,26 @@ def _quantum(session: Session, ev: Evaluator, stmt: ast.Quantum) -> None:
     session.set_quantum(stmt.value.id)
 
 
+def _osc(session: Session, ev: Evaluator, stmt: ast.Osc) -> None:
+    if stmt.target is not None:
+        session.set_osc(stmt.target.value)
+        session.output(f"osc → {stmt.target.value}: the frames of every track not marked "
+                       "local, with beat and bar ticks")
+    elif stmt.word.id == "off" and stmt.mode is None:
+        session.set_osc(None)
+        session.output("osc off")
+    elif stmt.word.id == "lead" and stmt.number is not None:
+        session.set_osc_lead(float(stmt.number.value))
+        session.output(f"osc frames leave {stmt.number.value:g} ms before they are due")
+    else:
+        session.set_decode(stmt.word.id, stmt.mode.id)
+        session.output(f"track {stmt.word.id}: " + _MODES[stmt.mode.id])
+
+
+_MODES = {"local": "decoded here only, not sent", "both": "decoded here and sent over OSC",
+          "remote": "sent over OSC only, not decoded here"}
+
+
 def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
@@ -191,7 +212,9 @@ _HANDLERS = {
     ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
-    ast.Seed: _seed, ast.View: _view,
+    ast.Osc: _osc,
+    ast.Seed: _seed,
+    ast.View: _view,
     ast.ExprStmt: _expr_stmt,
 }
 
