@@ -341,6 +341,13 @@ def test_the_view_statement_serves_the_page_once_and_follows_the_engine(tiny):
         assert get(url)[0] == 200
         assert engine.worker.listeners and engine.worker.mix_listeners
         assert repl.handle("view") and out[-1] == f"view: {url}"  # again: the same page
+        stage.viewer.feed.poll()
+        assert stage.viewer.server.state["peers"] == []
+        if __import__("importlib.util").util.find_spec("pythonosc") is not None:
+            assert repl.handle('osc "127.0.0.1:9"')  # the page names the peers
+            stage.viewer.feed.poll()
+            assert stage.viewer.server.state["peers"] == ["osc → 127.0.0.1:9"]
+            stage.set_osc(None)
         stage.close_view()
         assert engine.worker.listeners == [] and engine.worker.mix_listeners == []
         with pytest.raises(urllib.error.URLError):

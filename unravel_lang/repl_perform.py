@@ -242,10 +242,15 @@ class Stage:
         if self.viewer is None:
             from unravel_lang.live.view_session import LiveView
 
-            self.viewer = LiveView(address, self.sources)
+            self.viewer = LiveView(address, self.sources, self.peers)
             self.viewer.follow(self.performer)
         self.write(f"view: {self.viewer.url}" + ("" if self.sounding else
                                                   " (silent: playback unavailable)"))
+
+    def peers(self) -> list[str]:
+        """What else the session plays with, for the view: e.g. `osc → 127.0.0.1:9000`."""
+        osc = getattr(self, "osc", None)
+        return [f"osc → {osc.target}"] if osc is not None else []
 
     def close_view(self) -> None:
         """Stop serving the view page (nothing when it is not served)."""

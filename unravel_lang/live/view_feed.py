@@ -34,15 +34,18 @@ class EngineFeed:
     publishes the state and ends the tracks that were stopped, from where the reader is.
 
     `sources` maps track names to the line of code that made them (read at every tick);
-    `output` is the real-time reader (`AudioOutput`, for its underflow count) or None.
+    `output` is the real-time reader (`AudioOutput`, for its underflow count) or None;
+    `peers()` names what else the session plays with (e.g. `osc → host:port`).
     """
 
     def __init__(self, server: ViewServer, engine: Any, output: Any = None,
-                 sources: dict[str, str] | None = None) -> None:
+                 sources: dict[str, str] | None = None,
+                 peers: Callable[[], list[str]] | None = None) -> None:
         self.server = server
         self.engine = engine
         self.output = output
         self.sources = sources if sources is not None else {}
+        self.peers = peers
         self.alive: set[str] = set()
         self.ends: dict[str, int] = {}
         self.model = model_name(engine.model)
@@ -90,6 +93,7 @@ class EngineFeed:
             "model": self.model,
             "underruns": int(engine.underruns),
             "underflows": int(getattr(self.output, "underflows", 0)),
+            "peers": list(self.peers()) if self.peers is not None else [],
         }
 
 

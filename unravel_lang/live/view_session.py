@@ -3,6 +3,7 @@ engine (also after a change of model opens a new one)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from unravel_lang.live.address import parse_address
@@ -13,11 +14,14 @@ from unravel_lang.live.view_feed import EngineFeed
 class LiveView:
     """Serves the view page at `address` (see `parse_address`) at once; `follow(performer)`
     shows what `performer` plays (a `repl_perform.Live`, an `Engine`, or None for nothing).
-    `sources` maps track names to the line of code that made them."""
+    `sources` maps track names to the line of code that made them; `peers()` names what else
+    the session plays with."""
 
-    def __init__(self, address: str | int | None, sources: dict[str, str]) -> None:
+    def __init__(self, address: str | int | None, sources: dict[str, str],
+                 peers: Callable[[], list[str]] | None = None) -> None:
         host, port = parse_address(address)
         self.sources = sources
+        self.peers = peers
         self.server = ViewServer(host, port)
         self.url = self.server.start()
         self.feed: EngineFeed | None = None
@@ -30,7 +34,7 @@ class LiveView:
         if engine is None or not hasattr(engine, "add_listener"):
             return
         self.feed = EngineFeed(self.server, engine, getattr(performer, "output", None),
-                               self.sources)
+                               self.sources, self.peers)
         self.feed.attach()
 
     def close(self) -> None:

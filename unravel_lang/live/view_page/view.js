@@ -166,6 +166,7 @@
     }
     document.getElementById("quantum").textContent = st.quantum ? "quantum " + st.quantum : "";
     document.getElementById("model").textContent = st.model ? "model " + st.model : "";
+    document.getElementById("peers").textContent = (st.peers || []).join(" · ");
     const health = "underruns " + (st.underruns || 0) + (st.underflows ? " · underflows " +
       st.underflows : "") + " · viewers " + (st.viewers || 0);
     document.getElementById("health").textContent = health;
