@@ -124,6 +124,15 @@ def test_the_page_and_only_the_page_is_served(server):
         assert get(server.url + path)[0] == 404
 
 
+def test_only_the_views_own_page_may_connect(server):
+    ws_url = server.url.replace("http", "ws") + "ws"
+    with pytest.raises(websockets.exceptions.InvalidStatus, match="403"):
+        connect(ws_url, origin="http://evil.example").close()
+    own = "http://" + server.url.split("/")[2]
+    with connect(ws_url, origin=own) as ws:
+        assert json.loads(ws.recv(timeout=10))["t"] == "tick"
+
+
 def test_a_used_port_is_a_clear_error(server):
     other = ViewServer(port=server.port)
     with pytest.raises(UnravelError, match=f"cannot listen on 127.0.0.1:{server.port}"):

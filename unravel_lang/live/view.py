@@ -74,7 +74,7 @@ class Viewer:
     id: int
     sent: int = 0
     dropped: int = 0
-    lags: list[float] = field(default_factory=list)
+    lags: deque[float] = field(default_factory=lambda: deque(maxlen=10_000))
 
 
 class ViewServer:
@@ -192,12 +192,16 @@ class ViewServer:
                 viewer.ws.transport.abort()
 
     def _http(self, connection: Any, request: Any) -> Any:
-        """Answer plain HTTP requests with the page's files; `/ws` goes on to the WebSocket."""
+        """Answer plain HTTP requests with the page's files; `/ws` goes on to the WebSocket,
+        for a page served from here (or a client that sends no Origin, e.g. a script)."""
         from websockets.datastructures import Headers
         from websockets.http11 import Response
 
         path = request.path.split("?", 1)[0]
         if path == "/ws":
+            origin = request.headers.get("Origin")
+            if origin is not None and origin != f"http://{request.headers.get('Host')}":
+                return connection.respond(403, "only the view's own page may connect\n")
             return None
         entry = PAGE_FILES.get(path)
         if entry is None:
