@@ -33,8 +33,7 @@ CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
 
 KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
-            "hush", "wait", "export", "show", "plot", "osc",
-            "view")
+            "hush", "wait", "export", "show", "plot", "osc", "view")
 """The statement words of the grammar."""
 
 QUANTA = ("beat", "bar")

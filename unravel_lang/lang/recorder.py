@@ -60,6 +60,7 @@ class Recorder:
 
     def set_decode(self, track: str, mode: str) -> None:
         self.calls.append(("set_decode", (str(track), str(mode))))
+
     def view(self, address: str | int | None = None) -> None:
         self.calls.append(("view", (address,)))
 
