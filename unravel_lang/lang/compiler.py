@@ -36,7 +36,8 @@ INPUT = "input"
 """The name of the live input's latent stream (its whole bars held; see `listen`)."""
 
 KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
-            "hush", "wait", "export", "show", "plot", "osc", "listen", "record", "monitor")
+            "hush", "wait", "export", "show", "plot", "osc", "view", "listen", "record",
+            "monitor")
 """The statement words of the grammar."""
 
 QUANTA = ("beat", "bar")
@@ -184,6 +185,19 @@ class Checker:
                 raise self.error(f"record needs a length (e.g. `4bars`), got a {kind}",
                                  stmt.length)
             self.scope.recording.add(stmt.name)
+        elif isinstance(stmt, ast.View):
+            self._address(stmt)
+
+    def _address(self, stmt: ast.View) -> None:
+        from unravel_lang.errors import UnravelError
+        from unravel_lang.live.address import parse_address
+
+        if stmt.address is None:
+            return
+        try:
+            parse_address(stmt.address.value)
+        except UnravelError as err:
+            raise self.error(f"view: {err}", stmt.address) from None
 
     def _osc(self, stmt: ast.Osc) -> None:
         if stmt.target is not None:

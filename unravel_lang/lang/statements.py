@@ -42,6 +42,9 @@ def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
     if plan.frames == 0:
         raise ev.error("a track needs at least one frame", stmt.value)
     session.performer.track(stmt.name, plan)
+    note = getattr(session.performer, "track_source", None)
+    if note is not None:  # the line of code that made the track (for the live view)
+        note(stmt.name, ev.program.source.splitlines()[stmt.line - 1].strip())
     session.definitions[stmt.name] = (ev.program, stmt)
     if stmt.name not in session.tracks:
         session.tracks.append(stmt.name)
@@ -219,6 +222,12 @@ def _monitor(session: Session, ev: Evaluator, stmt: ast.Monitor) -> None:
     session.output(live.monitor() if stmt.on else live.monitor_off())
 
 
+def _view(session: Session, ev: Evaluator, stmt: ast.View) -> None:
+    hook = getattr(session.performer, "view", None)
+    if hook is not None:  # a performer that plays in real time serves the view page
+        hook(None if stmt.address is None else stmt.address.value)
+
+
 def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
     return ev.expr(stmt.value)
 
@@ -227,8 +236,9 @@ _HANDLERS = {
     ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
-    ast.Osc: _osc, ast.Seed: _seed, ast.Listen: _listen, ast.Record: _record,
-    ast.Monitor: _monitor,
+    ast.Osc: _osc,
+    ast.Seed: _seed,
+    ast.View: _view, ast.Listen: _listen, ast.Record: _record, ast.Monitor: _monitor,
     ast.ExprStmt: _expr_stmt,
 }
 

@@ -19,8 +19,9 @@ class LiveHost:
 
     `session`: its model, tempo and seed. `engine()`: the live engine now playing (or None:
     playback unavailable; then the input keeps its own grid from the session's tempo, and
-    `monitor` says it cannot be heard). `default`: what a bare `listen` opens (a device name or index, an
-    audio file, or None for the default input). `bars`: how many bars the input keeps.
+    `monitor` says it cannot be heard). `default`: what a bare `listen` opens (a device
+    name or index, an audio file, or None for the default input). `bars`: how many bars the
+    input keeps.
     """
 
     def __init__(self, session: Any, engine: Callable[[], Any], default: int | str | None = None,
