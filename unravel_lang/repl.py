@@ -79,9 +79,10 @@ class Repl:
 
     def handle(self, text: str) -> bool:
         """Run one input (a REPL command or statements of the language); False on error."""
-        if not text.strip():
-            return True
         with self.lock:
+            self.report_live()
+            if not text.strip():
+                return True
             return self._handle(text)
 
     def _handle(self, text: str) -> bool:
@@ -136,8 +137,10 @@ class Repl:
             self._undo(saved)
             self.error(f"internal error ({type(err).__name__}: {err}); nothing changed")
             return False
+        sources = self.recorder.sources  # the line of code of each track (the live view)
         try:
             self.stage.apply(self.recorder.take())
+            self.stage.sources.update(sources)
         except UnravelError as err:
             self.error(str(err))
             return False
@@ -152,6 +155,35 @@ class Repl:
     def error(self, message: str) -> None:
         self.errors += 1
         self.write(message)
+
+    def report_live(self) -> None:
+        """Bind the recordings that are complete and print the live input's news."""
+        for line in self.session.collect_live():
+            self.write(line)
+
+    def _report_live_later(self) -> None:
+        """From the status line (while the screen is drawn): bind what is complete now, print
+        the news once drawing is done. Not while an input runs (OSC in): it does it then."""
+        if not self.lock.acquire(blocking=False):
+            return
+        try:
+            news = self.session.collect_live()
+        finally:
+            self.lock.release()
+        if not news:
+            return
+        try:
+            from prompt_toolkit.application import get_app_or_none
+
+            app = get_app_or_none()
+        except ImportError:  # pragma: no cover - prompt_toolkit ships with unravel
+            app = None
+        loop = getattr(app, "loop", None)
+        if loop is None:
+            for line in news:
+                self.write(line)
+            return
+        loop.call_soon(lambda: [self.write(line) for line in news])
 
     def report_engine_errors(self) -> None:
         """Print what the engine had to stop since the last input (e.g. a model failure)."""
@@ -194,6 +226,12 @@ class Repl:
             parts.append(f"bar {playhead[0]}.{playhead[1]}")
         if not self.stage.sounding:
             parts.append("playback unavailable")
+        live = self.session.live
+        if live is not None:
+            self._report_live_later()
+            text = live.status()
+            if text:
+                parts.append(text)
         return " │ ".join(parts)
 
     def playhead(self) -> tuple[int, int] | None:
@@ -388,14 +426,21 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    input: str | None = None,
+    input_bars: int | None = None,
     plain: bool = False,
     listen: int | None = None,
     listen_host: str = "127.0.0.1",
+    view: str | None = None,
     out_dir: str | os.PathLike | None = None,
     allow_write: Iterable[str | os.PathLike] = (),
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
-    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
+    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
+    `view`: an address to serve the live view page at from the start ("" for 127.0.0.1 and
+    a free port; None: only when a `view` statement asks).
+    `input`: a device (name or index) or audio file to listen to from the start (and what a
+    bare `listen` opens); `input_bars`: how many bars of input are kept (default 16).
     Lines write into `out_dir` (default: the current directory) and the `allow_write` folders.
 
     Interactive when stdin and stdout are terminals and not `plain`, else reads plainly (with
@@ -420,13 +465,17 @@ def run_repl(
     stage = Stage(
         performer, k=session.k, model=loaded, quantum=session.quantum, seed=session.seed,
         reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
+        write=write,
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
+    session.live = _live_host(session, stage, input, input_bars)
     server = None
     try:
         if listen is not None:
             server = start_listening(repl, listen_host, listen)
             write(f"listening for OSC and `unravel send` on {server.address}")
+        if view is not None:
+            stage.view(view)
         if stdin.isatty() and stdout.isatty() and not plain:
             return run_interactive(repl, bpm)
         if note:
@@ -435,8 +484,10 @@ def run_repl(
             repl.handle(f"bpm {bpm:g}")
         return run_plain(repl, stdin, blocks=plain)
     finally:
+        stage.close_view()
         if server is not None:
             server.close()
+        session.live.close()
         stage.set_osc(None)
         close_playback(stage.performer)
 
@@ -450,3 +501,19 @@ def start_listening(repl: Repl, host: str, port: int):
     server = OscServer(ReplControl(repl), host, port, write=repl.write)
     repl.listening = server.address
     return server
+
+
+def _live_host(session: Session, stage: Stage, source: str | None, bars: int | None):
+    """The session's live input host; listening at once when `source` is given (a failure
+    to open it is one line, the REPL works without it)."""
+    from unravel_lang.live.host import LiveHost
+    from unravel_lang.live.input import DEFAULT_BARS
+
+    host = LiveHost(session, lambda: stage.performer, default=source,
+                    bars=DEFAULT_BARS if bars is None else int(bars))
+    if source is not None:
+        try:
+            session.output(host.listen())
+        except UnravelError as err:
+            session.output(str(err))
+    return host

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands.write_options import add_write_options
+from unravel_lang.live.address import add_view_arguments, view_address
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from unravel_lang.commands.repl import add_listen_arguments
 
     add_listen_arguments(parser)
+    add_view_arguments(parser)
     add_write_options(parser, "the score's folder")
     parser.set_defaults(func=handler)
 
@@ -35,5 +37,5 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
-                 listen=port, listen_host=host, out_dir=args.out_dir,
-                 allow_write=args.allow_write)
+                 listen=port, listen_host=host, view=view_address(args),
+                 out_dir=args.out_dir, allow_write=args.allow_write)
