@@ -378,7 +378,7 @@ def run_repl(
     performer, note = open_playback(loaded, session.k, session.seed, session.quantum)
     stage = Stage(
         performer, k=session.k, model=loaded, quantum=session.quantum,
-        reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
+        reopen=lambda m: open_playback(m, stage.k, session.run_seed, stage.quantum)[0],
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
     try:

@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
 import numpy as np
 
 from unravel_lang.engine.clock import Clock
+from unravel_lang.engine.decoding import VoiceDecoder
 from unravel_lang.engine.mixer import DONE, LIVE, StemMixer
 from unravel_lang.engine.observe import FrameBlock, FrameListener
 from unravel_lang.engine.timeline import slot_seed
 from unravel_lang.engine.track import Track
 from unravel_lang.errors import UnravelError
 from unravel_lang.plan import Plan
-from unravel_lang.render import CHUNK_FRAMES
 
 
 class Worker:
@@ -27,7 +28,7 @@ class Worker:
     """
 
     def __init__(self, model, mixer: StemMixer, clock: Clock, seed: int, quantum: str,
-                 ahead: int, target: int | None, chunk_frames: int = CHUNK_FRAMES) -> None:
+                 ahead: int, target: int | None, decoder: VoiceDecoder) -> None:
         self.model = model
         self.mixer = mixer
         self.clock = clock
@@ -35,7 +36,7 @@ class Worker:
         self.quantum = quantum
         self.ahead = int(ahead)
         self.target = target
-        self.chunk_frames = chunk_frames
+        self.decoder = decoder
         self.cursor = 0
         self.named: dict[str, Track] = {}
         self.active: list[Track] = []
@@ -44,6 +45,11 @@ class Worker:
         self.applied = 0
         self.last_start = 0
         self.errors: deque[str] = deque(maxlen=32)
+        self.notes: deque[str] = deque(maxlen=32)
+        self.load = 0.0  # decode wall seconds per audio second, smoothed over ~1 s of audio
+        self.behind = False
+        self._filled_once = False  # the ring was at least half full since voices began
+        self._said_one_by_one = decoder.note is None
         self.plays = 0
         self.listeners: list[FrameListener] = []
         self.wake = threading.Event()
@@ -85,7 +91,10 @@ class Worker:
                     ring = self.mixer.ring
                     if ring.filled + ratio <= self.ahead:
                         most = (self.ahead - ring.filled) // ratio
-                        self._produce(most if self.target is not None else 1)
+                        t0 = time.perf_counter()
+                        produced = self._produce(most if self.target is not None else 1)
+                        if self.target is None:
+                            self._watch(time.perf_counter() - t0, produced * block_seconds)
                         # rendering to a target: fill the ring until a command comes
                         while (self.target is not None and self.cursor < self.target
                                and ring.filled + ratio <= self.ahead
@@ -96,12 +105,44 @@ class Worker:
                         continue
                     self.wake.wait(block_seconds / 4)
                 else:
+                    self._watch(0.0, 0.0)
                     self.wake.wait(0.05)
             except Exception as exc:  # noqa: BLE001 - keep the engine alive, say what happened
                 self.errors.append(f"the engine stopped every voice: {exc!r}")
                 for track in list(self.active):
                     self._drop(track)
                 self.named.clear()
+
+    BEHIND_LOAD = 0.9
+    """Smoothed load (decode time per audio time) above which the decoder is falling behind."""
+
+    def _watch(self, took: float, seconds: float) -> None:
+        """Real time: follow the decoding load and the ring's level; say once, the moment it
+        starts, that the decoder is falling behind (before the ring runs dry)."""
+        sounding = [t for t in self.active if t.stem is not None and not t.finished(self.cursor)]
+        if not sounding:
+            self.load, self.behind, self._filled_once = 0.0, False, False
+            return
+        if seconds > 0:
+            weight = min(1.0, seconds)
+            self.load += weight * (took / seconds - self.load)
+        voices = sum(len(t.slots) for t in sounding)
+        if voices > 1 and not self._said_one_by_one:
+            self._said_one_by_one = True
+            self.notes.append(self.decoder.note)
+        level = self.mixer.ring.filled / self.ahead
+        if level >= 0.5:
+            self._filled_once = True
+        draining = self._filled_once and level < 0.25
+        if not self.behind and (self.load > self.BEHIND_LOAD or draining):
+            self.behind = True
+            self.notes.append(
+                f"falling behind: {voices} voice{'s' * (voices != 1)} of "
+                f"{getattr(self.model, 'name', 'the model')} take {self.load:.0%} of real "
+                "time to decode; the sound will break up (stop a track, or load the model "
+                "on a GPU)")
+        elif self.behind and self.load < 0.7 and level >= 0.5:
+            self.behind = False
 
     def _wants_audio(self) -> bool:
         if self.target is not None:
@@ -189,7 +230,7 @@ class Worker:
         def seeds(slot: int) -> int:
             return slot_seed(seed, name, slot)
 
-        track = Track(name, plan, start, loop, self.model, seeds, self.chunk_frames)
+        track = Track(name, plan, start, loop, self.model, seeds, self.decoder)
         self.active.append(track)
         self.last_start = start
         return track
@@ -241,9 +282,9 @@ class Worker:
                         self.listeners.remove(listener)
                     break
 
-    def _produce(self, most: int = 1) -> None:
+    def _produce(self, most: int = 1) -> int:
         """Decode up to `most` latent frames from `cursor` (fewer where the ring wraps or the
-        target is reached) of every track into the ring and publish them."""
+        target is reached) of every track into the ring and publish them; return how many."""
         ratio = self.model.ratio
         ring = self.mixer.ring
         frame = self.cursor
@@ -266,23 +307,46 @@ class Worker:
                 continue
             track.stem = stem
             self.mixer.assign(stem, track.next_start * ratio)
+        sounding = []
         for track in list(self.active):
             if track.stem is None:
                 continue
-            out = block[track.stem]
-            out.fill(0.0)
-            if track.finished(frame) or self.mixer.state[track.stem] != LIVE:
-                continue
-            taps: dict[int, np.ndarray] | None = {} if self.listeners else None
-            try:
-                track.step(frame, stop, self.clock, out, taps)
-            except (UnravelError, RuntimeError, ValueError) as exc:
-                self.errors.append(f"track {track.name!r} stopped: {exc}")
-                out.fill(0.0)
-                self._drop(track)
-                continue
-            if taps:
-                self._tell(track.name, frame, taps)
+            block[track.stem].fill(0.0)
+            if not track.finished(frame) and self.mixer.state[track.stem] == LIVE:
+                sounding.append(track)
+        taps: dict[Track, dict[int, np.ndarray]] = {t: {} for t in sounding} if self.listeners \
+            else {}
+        for first, until in self._spans(frame, stop):
+            for track in list(sounding):
+                try:
+                    track.step(first, until, self.clock, block[track.stem], taps.get(track),
+                               base=frame)
+                except (UnravelError, RuntimeError, ValueError) as exc:
+                    self._fail(track, exc, block, sounding)
+            for track, exc in self.decoder.flush():
+                if track in sounding:
+                    self._fail(track, exc, block, sounding)
+        for track in sounding:
+            if taps.get(track):
+                self._tell(track.name, frame, taps[track])
         ring.commit(n * ratio)
         self.cursor = stop
         self.clock.advance(stop)  # commands apply at the cursor, on the grid in force there
+        return n
+
+    def _spans(self, frame: int, stop: int) -> list[tuple[int, int]]:
+        """`[frame, stop)` cut on the decoder's chunk grid when it batches (every voice steps
+        one span, then the chunks they asked for are decoded together), else whole."""
+        if not self.decoder.aligned:
+            return [(frame, stop)]
+        size = self.decoder.chunk_frames
+        cuts = list(range((frame // size + 1) * size, stop, size))
+        return list(zip([frame, *cuts], [*cuts, stop], strict=True))
+
+    def _fail(self, track: Track, exc: Exception, block: np.ndarray, sounding: list) -> None:
+        """Stop `track` after a decoding error: silence its stem, say why."""
+        self.errors.append(f"track {track.name!r} stopped: {exc}")
+        self.decoder.discard(track)
+        block[track.stem].fill(0.0)
+        sounding.remove(track)
+        self._drop(track)

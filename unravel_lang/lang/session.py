@@ -67,6 +67,7 @@ class Session:
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
         self.performer = performer if performer is not None else Recorder()
         self.seed = int(seed)
+        self.run_seed = int(seed)  # decoding: what plays and what exports (`seed` keeps it)
         self.draws = 0
         self.k = int(k)
         self.beats_per_bar = int(beats_per_bar)

@@ -116,9 +116,9 @@ def _audio_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any,
 
     def write() -> Path:
         from unravel_lang.audio import write_wav
-        from unravel_lang.render import render
+        from unravel_lang.engine.score import bounce
 
-        audio = render(plan, session.model, seed=session.seed)
+        audio = bounce(plan, session.model, seed=session.run_seed)
         return write_wav(path, audio, session.model.sr)
 
     return f"{plan.frames / session.latent_rate:.2f} s of audio", write
