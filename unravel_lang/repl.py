@@ -358,9 +358,11 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    device: str = "cpu",
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
-    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
+    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
+    models run on `device`.
 
     Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
     exit code (0; in plain mode 1 when any input failed).
@@ -373,7 +375,7 @@ def run_repl(
 
     recorder = Recorder()
     session = Session(model=model, performer=recorder, seed=seed or 0, output=write,
-                      quantum=quantum)
+                      quantum=quantum, device=device)
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
     performer, note = open_playback(loaded, session.k, session.seed, session.quantum)
     stage = Stage(

@@ -141,13 +141,15 @@ def watch(
     seed: int | None = None,
     interval: float = 0.2,
     write: Callable[[str], None] | None = None,
+    device: str = "cpu",
 ) -> int:
-    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
+    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C).
+    Models run on `device`."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
         raise UnravelError(f"{path}: no such score file")
-    first = Session(model=model, seed=seed or 0, output=None)
+    first = Session(model=model, seed=seed or 0, output=None, device=device)
     loaded = first.model
 
     def open_session(recorder: Recorder, output: Callable[[str], None]) -> Session:

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of all randomness and decoding (default 0; a `seed` statement "
                    "in the score overrides it)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     p.add_argument("-o", "--output", default=None, metavar="OUT.wav",
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
@@ -48,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
     from unravel_lang.lang import Session
 
     score, model = score_and_model(args)
-    session = Session(model=model, seed=args.seed)
+    session = Session(model=model, seed=args.seed, device=args.device)
     if not (args.output or args.play):
         session.run_file(score)
         return 0

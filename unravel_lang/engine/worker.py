@@ -50,6 +50,7 @@ class Worker:
         self.behind = False
         self._filled_once = False  # the ring was at least half full since voices began
         self._said_one_by_one = decoder.note is None
+        self._window: deque[tuple[float, float]] = deque(maxlen=2 * decoder.chunk_frames)
         self.plays = 0
         self.listeners: list[FrameListener] = []
         self.wake = threading.Event()
@@ -114,18 +115,22 @@ class Worker:
                 self.named.clear()
 
     BEHIND_LOAD = 0.9
-    """Smoothed load (decode time per audio time) above which the decoder is falling behind."""
+    """Load (decode time per audio time) above which the decoder is falling behind."""
 
     def _watch(self, took: float, seconds: float) -> None:
-        """Real time: follow the decoding load and the ring's level; say once, the moment it
-        starts, that the decoder is falling behind (before the ring runs dry)."""
+        """Real time: follow the decoding load over the last two chunks of audio and the
+        ring's level; say once, as soon as it starts, that the decoder is falling behind
+        (while the ring still holds audio)."""
         sounding = [t for t in self.active if t.stem is not None and not t.finished(self.cursor)]
         if not sounding:
             self.load, self.behind, self._filled_once = 0.0, False, False
+            self._window.clear()
             return
         if seconds > 0:
-            weight = min(1.0, seconds)
-            self.load += weight * (took / seconds - self.load)
+            self._window.append((took, seconds))
+            span = sum(s for _, s in self._window)
+            if len(self._window) >= self._window.maxlen:
+                self.load = sum(t for t, _ in self._window) / span
         voices = sum(len(t.slots) for t in sounding)
         if voices > 1 and not self._said_one_by_one:
             self._said_one_by_one = True
