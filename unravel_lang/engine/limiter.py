@@ -1,11 +1,14 @@
 """The master safety limiter: the engine's mix never clips.
 
 A memoryless soft knee: samples within ±`THRESHOLD` (−1 dBFS) pass unchanged, louder ones
-bend smoothly (the curve and its slope are continuous) towards ±`CEILING`, which they never
-reach. Having no memory it has no attack or release: a steady loop comes out the same on
-every pass (no pumping), and it adds no latency, so the engine's samples stay where they are.
-The ceiling sits below full scale so that the peaks between samples (the true peak) stay
-under 1.0 too.
+bend smoothly (the curve and its slope are continuous) towards ±`CEILING`, which they reach
+only in the limit (float32 rounds far louder samples to it). Having no memory it has no
+attack or release: a steady loop comes out the same on every pass (no pumping), and it adds
+no latency, so the engine's samples stay where they are.
+The ceiling sits below full scale so that the peaks between samples (the true peak) of
+music stay under 1.0 too; a memoryless curve cannot promise that for any signal (a
+high-frequency tone driven far over full scale comes out nearly square, whose true peak
+exceeds its samples').
 """
 
 from __future__ import annotations
@@ -16,7 +19,7 @@ THRESHOLD = float(10.0 ** (-1.0 / 20.0))
 """Samples at or below this magnitude (−1 dBFS, 0.891) are left alone."""
 
 CEILING = 0.95
-"""Louder samples approach this magnitude (−0.45 dBFS) and never reach it."""
+"""Louder samples approach this magnitude (−0.45 dBFS)."""
 
 
 def limit(x: np.ndarray) -> np.ndarray:
