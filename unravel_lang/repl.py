@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -146,10 +147,12 @@ class Repl:
         self.write(message)
 
     def report_engine_errors(self) -> None:
-        """Print what the engine had to stop since the last input (e.g. a model failure)."""
-        take = getattr(self.stage.performer, "take_errors", None)
-        for message in take() if take is not None else ():
-            self.write(f"playback: {message}")
+        """Print what the engine had to stop since the last input (e.g. a model failure), and
+        its notices (falling behind, a model that decodes one voice at a time)."""
+        for method in ("take_errors", "take_notes"):
+            take = getattr(self.stage.performer, method, None)
+            for message in take() if take is not None else ():
+                self.write(f"playback: {message}")
 
     def tracks_listing(self) -> str:
         """One line per running track: name, voices, length in frames and bars."""
@@ -181,6 +184,10 @@ class Repl:
             parts.append(f"bar {playhead[0]}.{playhead[1]}")
         if not self.stage.sounding:
             parts.append("playback unavailable")
+        status = getattr(self.stage.performer, "status", None)
+        state = status() if status is not None else None
+        if getattr(state, "behind", False):
+            parts.append(f"⚠ falling behind (decoding takes {state.load:.0%} of real time)")
         return " │ ".join(parts)
 
     def playhead(self) -> tuple[int, int] | None:
@@ -299,17 +306,27 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
         repl.write(repl.playback_note)
     if bpm is not None:
         repl.handle(f"bpm {bpm:g}")
+    stop_notes = threading.Event()
+
+    def notes() -> None:  # engine notices as they come, not only after the next input
+        while not stop_notes.wait(0.25):
+            repl.report_engine_errors()
+
     with patch_stdout(raw=True):
-        while True:
-            try:
-                text = session.prompt("unravel> ")
-            except KeyboardInterrupt:
-                continue
-            except EOFError:
-                break
-            if _QUIT.match(text):
-                break
-            repl.handle(text)
+        threading.Thread(target=notes, name="unravel-notes", daemon=True).start()
+        try:
+            while True:
+                try:
+                    text = session.prompt("unravel> ")
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                if _QUIT.match(text):
+                    break
+                repl.handle(text)
+        finally:
+            stop_notes.set()
     return 0
 
 
