@@ -49,10 +49,12 @@ class Slot:
             self.segments.append(segment)
 
     def render(self, first: int, stop: int, out: np.ndarray,
-               tap: np.ndarray | None = None) -> None:
+               tap: np.ndarray | None = None, decode: bool = True) -> None:
         """Add this slot's audio for latent frames `[first, stop)` to `out`
         `(channels, (stop - first) * ratio)` (on the decoder's next flush); with `tap`
-        `(stop - first, dims)`, also copy the latent frames it sounds into its rows."""
+        `(stop - first, dims)`, also copy the latent frames it sounds into its rows. With
+        `decode=False` (a track decoded elsewhere) the model is not run and nothing is added
+        to `out`; the tap is filled the same."""
         ratio, segments = self.ratio, self.segments
         frame = first
         while frame < stop:
@@ -65,27 +67,34 @@ class Slot:
                 frame = seg.start
                 continue
             chunk = self._chunk
-            if chunk is None or self._seg is not seg or not chunk.first <= frame < chunk.end:
-                chunk = self._ask(seg, frame)
-            until = min(stop, chunk.end)
-            a, b = (frame - first) * ratio, (until - first) * ratio
-            self.decoder.add(chunk, (frame - chunk.first) * ratio, out[:, a:b])
+            if not decode:
+                self._chunk = None
+                size = self.decoder.chunk_frames
+                until = min(stop, seg.end, frame + size - (frame - seg.start) % size)
+            else:
+                if chunk is None or self._seg is not seg or not chunk.first <= frame < chunk.end:
+                    chunk = self._ask(seg, frame)
+                until = min(stop, chunk.end)
+                a, b = (frame - first) * ratio, (until - first) * ratio
+                self.decoder.add(chunk, (frame - chunk.first) * ratio, out[:, a:b])
             if tap is not None:
                 offset = frame - seg.start
                 tap[frame - first : until - first] = seg.latent[offset : offset + until - frame]
             frame = until
 
     def _ask(self, seg: Segment, frame: int) -> Chunk:
-        """Ask the decoder for the chunk of `seg` that begins at `frame`."""
+        """Ask the decoder for the chunk of `seg` that holds `frame`: from `frame` to the
+        grid's next line (aligned), or the segment's chunk of `chunk_frames` around it."""
         size = self.decoder.chunk_frames
         if self.decoder.aligned:
-            end = min(seg.end, (frame // size + 1) * size)
+            start, end = frame, min(seg.end, (frame // size + 1) * size)
         else:
-            end = min(seg.end, frame + size)
-        offset = frame - seg.start
+            start = seg.start + (frame - seg.start) // size * size
+            end = min(seg.end, start + size)
+        offset = start - seg.start
         self._seg = seg
-        self._chunk = self.decoder.request(self.stream, seg.latent[offset : offset + end - frame],
-                                           seg.gain, frame, self.owner)
+        self._chunk = self.decoder.request(self.stream, seg.latent[offset : offset + end - start],
+                                           seg.gain, start, self.owner)
         return self._chunk
 
 
@@ -108,6 +117,7 @@ class Track:
         self.model = model
         self.seeds = seeds
         self.decoder = decoder
+        self.decoding = True  # False: its frames are only watched (decoded elsewhere)
         self.next_start: int | None = int(start)
         self.content_end = int(start)
         self.iteration_start: int | None = None
@@ -153,7 +163,7 @@ class Track:
                     if j not in taps:
                         taps[j] = np.full((rows, self.model.dims), np.nan, np.float32)
                     tap = taps[j][frame - base : until - base]
-                slot.render(frame, until, part, tap)
+                slot.render(frame, until, part, tap, self.decoding)
             frame = until
 
     def _begin(self, frame: int) -> None:

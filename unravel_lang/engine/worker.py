@@ -53,6 +53,7 @@ class Worker:
         self._window: deque[tuple[float, float]] = deque(maxlen=2 * decoder.chunk_frames)
         self.plays = 0
         self.listeners: list[FrameListener] = []
+        self.remote: set[str] = set()  # tracks decoded elsewhere: not run through the model
         self.wake = threading.Event()
         self.produced = threading.Event()
         self.running = True
@@ -223,6 +224,11 @@ class Worker:
                     track.next_start = None  # between passes: the last one has ended
         elif op == "quantum":
             (self.quantum,) = args
+        elif op == "decode":
+            name, local = args
+            (self.remote.discard if local else self.remote.add)(name)
+            if name in self.named:
+                self.named[name].decoding = bool(local)
 
     def _new_track(self, name: str, plan: Plan, loop: bool) -> Track:
         if self._idle():
@@ -236,6 +242,7 @@ class Worker:
             return slot_seed(seed, name, slot)
 
         track = Track(name, plan, start, loop, self.model, seeds, self.decoder)
+        track.decoding = name not in self.remote
         self.active.append(track)
         self.last_start = start
         return track
