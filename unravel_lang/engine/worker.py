@@ -142,11 +142,12 @@ class Worker:
         draining = self._filled_once and level < 0.25
         if not self.behind and (self.load > self.BEHIND_LOAD or draining):
             self.behind = True
+            cost = (f"take {self.load:.0%} of real time to decode" if self.load > 0
+                    else "decode slower than they play")
             self.notes.append(
                 f"falling behind: {voices} voice{'s' * (voices != 1)} of "
-                f"{getattr(self.model, 'name', 'the model')} take {self.load:.0%} of real "
-                "time to decode; the sound will break up (stop a track, or load the model "
-                "on a GPU)")
+                f"{getattr(self.model, 'name', 'the model')} {cost}; the sound will break "
+                "up (stop a track, or load the model on a GPU)")
         elif self.behind and self.load < 0.7 and level >= 0.5:
             self.behind = False
 
