@@ -217,9 +217,11 @@ def main() -> None:
                else f"does not batch ({support.reason}), chunks of {chunk} frames")
         print(f"\n   {name}: raw stream {raw:.1f}x real time (4-frame chunks); {how}")
         print("   voices        " + "".join(f"{n:>9d}" for n in counts))
-        table = {}
-        for label, batch in (("before", False), ("after", None)):
-            table[label] = [headroom(m, n, seconds, batch) for n in counts]
+        table: dict[str, list[float]] = {"before": [], "after": []}
+        for n in counts:  # before and after in turn, so that a change of load hits both
+            table["before"].append(headroom(m, n, seconds, False))
+            table["after"].append(headroom(m, n, seconds, None))
+        for label in ("before", "after"):
             print(f"   {label:14s}" + "".join(f"{x:8.2f}x" for x in table[label]))
         for label in ("before", "after"):
             ok = [n for n, x in zip(counts, table[label], strict=True) if x >= 1.3]

@@ -92,9 +92,9 @@ class VoiceDecoder:
     """Collects the chunks voices ask for, decodes them together on `flush`.
 
     `batch=None` batches when the model can, `False` never. `aligned` tells slots to cut
-    chunks on the engine's grid of `chunk_frames` (so voices ask at the same frames and
-    share calls); otherwise chunks are counted from each segment's start, as before.
-    `note` says once why a model that could have batched does not.
+    chunks on common lines (`next_line`, so voices ask at the same frames and share calls);
+    otherwise chunks are counted from each segment's start, as before. `note` says once why
+    a model that could have batched does not.
     """
 
     def __init__(self, model: Any, batch: bool | None = None,
@@ -110,9 +110,36 @@ class VoiceDecoder:
         self.chunk_frames = int(chunk_frames) if chunk_frames else (
             chunk_frames_for(model) if self.batched else CHUNK_FRAMES)
         self.aligned = self.batched
+        self.clock: Any = None  # the engine's tempo grid, for `next_line`
         self.pending: list[Chunk] = []
         self.calls = 0
         self.decoded = 0  # voice-chunks decoded
+
+    def next_line(self, frame: int) -> int:
+        """The first chunk line after `frame`: lines lie on the tempo grid, so that loops a
+        whole number of beats long begin and end on them (no short chunks at a loop's
+        boundary). With `k` frames a beat and chunks of `c` frames: every `m` beats, `m` the
+        largest power of two with `m * k <= c`; when a beat is longer than `c`, every `c`
+        frames from each beat; a booked tempo change's bar line is a line too. Without a
+        clock: every `c` frames from frame 0."""
+        size = self.chunk_frames
+        clock = self.clock
+        if clock is None:
+            return (frame // size + 1) * size
+        origin, k, _ = clock._grid(frame)
+        if frame < origin:
+            return min(origin, frame + size)
+        if k >= size:
+            beat = origin + (frame - origin) // k * k
+            line = min(beat + ((frame - beat) // size + 1) * size, beat + k)
+        else:
+            step = k
+            while 2 * step <= size:
+                step *= 2
+            line = origin + ((frame - origin) // step + 1) * step
+        if clock.pending is not None and frame < clock.pending[0]:
+            line = min(line, clock.pending[0])
+        return line
 
     def request(self, stream: Any, latent: np.ndarray, gain: float, first: int,
                 owner: Any) -> Chunk:

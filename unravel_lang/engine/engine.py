@@ -62,6 +62,7 @@ class Engine:
         self.clock = Clock(k, beats_per_bar)
         self.ramp = fade_ramp(self.sr, fade_ms)
         self.decoder = VoiceDecoder(model, batch, chunk_frames)
+        self.decoder.clock = self.clock
         ahead_frames = max(int(ahead_frames), 2 * self.decoder.chunk_frames)
         self.ahead_frames = ahead_frames
         capacity = (int(ahead_frames) + 1) * self.ratio

@@ -87,7 +87,7 @@ class Slot:
         grid's next line (aligned), or the segment's chunk of `chunk_frames` around it."""
         size = self.decoder.chunk_frames
         if self.decoder.aligned:
-            start, end = frame, min(seg.end, (frame // size + 1) * size)
+            start, end = frame, min(seg.end, self.decoder.next_line(frame))
         else:
             start = seg.start + (frame - seg.start) // size * size
             end = min(seg.end, start + size)

@@ -348,13 +348,16 @@ class Worker:
         return n
 
     def _spans(self, frame: int, stop: int) -> list[tuple[int, int]]:
-        """`[frame, stop)` cut on the decoder's chunk grid when it batches (every voice steps
+        """`[frame, stop)` cut on the decoder's chunk lines when it batches (every voice steps
         one span, then the chunks they asked for are decoded together), else whole."""
         if not self.decoder.aligned:
             return [(frame, stop)]
-        size = self.decoder.chunk_frames
-        cuts = list(range((frame // size + 1) * size, stop, size))
-        return list(zip([frame, *cuts], [*cuts, stop], strict=True))
+        spans = []
+        while frame < stop:
+            line = min(stop, self.decoder.next_line(frame))
+            spans.append((frame, line))
+            frame = line
+        return spans
 
     def _fail(self, track: Track, exc: Exception, block: np.ndarray, sounding: list) -> None:
         """Stop `track` after a decoding error: silence its stem, say why."""
