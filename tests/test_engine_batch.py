@@ -208,3 +208,19 @@ def test_falling_behind_is_said_before_the_ring_runs_dry(tiny):
     assert seen["underruns"] == 0 and seen["filled"] > 0
     assert seen["status"].behind
     assert "voice of tiny.ts take" in seen["note"]
+
+
+def test_chunk_lines_lie_on_the_tempo_grid(rows):
+    from unravel_lang.engine.clock import Clock
+
+    decoder = VoiceDecoder(rows, chunk_frames=16)
+    assert [decoder.next_line(f) for f in (0, 15, 16)] == [16, 16, 32]  # no clock: every 16
+    decoder.clock = Clock(11, origin=3)
+    assert [decoder.next_line(f) for f in (3, 13, 14, 25)] == [14, 14, 25, 36]  # every beat
+    decoder.clock = Clock(4)
+    assert [decoder.next_line(f) for f in (0, 5, 16)] == [16, 16, 32]  # every 4 beats
+    decoder.clock = Clock(20)
+    assert [decoder.next_line(f) for f in (0, 16, 20, 39)] == [16, 20, 36, 40]
+    decoder.clock = Clock(4)
+    decoder.clock.schedule(11, 1)  # from the bar line at 16, k = 11
+    assert [decoder.next_line(f) for f in (0, 16, 26)] == [16, 27, 27]
