@@ -115,7 +115,7 @@ class Worker:
                     self._drop(track)
                 self.named.clear()
 
-    BEHIND_LOAD = 0.9
+    BEHIND_LOAD = 1.0
     """Load (decode time per audio time) above which the decoder is falling behind."""
 
     def _watch(self, took: float, seconds: float) -> None:
@@ -148,7 +148,7 @@ class Worker:
                 f"falling behind: {voices} voice{'s' * (voices != 1)} of "
                 f"{getattr(self.model, 'name', 'the model')} {cost}; the sound will break "
                 "up (stop a track, or load the model on a GPU)")
-        elif self.behind and self.load < 0.7 and level >= 0.5:
+        elif self.behind and self.load < 0.8 and level >= 0.5:
             self.behind = False
 
     def _wants_audio(self) -> bool:
