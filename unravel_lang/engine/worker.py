@@ -146,7 +146,7 @@ class Worker:
                     else "decode slower than they play")
             self.notes.append(
                 f"falling behind: {voices} voice{'s' * (voices != 1)} of "
-                f"{getattr(self.model, 'name', 'the model')} {cost}; the sound will break "
+                f"{getattr(self.model, 'name', 'the model')} {cost}; the sound may break "
                 "up (stop a track, or load the model on a GPU)")
         elif self.behind and self.load < 0.8 and level >= 0.5:
             self.behind = False
