@@ -11,6 +11,7 @@ import numpy as np
 
 from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.decoding import VoiceDecoder
+from unravel_lang.engine.limiter import MasterLimiter
 from unravel_lang.engine.mixer import DONE, LIVE, StemMixer
 from unravel_lang.engine.observe import FrameBlock, FrameListener, MixListener
 from unravel_lang.engine.timeline import slot_seed
@@ -46,6 +47,7 @@ class Worker:
         self.last_start = 0
         self.errors: deque[str] = deque(maxlen=32)
         self.notes: deque[str] = deque(maxlen=32)
+        self.limiter = MasterLimiter()  # the worker's own (the reader's has its own scratch)
         self.load = 0.0  # decode wall seconds per audio second, smoothed over ~1 s of audio
         self.behind = False
         self._filled_once = False  # the ring was at least half full since voices began
@@ -298,10 +300,12 @@ class Worker:
 
     def _tell_mix(self, sample: int, block: np.ndarray) -> None:
         """Give every mix listener the sum of the stems of the tracks that sound (not the
-        stopping ones) from engine sample `sample`, a new `(channels, n)` float32 array."""
+        stopping ones) from engine sample `sample`, through the master limiter (as the
+        reader gives it out), a new `(channels, n)` float32 array."""
         stems = [t.stem for t in self.active if t.stem is not None and not t.stopping
                  and self.mixer.state[t.stem] == LIVE]
         mix = block[stems].sum(axis=0) if stems else np.zeros(block.shape[1:], np.float32)
+        self.limiter.process(mix)
         for listener in list(self.mix_listeners):
             try:
                 listener(sample, mix)
