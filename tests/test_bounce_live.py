@@ -49,6 +49,9 @@ def test_export_run_o_and_live_playback_are_the_same_samples(tmp_path, genuine_m
     assert main(["run", str(tmp_path / "bounce.unr"), "--seed", str(SEED)]) == 0
     assert main(["run", str(tmp_path / "live.unr"), "--seed", str(SEED),
                  "-o", str(tmp_path / "run.wav")]) == 0
+    assert main(["run", str(tmp_path / "live.unr"), "--seed", str(SEED),
+                 "-o", str(tmp_path / "again.wav")]) == 0
+    assert (tmp_path / "again.wav").read_bytes() == (tmp_path / "run.wav").read_bytes()
     bounce, _ = sf.read(tmp_path / "bounce.wav", dtype="float32")
     rendered, _ = sf.read(tmp_path / "run.wav", dtype="float32")
     np.testing.assert_array_equal(bounce, rendered)
