@@ -156,7 +156,14 @@ class ScoreWatcher:
         """Poll every `interval` seconds until `until()` is true (or Ctrl-C, which propagates)."""
         while not until():
             self.poll()
+            self.report_engine()
             time.sleep(interval)
+
+    def report_engine(self) -> None:
+        """Print the engine's notices (falling behind, a model decoding one voice at a time)."""
+        take = getattr(self.stage.performer, "take_notes", None)
+        for message in take() if take is not None else ():
+            self.write(f"playback: {message}")
 
 
 class WatchControl:
@@ -214,7 +221,7 @@ def watch(
     def open_session(recorder: Recorder, output: Callable[[str], None]) -> Session:
         return Session(
             model=loaded, performer=recorder, seed=seed or 0, output=output,
-            base_dir=path.resolve().parent,
+            base_dir=path.resolve().parent, device=device,
         )
 
     performer, note = open_playback(loaded, first.k, seed)
