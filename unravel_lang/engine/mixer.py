@@ -70,9 +70,10 @@ class StemMixer:
         """True while any stem is in use."""
         return any(state != FREE for state in self.state)
 
-    def read_into(self, out: np.ndarray) -> int:
+    def read_into(self, out: np.ndarray, limit: bool = True) -> int:
         """Fill `out` `(channels, n)` with the next n mixed samples, through the master
-        limiter (`engine.limiter`); return how many were there.
+        limiter (`engine.limiter`; `limit=False`: not yet, the caller adds more and limits the
+        sum); return how many were there.
 
         Missing samples (the worker is behind, or nothing plays) are zeros; while a voice
         sounds, a short read counts as an underrun. When voices are only about to begin, a
@@ -103,7 +104,8 @@ class StemMixer:
             fade_at = self.fade_at[stem]
             if fade_at >= 0 and pos + n >= fade_at + len(self.ramp):
                 self.state[stem] = DONE
-        self.limiter.process(out[:, :n])
+        if limit:
+            self.limiter.process(out[:, :n])
         ring.read_pos = pos + n
         return n
 
