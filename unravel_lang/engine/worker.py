@@ -124,7 +124,8 @@ class Worker:
     def _watch(self, took: float, seconds: float) -> None:
         """Real time: follow the decoding load over the last two chunks of audio and the
         ring's level; say once, as soon as it starts, that the decoder is falling behind
-        (while the ring still holds audio)."""
+        (decoding slower than real time with the ring under half full, or the ring, once
+        half full, under a quarter), while the ring still holds audio."""
         sounding = [t for t in self.active if t.stem is not None and not t.finished(self.cursor)]
         if not sounding:
             self.load, self.behind, self._filled_once = 0.0, False, False
@@ -143,7 +144,8 @@ class Worker:
         if level >= 0.5:
             self._filled_once = True
         draining = self._filled_once and level < 0.25
-        if not self.behind and (self.load > self.BEHIND_LOAD or draining):
+        slow = self.load > self.BEHIND_LOAD and level < 0.5  # and the ring shows it
+        if not self.behind and (slow or draining):
             self.behind = True
             cost = (f"take {self.load:.0%} of real time to decode" if self.load > 0
                     else "decode slower than they play")
