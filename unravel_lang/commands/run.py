@@ -34,6 +34,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of all randomness and decoding (default 0; a `seed` statement "
                    "in the score overrides it)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     p.add_argument("-o", "--output", default=None, metavar="OUT.wav",
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
@@ -76,7 +78,7 @@ def run(args: argparse.Namespace) -> int:
         raise UnravelError("--view shows a score as it plays: add --play")
     places = write_places(args, score)
     if not (args.output or args.play):
-        Session(model=model, seed=args.seed, **places).run_file(score)
+        Session(model=model, seed=args.seed, device=args.device, **places).run_file(score)
         return 0
     start = time.perf_counter()
     rendered: list = []
@@ -88,7 +90,7 @@ def run(args: argparse.Namespace) -> int:
         return rendered[-1]
 
     audio, sr = render_score(score, model, args.seed, make=viewed if args.play else None,
-                             **places)
+                             device=args.device, **places)
     took = time.perf_counter() - start
     seconds = audio.shape[1] / sr
     if args.output:
@@ -109,17 +111,18 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def render_score(score: Path, model, seed: int, output=print, make=None, out_dir=None,
-                 allow_write=()) -> tuple[np.ndarray, int]:
+def render_score(score: Path, model, seed: int, output=print, make=None,
+                 device: str = "cpu", out_dir=None, allow_write=()) -> tuple[np.ndarray, int]:
     """What `score` plays, rendered by the live engine with `seed`: `(audio (channels,
     samples) float32, sr)`. `model`: a path, a loaded model, or None (the embedded one);
     `output`: where the score's own lines go (None: nowhere); `make`: the performer's class
-    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`); `out_dir` (default:
-    the score's folder) and `allow_write`: where the score may write."""
+    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`); models run on
+    `device`; `out_dir` (default: the score's folder) and `allow_write`: where the score may
+    write."""
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
-    session = Session(model=model, seed=seed, output=output,
+    session = Session(model=model, seed=seed, output=output, device=device,
                       out_dir=out_dir if out_dir is not None else score.resolve().parent,
                       allow_write=allow_write)
     make = make or ScoreRender
