@@ -144,9 +144,10 @@ def watch(
 ) -> int:
     """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
     write = write or (lambda line: print(line, flush=True))
-    path = Path(path)
-    if not path.is_file():
-        raise UnravelError(f"{path}: no such score file")
+    from unravel_lang.paths import regular_file
+
+    path = regular_file(path, UnravelError, "a score file",
+                        missing=f"{path}: no such score file")
     first = Session(model=model, seed=seed or 0, output=None)
     loaded = first.model
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands import options
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `repl` subcommand to `sub`."""
@@ -14,7 +16,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
     parser.add_argument("--bpm", type=float, metavar="B", help="start at the tempo nearest B")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument("--seed", type=options.seed, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
     parser.set_defaults(func=handler)

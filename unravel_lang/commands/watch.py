@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands import options
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `watch` subcommand to `sub`."""
@@ -15,10 +17,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("score", metavar="SCORE.unr", help="the score file to watch")
     parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
-    parser.add_argument(
-        "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
-    )
+    parser.add_argument("--seed", type=options.seed, metavar="N", help="seed of every random draw")
+    parser.add_argument("--interval", type=options.interval, default=0.2, metavar="S",
+                        help="poll every S seconds (0.2; from 0.01 to 3600)")
     parser.set_defaults(func=handler)
 
 
