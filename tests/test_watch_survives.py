@@ -70,7 +70,7 @@ def test_a_failing_save_changes_nothing_and_the_music_plays_on(workdir, tiny_mod
         stage = Stage(engine, k=11, model=model)
         watcher = ScoreWatcher(score, open_session, stage, lines.append)
         assert settle(watcher)
-        for step, (line, said) in enumerate(ERRORS[kind]):
+        for line, said in ERRORS[kind]:
             sink.pull(15)
             lines.clear()
             save(score, SOURCE + line + "\n")

@@ -15,7 +15,7 @@ from unravel_lang.paths import describe_error
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `func=handler`,
 # where `handler(args) -> int` returns the exit code.
-COMMANDS = ("info", "encode", "decode", "run", "check", "repl", "watch", "plot")
+COMMANDS = ("info", "encode", "decode", "stats", "run", "check", "repl", "watch", "plot", "send")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -20,11 +20,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=options.seed, metavar="N", help="seed of every random draw")
     parser.add_argument("--interval", type=options.interval, default=0.2, metavar="S",
                         help="poll every S seconds (0.2; from 0.01 to 3600)")
+    from unravel_lang.commands.repl import add_listen_arguments
+
+    add_listen_arguments(parser)
     parser.set_defaults(func=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
+    from unravel_lang.commands.repl import listen_options
     from unravel_lang.watch import watch
 
-    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval)
+    port, host = listen_options(args)
+    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
+                 listen=port, listen_host=host)

@@ -43,9 +43,12 @@ class Slot:
         if segment.latent.shape[0] > 0:
             self.segments.append(segment)
 
-    def render(self, first: int, stop: int, out: np.ndarray) -> None:
+    def render(self, first: int, stop: int, out: np.ndarray,
+               tap: np.ndarray | None = None, decode: bool = True) -> None:
         """Add this slot's audio for latent frames `[first, stop)` to `out`
-        `(channels, (stop - first) * ratio)`."""
+        `(channels, (stop - first) * ratio)`; with `tap` `(stop - first, dims)`, also copy the
+        latent frames it sounds into its rows. With `decode=False` (a track decoded elsewhere)
+        the model is not run and nothing is added to `out`; the tap is filled the same."""
         ratio, size, segments = self.ratio, self.chunk_frames, self.segments
         frame = first
         while frame < stop:
@@ -59,11 +62,16 @@ class Slot:
                 continue
             offset = frame - seg.start
             within = offset % size
-            if within == 0:
-                self._decode(seg, offset)
+            if not decode:
+                self._audio = None
+            elif within == 0 or self._audio is None:
+                self._decode(seg, offset - within)
             until = min(stop, seg.start + offset - within + size, seg.end)
-            a, b = (frame - first) * ratio, (until - first) * ratio
-            out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
+            if self._audio is not None:
+                a, b = (frame - first) * ratio, (until - first) * ratio
+                out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
+            if tap is not None:
+                tap[frame - first : until - first] = seg.latent[offset : offset + until - frame]
             frame = until
 
     def _decode(self, seg: Segment, offset: int) -> None:
@@ -104,6 +112,7 @@ class Track:
         self.slots: list[Slot] = []
         self.stem: int | None = None
         self.stopping = False
+        self.decoding = True  # False: its frames are only watched (decoded elsewhere)
 
     def replace(self, plan: Plan) -> None:
         """Play `plan` from the next iteration on."""
@@ -113,9 +122,13 @@ class Track:
         """True for a one-shot whose content has ended by `frame`."""
         return not self.loop and self.next_start is None and frame >= self.content_end
 
-    def step(self, first: int, stop: int, clock: Clock, out: np.ndarray) -> None:
+    def step(self, first: int, stop: int, clock: Clock, out: np.ndarray,
+             taps: dict[int, np.ndarray] | None = None) -> None:
         """Add the track's audio for latent frames `[first, stop)` to `out`
-        `(channels, (stop - first) * ratio)`, beginning iterations where they fall."""
+        `(channels, (stop - first) * ratio)`, beginning iterations where they fall.
+
+        With `taps` (a dict), also fill `taps[j]` `(stop - first, dims)` float32 with the latent
+        frames voice slot j sounds (NaN where it is silent)."""
         ratio = self.model.ratio
         frame = first
         while frame < stop:
@@ -129,8 +142,13 @@ class Track:
             elif self.loop and frame < self.content_end:
                 until = min(until, self.content_end)
             part = out[:, (frame - first) * ratio : (until - first) * ratio]
-            for slot in self.slots:
-                slot.render(frame, until, part)
+            for j, slot in enumerate(self.slots):
+                tap = None
+                if taps is not None:
+                    if j not in taps:
+                        taps[j] = np.full((stop - first, self.model.dims), np.nan, np.float32)
+                    tap = taps[j][frame - first : until - first]
+                slot.render(frame, until, part, tap, self.decoding)
             frame = until
 
     def _begin(self, frame: int) -> None:
