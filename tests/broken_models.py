@@ -2,7 +2,8 @@
 
 Each has the attributes and `*_params` buffers of a RAVE export (so it loads without
 probing) and breaks in one way: `decode` raises, `decode` returns the wrong shape, `encode`
-returns fewer dims than it reports, or it reports an absurd sample rate.
+returns fewer dims than it reports (always, or only for sound: silence passes the check at
+load), or it reports an absurd sample rate.
 """
 
 from __future__ import annotations
@@ -33,7 +34,10 @@ class Broken(nn.Module):
         if self.fault == "encode raises":
             raise RuntimeError("the encoder is broken")
         frames = x.shape[-1] // self.ratio
-        dims = 3 if self.fault == "encode dims" else self.dims
+        dims = self.dims
+        if self.fault == "encode dims" or (self.fault == "loud encode dims"
+                                           and bool(x.abs().max() > 0)):
+            dims = 3
         return torch.zeros(x.shape[0], dims, frames)
 
     @torch.jit.export
@@ -48,7 +52,7 @@ class Broken(nn.Module):
         return self.decode(self.encode(x))
 
 
-FAULTS = ("decode raises", "decode shape", "encode raises", "encode dims")
+FAULTS = ("decode raises", "decode shape", "encode raises", "encode dims", "loud encode dims")
 
 
 def build_broken_model(path: str | Path, fault: str, sr: int = 44100, ratio: int = 2048,

@@ -71,26 +71,32 @@ def test_seeds_in_range_are_taken(place, capsys, tiny_model_path):
     assert run_main(["run", "s.unr", "--seed", str(2**64 - 1), "-m", str(tiny_model_path)]) == 0
 
 
-@pytest.mark.parametrize("fault", ["decode raises", "decode shape"])
+@pytest.mark.parametrize(("fault", "said"), [
+    ("decode raises", "decode failed (RuntimeError: the decoder is broken)"),
+    ("decode shape", "decode returned shape (1, 4) for input (1, 8, 4)"),
+    ("encode raises", "encode failed (RuntimeError: the encoder is broken)"),
+    ("encode dims", "encode returned 3 latent dims, but the model reports 8"),
+])
 @pytest.mark.parametrize("command", ["info", "encode", "decode"])
-def test_broken_models_name_themselves_in_one_line(place, capsys, command, fault):
+def test_broken_models_name_themselves_in_one_line(place, capsys, command, fault, said):
     model = build_broken_model(place / f"{fault.replace(' ', '_')}.ts", fault)
     args = {"info": ["info", str(model)],
             "encode": ["encode", "audio/drums.wav", "-m", str(model), "-o", "out"],
             "decode": ["decode", "a.npy", "-m", str(model), "-o", "out"]}[command]
     line = one_line_error(capsys, run_main(args))
-    assert line.startswith(f"unravel: error: {model}: decode ") or \
-        line.startswith(f"unravel: error: {model.name}: decode "), line
+    assert line == f"unravel: error: {model.name}: {said}" or \
+        line.startswith(f"unravel: error: {model.name}: {said}"), line
     assert not (place / "out").exists()
 
 
-def test_an_encoder_that_misreports_its_dims_skips_the_file(place, capsys):
-    model = build_broken_model(place / "dims.ts", "encode dims")
+def test_an_encoder_that_misreports_its_dims_on_sound_skips_the_file(place, capsys):
+    model = build_broken_model(place / "dims.ts", "loud encode dims")
     code = run_main(["encode", "audio/drums.wav", "-m", str(model), "-o", "out"])
     err = capsys.readouterr().err
     assert code == 1 and "Traceback" not in err
-    assert "dims.ts: encode returned 3 latent dims, but the model reports 8" in err
-    assert not list((place / "out").glob("*.npy")) if (place / "out").exists() else True
+    assert "skipped audio/drums.wav: dims.ts: encode returned 3 latent dims, but the model " \
+           "reports 8" in err
+    assert not list((place / "out").glob("*.npy"))
 
 
 def test_a_model_with_an_absurd_sample_rate_is_refused(place, capsys):

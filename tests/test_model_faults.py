@@ -40,14 +40,21 @@ def test_a_decoder_that_returns_the_wrong_shape_is_refused_at_load(broken):
         load_model(broken("decode shape"))
 
 
-def test_an_encoder_that_raises_or_misreports_its_dims_is_named(broken, tiny):
-    audio = np.zeros((1, 44100), dtype=np.float32)
+def test_an_encoder_that_raises_or_misreports_its_dims_is_refused_at_load(broken):
     with pytest.raises(ModelError, match=r"^encode_raises\.ts: encode failed \(RuntimeError: "
                                          r"the encoder is broken\)$"):
-        load_model(broken("encode raises")).encode(audio, 44100)
+        load_model(broken("encode raises"))
     with pytest.raises(ModelError, match=r"^encode_dims\.ts: encode returned 3 latent dims, "
                                          r"but the model reports 8 \(encode_params\)$"):
-        load_model(broken("encode dims")).encode(audio, 44100)
+        load_model(broken("encode dims"))
+
+
+def test_what_encode_returns_is_checked_at_every_call(broken, tiny):
+    model = load_model(broken("loud encode dims"))  # silence, as at load, passes
+    audio = np.random.default_rng(0).standard_normal((1, 44100)).astype(np.float32)
+    with pytest.raises(ModelError, match=r"^loud_encode_dims\.ts: encode returned 3 latent "
+                                         r"dims, but the model reports 8 \(encode_params\)$"):
+        model.encode(audio, 44100)
     assert tiny.encode(audio, 44100).shape[1] == 8  # a sound model passes the same checks
 
 

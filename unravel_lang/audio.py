@@ -27,6 +27,7 @@ from unravel_lang.paths import (
     kind_of,
     os_error_reason,
     regular_file,
+    short_path,
     writable_target,
 )
 
@@ -265,8 +266,10 @@ def find_audio(
                 raise AudioError(f"{text}: matches no {', '.join(wanted)} files")
         elif kind == "missing":
             raise AudioError(f"{text}: no such file or folder")
-        else:
+        elif kind.startswith("is "):
             raise AudioError(f"{text}: {kind}, not an audio file or folder")
+        else:
+            raise AudioError(f"{short_path(text)}: {kind}")
         for f in found:
             key = f.resolve()
             if key not in seen:

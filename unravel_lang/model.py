@@ -64,7 +64,8 @@ CHANNELS_RANGE = (1, 64)
 """Audio channels (in and out) a model may report."""
 
 PROBE_FRAMES = 4
-"""Frames of silence decoded at load, to refuse a model whose decoder fails or misshapes."""
+"""Frames of silence encoded and decoded at load, to refuse a model whose encoder or decoder
+fails or returns the wrong shape."""
 
 _LOCK = threading.RLock()
 _SEED_MASK = (1 << 64) - 1
@@ -243,8 +244,17 @@ class RaveModel:
         self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
         self._slots = _buffer_slots(module) if self.streaming else []
         self._clean = [owner.getattr(attr) for owner, attr in self._slots]
-        # decode a little silence: a decoder that fails or returns the wrong shape is
-        # refused now, before anything plays through it
+        self._probe_calls()
+
+    def _probe_calls(self) -> None:
+        """Encode and decode `PROBE_FRAMES` frames of silence: a model whose encoder or
+        decoder fails or returns the wrong shape is refused at load, before anything plays
+        through it (`ModelError` naming the model)."""
+        silence = np.zeros((self.in_channels, PROBE_FRAMES * self.ratio), dtype=np.float32)
+        z = self._call("encode", torch.from_numpy(silence)[None], 0, self._new_state())
+        if z.shape[1] != self.dims:
+            raise ModelError(f"{self.name}: encode returned {z.shape[1]} latent dims, but the "
+                             f"model reports {self.dims} (encode_params)")
         DecoderStream(self, 0).decode(np.zeros((PROBE_FRAMES, self.dims), dtype=np.float32))
 
     @property

@@ -51,7 +51,7 @@ def _file_in_the_way(path: Path) -> Path | None:
 
 def describe_os_error(path: str | os.PathLike, err: OSError) -> str:
     """`path: <what is wrong>` for an `OSError` raised while using `path`."""
-    return f"{_short(Path(path))}: {os_error_reason(path, err)}"
+    return f"{short_path(Path(path))}: {os_error_reason(path, err)}"
 
 
 def os_error_reason(path: str | os.PathLike, err: OSError) -> str:
@@ -69,7 +69,8 @@ def os_error_reason(path: str | os.PathLike, err: OSError) -> str:
     return _REASONS.get(code) or (err.strerror or str(err)).lower()
 
 
-def _short(p: Path) -> str:
+def short_path(p: str | os.PathLike) -> str:
+    """`p` as text, its middle left out when it is over 80 characters."""
     text = str(p)
     return text if len(text) <= 80 else text[:60] + "…" + text[-16:]
 
