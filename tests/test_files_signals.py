@@ -140,3 +140,27 @@ def test_a_new_file_gets_the_usual_mode(tmp_path):
     with atomic_output(tmp_path / "new.bin") as tmp:
         tmp.write_bytes(b"x")
     assert stat.S_IMODE(os.stat(tmp_path / "new.bin").st_mode) == 0o666 & ~umask
+
+
+def test_sigterm_while_run_writes_its_output_removes_the_temporary_file(tmp_path,
+                                                                        tiny_model_path):
+    """`unravel run -o`: the render is held in memory, then written; SIGTERM during that
+    write (caught as soon as the temporary file shows) leaves neither it nor the output."""
+    np.save(tmp_path / "a.npy", np.random.default_rng(2).standard_normal((50, 8)).astype("f4"))
+    (tmp_path / "s.unr").write_text('a = load("a.npy")\nplay repeat(a, 300)\n')  # 15,000 frames
+    out = tmp_path / "out"
+    out.mkdir()
+    proc = unravel("run", "s.unr", "-m", str(tiny_model_path), "-o", str(out / "take.wav"),
+                   cwd=tmp_path)
+    try:
+        deadline = time.monotonic() + 300
+        while not temps(out) and proc.poll() is None and time.monotonic() < deadline:
+            time.sleep(0.0005)
+        assert temps(out), proc.communicate()
+        proc.send_signal(signal.SIGTERM)
+        _, err = proc.communicate(timeout=120)
+    finally:
+        proc.kill()
+    assert proc.returncode == 128 + signal.SIGTERM, err
+    assert "Traceback" not in err
+    assert list(out.iterdir()) == []

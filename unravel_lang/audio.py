@@ -297,6 +297,9 @@ TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp(?
 """Names of `atomic_output`'s temporary files: `.<target name>.<pid>.<8 hex>.tmp<suffix>`."""
 
 
+_CLEANED: set[str] = set()
+
+
 def _pid_alive(pid: int) -> bool:
     if pid <= 0:
         return False
@@ -337,7 +340,7 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     If the body raises (or the process gets SIGTERM, see `cli.main`), the temporary file is
     removed and `path` is left as it was, so a failed write never leaves a half-written file.
     The temporary name holds the writer's pid (`TEMP_PATTERN`); temporary files in the folder
-    whose writer is gone (killed) are removed first. The temporary name keeps `path`'s last
+    whose writer is gone (killed) are removed first (on the process's first write there). The temporary name keeps `path`'s last
     extension (writers that pick the format from it keep working). Missing parent folders are
     created. Overwriting keeps the existing file's permission bits.
     """
@@ -348,7 +351,10 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     except OSError as err:
         raise AudioError(f"{target}: cannot create folder ({describe_os_error(folder, err)})"
                          ) from None
-    remove_stale_temps(folder)
+    key = os.path.realpath(folder)
+    if key not in _CLEANED:  # once per folder and process: a batch writes many files there
+        _CLEANED.add(key)
+        remove_stale_temps(folder)
     tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{target.suffix}"
     try:
         yield tmp
