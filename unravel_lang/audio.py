@@ -340,9 +340,10 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     If the body raises (or the process gets SIGTERM, see `cli.main`), the temporary file is
     removed and `path` is left as it was, so a failed write never leaves a half-written file.
     The temporary name holds the writer's pid (`TEMP_PATTERN`); temporary files in the folder
-    whose writer is gone (killed) are removed first (on the process's first write there). The temporary name keeps `path`'s last
-    extension (writers that pick the format from it keep working). Missing parent folders are
-    created. Overwriting keeps the existing file's permission bits.
+    whose writer is gone (killed) are removed first (on the process's first write there).
+    The temporary name keeps `path`'s last extension (writers that pick the format from it
+    keep working). Missing parent folders are created. Overwriting keeps the existing file's
+    permission bits.
     """
     target = writable_target(path, AudioError)
     folder = target.parent
