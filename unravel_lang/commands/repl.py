@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands import options
+from unravel_lang.live.address import add_view_arguments, view_address
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -23,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="read blocks separated by blank lines, print no terminal control "
                         "codes (for editors that paste into a terminal: vim-slime, VS Code)")
     add_listen_arguments(parser)
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -60,4 +62,5 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
-                    plain=args.plain, listen=port, listen_host=host)
+                    plain=args.plain, listen=port, listen_host=host,
+                    view=view_address(args))
