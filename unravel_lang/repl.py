@@ -274,7 +274,7 @@ def _snapshot(session: Session) -> tuple:
         session.draws,
         session.beats_per_bar,
         session.quantum,
-        session.model,
+        session.model_state(),
         dict(session.definitions),
     )
 
@@ -287,8 +287,8 @@ def _restore(session: Session, saved: tuple) -> None:
     session.tracks[:] = tracks
     session.k, session.seed, session.draws, session.beats_per_bar = k, seed, draws, beats_per_bar
     session.quantum = quantum
-    if session.model is not model:
-        session.set_model(model)
+    # never `session.model` here: reading it would load a model that just failed to load
+    session.restore_model_state(model)
 
 
 def split_inputs(stream: TextIO) -> Iterator[str]:

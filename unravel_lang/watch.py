@@ -212,9 +212,10 @@ def watch(
     evaluation's session. `view`: an address to serve the live view page at ("" for
     127.0.0.1 and a free port). Models run on `device`."""
     write = write or (lambda line: print(line, flush=True))
-    path = Path(path)
-    if not path.is_file():
-        raise UnravelError(f"{path}: no such score file")
+    from unravel_lang.paths import regular_file
+
+    path = regular_file(path, UnravelError, "a score file",
+                        missing=f"{path}: no such score file")
     first = Session(model=model, seed=seed or 0, output=None, device=device)
     loaded = first.model
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands import options
 from unravel_lang.live.address import add_view_arguments, view_address
 
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu", metavar="DEVICE",
                         help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     parser.add_argument("--bpm", type=float, metavar="B", help="start at the tempo nearest B")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument("--seed", type=options.seed, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
     parser.add_argument("--input", "-i", metavar="DEVICE",

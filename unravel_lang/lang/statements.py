@@ -10,6 +10,7 @@ import numpy as np
 from unravel_lang.errors import ModelError
 from unravel_lang.lang import ast
 from unravel_lang.lang.evaluator import Evaluator, _what
+from unravel_lang.paths import make_parent, writable_target
 from unravel_lang.plan import Plan
 from unravel_lang.plot import plot_auto
 
@@ -86,10 +87,11 @@ def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
         what, write = _latent_export(session, ev, stmt, value, path)
     else:
         what, write = _audio_export(session, ev, stmt, value, path)
+    writable_target(path)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} ({what})")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     write()
     session.written.append(path)
     session.output(f"wrote {stmt.path.value} ({what})")
@@ -136,10 +138,11 @@ def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
 def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
     value = ev.expr(stmt.value)
     path = session.output_path(stmt.path.value)
+    writable_target(path)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} (picture)")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     plot_auto(value, path, k=session.k, beats_per_bar=session.beats_per_bar)
     session.written.append(path)
     session.output(f"wrote {stmt.path.value} (picture)")
