@@ -133,6 +133,9 @@ class Repl:
         except UnravelError as err:
             self.error(str(err))
             return False
+        finally:
+            for line in self.stage.take_notes():
+                self.write(line)
         if value is not None:
             self.write(self.session.summary(value))
         return True
@@ -172,8 +175,14 @@ class Repl:
         from unravel_lang.tempo import bpm_text
 
         session = self.session
-        parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM",
+        k, bpm = session.k, session.bpm
+        linked = getattr(self.stage.performer, "linked", None)
+        if linked is not None:  # following the session may have moved the grid
+            k, bpm = linked.k, session.bpm * session.k / linked.k
+        parts = [f"model {model_label(session)}", f"k={k} {bpm_text(bpm)} BPM",
                  f"quantum {session.quantum}"]
+        if linked is not None:
+            parts.append(linked.status())
         names = list(self.stage.tracks)
         parts.append("▶ " + ", ".join(names) if names else "no tracks")
         playhead = self.playhead()
@@ -254,7 +263,7 @@ def run_plain(repl: Repl, stream: TextIO) -> int:
     return 1 if repl.errors else 0
 
 
-def run_interactive(repl: Repl, bpm: float | None = None) -> int:
+def run_interactive(repl: Repl, bpm: float | None = None, link: bool = False) -> int:
     """The prompt_toolkit loop: history, multi-line input, highlighting, completion and
     the status line. Returns 0 when the user quits."""
     from prompt_toolkit import PromptSession
@@ -299,6 +308,8 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
         repl.write(repl.playback_note)
     if bpm is not None:
         repl.handle(f"bpm {bpm:g}")
+    if link:
+        repl.handle("link")
     with patch_stdout(raw=True):
         while True:
             try:
@@ -358,6 +369,7 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    link: bool = False,
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
@@ -383,11 +395,13 @@ def run_repl(
     repl = Repl(session, recorder, stage, write, playback_note=note)
     try:
         if stdin.isatty() and stdout.isatty():
-            return run_interactive(repl, bpm)
+            return run_interactive(repl, bpm, link)
         if note:
             write(note)
         if bpm is not None:
             repl.handle(f"bpm {bpm:g}")
+        if link:
+            repl.handle("link")
         return run_plain(repl, stdin)
     finally:
         close_playback(stage.performer)

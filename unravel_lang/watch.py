@@ -116,7 +116,7 @@ class ScoreWatcher:
         calls = recorder.take()
         k = session.k
         if k and not any(method == "set_tempo" for method, _ in calls):
-            calls.insert(0, ("set_tempo", (k,)))
+            calls.insert(0, ("set_tempo", (k, False)))  # the default: does not lead Link
         if not any(method == "set_quantum" for method, _ in calls):
             calls.insert(0, ("set_quantum", (session.quantum,)))
         try:
@@ -125,6 +125,8 @@ class ScoreWatcher:
             self.failures += 1
             self.write(str(err))
             return False
+        for line in self.stage.take_notes():
+            self.write(line)
         self.write(f"{self.path.name}: evaluated ({', '.join(changes) or 'nothing changed'})")
         return True
 
@@ -141,8 +143,10 @@ def watch(
     seed: int | None = None,
     interval: float = 0.2,
     write: Callable[[str], None] | None = None,
+    link: bool = False,
 ) -> int:
-    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
+    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C).
+    `link`: join the Ableton Link session first (as a `link` statement does)."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
@@ -164,6 +168,14 @@ def watch(
         reopen=lambda m: open_playback(m, stage.k, seed, stage.quantum)[0],
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
+    if link:
+        try:
+            stage.link(True)
+        except UnravelError:
+            close_playback(stage.performer)
+            raise
+        for line in stage.take_notes():
+            write(line)
     write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
     try:
         watcher.run(interval)

@@ -17,6 +17,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
     parser.set_defaults(func=handler)
 
 
@@ -24,4 +26,5 @@ def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
     from unravel_lang.repl import run_repl
 
-    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum)
+    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
+                    link=args.link)

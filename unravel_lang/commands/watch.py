@@ -19,6 +19,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
     )
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
     parser.set_defaults(func=handler)
 
 
@@ -26,4 +28,5 @@ def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
     from unravel_lang.watch import watch
 
-    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval)
+    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
+                 link=args.link)

@@ -171,13 +171,28 @@ class Wait(Node):
 
 
 @dataclass(frozen=True)
+class Link(Node):
+    """`link` / `link off`: join or leave the Ableton Link session; `word` is None, or the
+    word after `link` (checked to be `on` or `off`)."""
+
+    word: Name | None
+
+
+@dataclass(frozen=True)
+class Nudge(Node):
+    """`nudge MS`: hear the beat MS milliseconds earlier (negative: later) in a Link session."""
+
+    value: Number
+
+
+@dataclass(frozen=True)
 class ExprStmt(Node):
     value: Expr
 
 
 Statement = (
     Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Seed
-    | Stop | Hush | Wait | ExprStmt
+    | Stop | Hush | Wait | Link | Nudge | ExprStmt
 )
 
 

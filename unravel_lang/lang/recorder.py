@@ -17,7 +17,8 @@ from unravel_lang.plan import Plan
 
 class Recorder:
     """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
-    `set_quantum` and `set_model` calls as `(method, args)` pairs in `calls`."""
+    `set_quantum`, `set_model`, `link` and `set_nudge` calls as `(method, args)` pairs in
+    `calls`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -48,6 +49,12 @@ class Recorder:
 
     def set_model(self, model: Any) -> None:
         self.calls.append(("set_model", (model,)))
+
+    def link(self, on: bool) -> None:
+        self.calls.append(("link", (bool(on),)))
+
+    def set_nudge(self, ms: float) -> None:
+        self.calls.append(("set_nudge", (float(ms),)))
 
     def take(self) -> list[tuple[str, tuple[Any, ...]]]:
         """The recorded calls; the record is emptied."""

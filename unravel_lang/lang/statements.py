@@ -174,6 +174,20 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
+def _link(session: Session, ev: Evaluator, stmt: ast.Link) -> None:
+    """`link` / `link off`: a performer that plays live joins or leaves the Link session (it
+    answers with one line); scores rendered to a file play on their own grid."""
+    hook = getattr(session.performer, "link", None)
+    if hook is not None:
+        hook(stmt.word is None or stmt.word.id == "on")
+
+
+def _nudge(session: Session, ev: Evaluator, stmt: ast.Nudge) -> None:
+    hook = getattr(session.performer, "set_nudge", None)
+    if hook is not None:
+        hook(float(stmt.value.value))
+
+
 def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
     return ev.expr(stmt.value)
 
@@ -182,7 +196,7 @@ _HANDLERS = {
     ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
-    ast.Seed: _seed,
+    ast.Seed: _seed, ast.Link: _link, ast.Nudge: _nudge,
     ast.ExprStmt: _expr_stmt,
 }
 

@@ -31,8 +31,9 @@ for the session's bar line where a grid begins, LOCKED places the engine's beats
 session's beats."""
 
 SNAP_SECONDS = 0.02
-"""A measured phase further than this from the running one is jumped to; nearer, it is
-approached by `PULL` of the difference per buffer (smooths the output's timing jitter)."""
+"""A measured phase further than this from the running one is jumped to (as is any phase
+after a tempo change); nearer, it is approached by `PULL` of the difference per buffer
+(smooths the jitter of the output's timing reports)."""
 PULL = 0.1
 
 
@@ -70,6 +71,7 @@ class BeatRetimer:
         self.segs: list[tuple[float, int, int, int]] = []  # (link beat, frame, k, beats)
         self.limit = math.inf            # LOCKED: the engine sample where the mapping ends
         self.phase: float | None = None  # the Link beat heard at `playhead`
+        self.tempo = 0.0
         self.gain = 1.0
         self.target_gain = 1.0
         self.underruns = 0
@@ -176,10 +178,12 @@ class BeatRetimer:
         else:
             rate = line.tempo / 60.0 / self.sr  # beats per output sample
             measured = line.beat_at(when + self.nudge_ms / 1000.0)
-            if self.phase is None or abs(measured - self.phase) > SNAP_SECONDS * line.tempo / 60:
-                self.phase = measured
+            far = SNAP_SECONDS * line.tempo / 60
+            if self.phase is None or line.tempo != self.tempo or abs(measured - self.phase) > far:
+                self.phase = measured  # a new tempo or a jump: follow it at once
             else:
                 self.phase += PULL * (measured - self.phase)
+            self.tempo = line.tempo
             self._read_on_beat(out, n, rate, 60.0 * self.sr / line.tempo)
             self.phase += n * rate
         self._apply_gain(out)
