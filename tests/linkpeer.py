@@ -5,6 +5,8 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
+import time
+from pathlib import Path
 
 import numpy as np
 
@@ -12,13 +14,16 @@ from unravel_lang.live.timeline import Timeline
 
 
 class Peer:
-    """`python -m unravel_lang.live.peer TEMPO` in a child process, driven over its stdin."""
+    """`link_peer.py TEMPO` (aalink alone) in a child process, driven over its stdin."""
 
-    def __init__(self, tempo: float) -> None:
+    def __init__(self, tempo: float, head_start: float = 0.8) -> None:
+        """Start the peer; return `head_start` seconds after it is up (Link lets the older of
+        two sessions that meet win only when it is more than 0.5 s older)."""
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "unravel_lang.live.peer", str(tempo)],
+            [sys.executable, str(Path(__file__).with_name("link_peer.py")), str(tempo)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
         assert self.proc.stdout.readline().strip() == "ready"
+        time.sleep(head_start)
 
     def _say(self, line: str) -> str:
         self.proc.stdin.write(line + "\n")

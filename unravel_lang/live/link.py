@@ -184,8 +184,12 @@ class LinkControl:
             output.engine = self.retimer
         self.session.on_tempo = self._follow
         self.session.on_playing = self._playing
-        self.session.wait_for_peers(join_seconds)
-        time.sleep(2 * POLL_SECONDS)
+        if self.session.wait_for_peers(join_seconds):
+            # joining a session takes its timeline a moment after its peers are seen
+            end = time.monotonic() + 0.5
+            while (abs(self.session.tempo - engine.bpm) <= TEMPO_TOLERANCE
+                   and time.monotonic() < end):
+                time.sleep(0.01)
         if self.session.peers and abs(self.session.tempo - engine.bpm) > TEMPO_TOLERANCE:
             self._follow(self.session.tempo)
 

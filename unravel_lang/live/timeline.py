@@ -54,15 +54,16 @@ def splice(u: np.ndarray, beat_out: float, beat_in: int,
     from its head, `b` from its tail, so that `b == beat_in` falls on the next beat's
     start), and the weight of `b` (`out = (1 - w) * src[a] + w * src[b]`). The output beat
     plays the source's head up to `p = min(beat_out, beat_in)`, crossfading over the last
-    `xfade` samples before `p` into the audio that leads into the next source beat; so a
+    `xfade` samples before `p` (at most half of it) into the audio that leads into the next
+    source beat; so a
     longer output beat repeats `beat_out - beat_in` samples before the next onset, and a
     shorter one drops as many. Every beat onset of the source is heard exactly at the
     output beat's start.
     """
     d = beat_out - beat_in
     p = min(beat_out, float(beat_in))
-    x = max(1.0, min(float(xfade), p))
+    x = max(1.0, min(float(xfade), p / 2))
     a = u
     b = u - d
-    w = np.clip((u - (p - x)) / x, 0.0, 1.0)
+    w = np.clip((u - (p - x) + 1.0) / x, 0.0, 1.0)
     return a, b, w
