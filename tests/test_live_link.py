@@ -54,17 +54,41 @@ def errors_ms(sink, line, first: float, last: float) -> np.ndarray:
     return onset_errors(onsets(sink.audio, 1500), expected, 0.03 * sr) / sr * 1000
 
 
-def test_unravel_leads_the_session_at_its_grid_tempo(linked):
-    engine, sink, join = linked
-    with Peer(100) as peer:
-        control = join()
-        assert control.answer() == "link: 1 peer · 100.00 BPM (following, k=13)"
-        control.lead(11)  # `k 11` (or `bpm 117`) in the language
-        deadline = time.monotonic() + 3
-        while abs(peer.report()["tempo"] - 117.45) > 0.01 and time.monotonic() < deadline:
-            time.sleep(0.02)
-        assert peer.report()["tempo"] == pytest.approx(117.45, abs=0.005)
-        assert control.answer() == "link: 1 peer · 117.45 BPM (leading, k=11)"
+def test_the_repl_links_follows_then_leads_at_its_grid_tempo(tiny):
+    """`link`, then `k 11` in the REPL: the statements reach a live engine through the stage."""
+    from unravel_lang.engine import Engine
+    from unravel_lang.lang.recorder import Recorder
+    from unravel_lang.lang.session import Session
+    from unravel_lang.live.clocksink import PacedSink
+    from unravel_lang.repl import Repl
+    from unravel_lang.repl_perform import Live, Stage
+
+    lines: list[str] = []
+    engine = Engine(tiny, k=11)
+    sink = PacedSink(engine)
+    sink.start()
+    recorder = Recorder()
+    session = Session(model=tiny, performer=recorder, output=lines.append)
+    stage = Stage(Live(engine, sink), k=11, model=tiny)
+    repl = Repl(session, recorder, stage, lines.append)
+    try:
+        with Peer(100) as peer:
+            assert repl.handle("link")
+            assert lines[-1] == "link: 1 peer · 100.00 BPM (following, k=13)"
+            assert "k=13 99.38 BPM" in repl.status()
+            assert "link: 1 peer · 100.00 BPM" in repl.status()
+            assert repl.handle("k 11")  # unravel leads: the session takes the grid's tempo
+            deadline = time.monotonic() + 3
+            while abs(peer.report()["tempo"] - 117.45) > 0.01 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert peer.report()["tempo"] == pytest.approx(117.45, abs=0.005)
+            assert repl.handle("link")
+            assert lines[-1] == "link: 1 peer · 117.45 BPM (leading, k=11)"
+            assert "link: 1 peer · 117.45 BPM" in repl.status()
+            assert repl.handle("link off") and lines[-1] == "link: off"
+            assert "link:" not in repl.status() and sink.engine is engine
+    finally:
+        stage.performer.close()
 
 
 def test_unravel_follows_a_peer_at_123_bpm_on_its_beats(linked):
@@ -79,7 +103,9 @@ def test_unravel_follows_a_peer_at_123_bpm_on_its_beats(linked):
         start = peer.timeline().beat_at(time.monotonic())
         first = np.ceil(start / 4) * 4 + 4  # from the bar after the one it waits for
         line = peer.timeline()
+        deadline = time.monotonic() + 30
         while line.beat_at(sink.heard_at(sink.samples)) < first + 16 + 0.5:  # four bars
+            assert time.monotonic() < deadline, "the sink stopped"
             time.sleep(0.05)
         line = peer.timeline()
     errors = errors_ms(sink, line, first, first + 16)
@@ -97,7 +123,8 @@ def test_a_peer_tempo_change_lands_on_the_next_bar_line(linked):
     with Peer(123) as peer:
         control = join()
         engine.track("hit", Plan.of(HIT))
-        while True:  # into the second bar heard, at its middle
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:  # into the first bar heard, at its middle
             beat = peer.timeline().beat_at(time.monotonic())
             if control.retimer.segs and beat >= control.retimer.segs[0][0] + 1.5:
                 break
@@ -106,6 +133,7 @@ def test_a_peer_tempo_change_lands_on_the_next_bar_line(linked):
         changed = peer.timeline()
         at = changed.beat_at(changed.time)
         while peer.timeline().beat_at(sink.heard_at(sink.samples)) < next_bar(at, 4) + 6.5:
+            assert time.monotonic() < deadline + 30, "the sink stopped"
             time.sleep(0.05)
         line = peer.timeline()
         assert control.answer() == "link: 1 peer · 170.00 BPM (following, k=8)"
@@ -141,14 +169,16 @@ def test_start_stop_sync_and_hush_does_not_stop_the_session(linked):
         assert control.session.playing is True
 
 
-def test_without_the_extra_link_says_how_to_install_it(tmp_path):
+@pytest.mark.parametrize("command", [["repl", "--link"], ["watch", "--link", "score.unr"]])
+def test_without_the_extra_link_says_how_to_install_it(tmp_path, command):
+    (tmp_path / "score.unr").write_text("bpm 120\n")
     code = ("import sys; sys.modules['aalink'] = None; "
             "from unravel_lang.cli import main; sys.exit(main(sys.argv[1:]))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run([sys.executable, "-c", code, "repl", "--link"], input="",
+    done = subprocess.run([sys.executable, "-c", code, *command], input="",
                           capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
     lines = [line for line in done.stdout.splitlines() + done.stderr.splitlines()
              if "Link" in line or "aalink" in line]
-    assert lines == ["Ableton Link needs the optional aalink package (GPL): "
-                     "pip install 'unravel-lang[link]'"]
+    assert len(lines) == 1 and lines[0].endswith(
+        "Ableton Link needs the optional aalink package (GPL): pip install 'unravel-lang[link]'")
     assert "Traceback" not in done.stderr and done.returncode == 1

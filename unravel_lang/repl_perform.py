@@ -168,12 +168,15 @@ class Stage:
             hook(model)
             return
         if self.performer is not None and self.reopen is not None:
+            linked = getattr(self.performer, "linked", None) is not None
             self.tracks.clear()
             self.performer.hush()
             close = getattr(self.performer, "close", None)
             if close is not None:
                 close()
             self.performer = self.reopen(model)
+            if linked:  # the new engine joins the Link session again
+                self.link(True)
 
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).

@@ -23,7 +23,8 @@ from unravel_lang.errors import UnravelError
 from unravel_lang.live.timeline import Timeline, nearest_k
 
 INSTALL = "pip install 'unravel-lang[link]'"
-POLL_SECONDS = 0.005
+POLL_SECONDS = 0.01
+"""How often the session's timeline is read (a tempo change is heard this much later)."""
 TEMPO_TOLERANCE = 0.01
 """BPM: a session tempo further than this from the one unravel set came from another peer."""
 
@@ -73,6 +74,7 @@ class LinkSession:
         self._ours = float(tempo)
         self._wanted: float | None = None
         self._play_wanted: bool | None = None
+        self.errors: list[str] = []
         self._start_stop = start_stop_sync
         self._ready = threading.Event()
         self._closing = False
@@ -148,13 +150,21 @@ class LinkSession:
             self.tempo = tempo
             if abs(tempo - self._ours) > TEMPO_TOLERANCE and self._wanted is None:
                 self._ours = tempo
-                if self.on_tempo is not None:
-                    self.on_tempo(tempo)
+                self._tell(self.on_tempo, tempo)
         playing = bool(link.playing)
         if playing != self.playing:
             self.playing = playing
-            if self.on_playing is not None and self._start_stop:
-                self.on_playing(playing)
+            if self._start_stop:
+                self._tell(self.on_playing, playing)
+
+    def _tell(self, callback: Callable[[Any], None] | None, value: Any) -> None:
+        """Call a callback; what it raises is kept in `errors`, never stops the session."""
+        if callback is None:
+            return
+        try:
+            callback(value)
+        except Exception as exc:  # noqa: BLE001 - the session must keep its timeline
+            self.errors.append(f"link: {exc!r}")
 
 
 class LinkControl:
