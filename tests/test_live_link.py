@@ -18,7 +18,7 @@ from linkpeer import Peer, onset_errors, onsets
 
 from unravel_lang.live.link import INSTALL, link_available
 
-pytestmark = pytest.mark.skipif(not link_available(),
+needs_link = pytest.mark.skipif(not link_available(),
                                 reason=f"Link support is not installed ({INSTALL})")
 
 HIT = np.full((1, 8), 3.0, np.float32)
@@ -54,6 +54,7 @@ def errors_ms(sink, line, first: float, last: float) -> np.ndarray:
     return onset_errors(onsets(sink.audio, 1500), expected, 0.03 * sr) / sr * 1000
 
 
+@needs_link
 def test_the_repl_links_follows_then_leads_at_its_grid_tempo(tiny):
     """`link`, then `k 11` in the REPL: the statements reach a live engine through the stage."""
     from unravel_lang.engine import Engine
@@ -91,6 +92,7 @@ def test_the_repl_links_follows_then_leads_at_its_grid_tempo(tiny):
         stage.performer.close()
 
 
+@needs_link
 def test_unravel_follows_a_peer_at_123_bpm_on_its_beats(linked):
     from unravel_lang.plan import Plan
 
@@ -115,6 +117,7 @@ def test_unravel_follows_a_peer_at_123_bpm_on_its_beats(linked):
     assert np.max(np.abs(errors)) < 5.0
 
 
+@needs_link
 def test_a_peer_tempo_change_lands_on_the_next_bar_line(linked):
     from unravel_lang.live.timeline import next_bar
     from unravel_lang.plan import Plan
@@ -144,6 +147,7 @@ def test_a_peer_tempo_change_lands_on_the_next_bar_line(linked):
     assert not np.any(np.isnan(errors)) and np.max(np.abs(errors)) < 5.0
 
 
+@needs_link
 def test_start_stop_sync_and_hush_does_not_stop_the_session(linked):
     from unravel_lang.plan import Plan
 
@@ -169,16 +173,24 @@ def test_start_stop_sync_and_hush_does_not_stop_the_session(linked):
         assert control.session.playing is True
 
 
-@pytest.mark.parametrize("command", [["repl", "--link"], ["watch", "--link", "score.unr"]])
-def test_without_the_extra_link_says_how_to_install_it(tmp_path, command):
-    (tmp_path / "score.unr").write_text("bpm 120\n")
+def test_without_the_extra_link_says_how_to_install_it(tmp_path):
     code = ("import sys; sys.modules['aalink'] = None; "
             "from unravel_lang.cli import main; sys.exit(main(sys.argv[1:]))")
     env = dict(os.environ, PYTHONPATH=os.pathsep.join(sys.path))
-    done = subprocess.run([sys.executable, "-c", code, *command], input="",
+    done = subprocess.run([sys.executable, "-c", code, "repl", "--link"], input="",
                           capture_output=True, text=True, env=env, timeout=120, cwd=tmp_path)
     lines = [line for line in done.stdout.splitlines() + done.stderr.splitlines()
              if "Link" in line or "aalink" in line]
-    assert len(lines) == 1 and lines[0].endswith(
-        "Ableton Link needs the optional aalink package (GPL): pip install 'unravel-lang[link]'")
+    assert lines == [f"Ableton Link needs the optional aalink package (GPL): {INSTALL}"]
     assert "Traceback" not in done.stderr and done.returncode == 1
+
+
+def test_watch_link_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch):
+    from unravel_lang.live.link import LinkUnavailable
+    from unravel_lang.watch import watch
+
+    monkeypatch.setitem(sys.modules, "aalink", None)
+    score = tmp_path / "score.unr"
+    score.write_text("bpm 120\n")
+    with pytest.raises(LinkUnavailable, match=r"pip install 'unravel-lang\[link\]'$"):
+        watch(score, link=True, write=lambda line: None)

@@ -58,8 +58,8 @@ class LinkSession:
 
     `timeline` is the latest `Timeline` (monotonic seconds ↔ Link beats at `quantum` beats a
     bar), refreshed every few milliseconds; `peers`, `tempo`, `playing` likewise.
-    `on_tempo(bpm)` is called (from the Link thread) when another peer changes the tempo,
-    `on_playing(bool)` when the session starts or stops.
+    `on_poll()` is called (from the Link thread) after every reading, `on_playing(bool)` when
+    the session starts or stops.
     """
 
     def __init__(self, tempo: float, quantum: int = 4, start_stop_sync: bool = True) -> None:
@@ -69,9 +69,8 @@ class LinkSession:
         self.timeline: Timeline | None = None
         self.peers = 0
         self.playing = False
-        self.on_tempo: Callable[[float], None] | None = None
+        self.on_poll: Callable[[], None] | None = None
         self.on_playing: Callable[[bool], None] | None = None
-        self._ours = float(tempo)
         self._wanted: float | None = None
         self._play_wanted: bool | None = None
         self.errors: list[str] = []
@@ -87,8 +86,12 @@ class LinkSession:
 
     def set_tempo(self, bpm: float) -> None:
         """Set the session's tempo (as a peer that leads)."""
-        self._ours = float(bpm)
         self._wanted = float(bpm)
+
+    @property
+    def tempo_pending(self) -> bool:
+        """True while a tempo given by `set_tempo` has not reached the session yet."""
+        return self._wanted is not None
 
     def set_playing(self, playing: bool) -> None:
         """Start or stop the session's transport (seen by peers with start/stop sync)."""
@@ -146,23 +149,21 @@ class LinkSession:
         tempo = float(link.tempo)
         self.timeline = Timeline(best[1], float(best[2]), tempo)
         self.peers = int(link.num_peers)
-        if abs(tempo - self.tempo) > 1e-9:
-            self.tempo = tempo
-            if abs(tempo - self._ours) > TEMPO_TOLERANCE and self._wanted is None:
-                self._ours = tempo
-                self._tell(self.on_tempo, tempo)
+        self.tempo = tempo
         playing = bool(link.playing)
         if playing != self.playing:
             self.playing = playing
             if self._start_stop:
                 self._tell(self.on_playing, playing)
+        if self._wanted is None:  # not while a tempo of ours is on its way
+            self._tell(self.on_poll)
 
-    def _tell(self, callback: Callable[[Any], None] | None, value: Any) -> None:
+    def _tell(self, callback: Callable[..., None] | None, *args: Any) -> None:
         """Call a callback; what it raises is kept in `errors`, never stops the session."""
         if callback is None:
             return
         try:
-            callback(value)
+            callback(*args)
         except Exception as exc:  # noqa: BLE001 - the session must keep its timeline
             self.errors.append(f"link: {exc!r}")
 
@@ -187,12 +188,14 @@ class LinkControl:
         self.output = output
         self.role = "leading"
         self.k = int(engine.k)
+        self.led = float(engine.bpm)  # the tempo unravel last gave the session
+        self._lock = threading.Lock()
         self.session = session_factory(engine.bpm, engine.clock.beats_per_bar)
         self.retimer = None
         if output is not None:
             self.retimer = BeatRetimer(engine, lambda: self.session.timeline, nudge_ms=nudge_ms)
             output.engine = self.retimer
-        self.session.on_tempo = self._follow
+        self.session.on_poll = self._reconcile
         self.session.on_playing = self._playing
         if self.session.wait_for_peers(join_seconds):
             # joining a session takes its timeline a moment after its peers are seen
@@ -200,8 +203,7 @@ class LinkControl:
             while (abs(self.session.tempo - engine.bpm) <= TEMPO_TOLERANCE
                    and time.monotonic() < end):
                 time.sleep(0.01)
-        if self.session.peers and abs(self.session.tempo - engine.bpm) > TEMPO_TOLERANCE:
-            self._follow(self.session.tempo)
+        self._reconcile()
 
     @property
     def latent_rate(self) -> float:
@@ -209,15 +211,26 @@ class LinkControl:
 
     def lead(self, k: int) -> None:
         """unravel sets the tempo: k frames a beat, and the session's tempo is the grid's."""
-        self.k = int(k)
-        self.role = "leading"
-        self.session.set_tempo(60.0 * self.latent_rate / self.k)
+        with self._lock:
+            self.k = int(k)
+            self.led = 60.0 * self.latent_rate / self.k
+            self.role = "leading"
+            self.session.set_tempo(self.led)
 
     def set_nudge(self, ms: float) -> None:
         if self.retimer is not None:
             self.retimer.set_nudge(ms)
 
+    def _reconcile(self) -> None:
+        """After each reading of the session: a tempo that is not the one unravel gave it
+        came from another peer, and unravel follows it."""
+        with self._lock:
+            tempo = self.session.tempo
+            if not self.session.tempo_pending and abs(tempo - self.led) > TEMPO_TOLERANCE:
+                self._follow(tempo)
+
     def _follow(self, tempo: float) -> None:
+        self.led = tempo
         self.role = "following"
         k = nearest_k(tempo, self.latent_rate)
         if k != self.k:
