@@ -291,13 +291,3 @@ class BeatRetimer:
         ramp = np.linspace(self.gain, self.target_gain, n, dtype=np.float32)
         out *= ramp
         self.gain = self.target_gain
-
-    # --- what it shows -----------------------------------------------------------------------
-
-    def engine_sample(self, beat: float) -> float | None:
-        """The engine sample that begins at session beat `beat` (None before a grid is locked)."""
-        if self.state != LOCKED:
-            return None
-        whole = math.floor(beat)
-        lb, frame, k, _ = self._seg(whole)
-        return (frame + (whole - lb) * k) * self.ratio + (beat - whole) * k * self.ratio
