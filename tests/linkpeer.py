@@ -16,9 +16,10 @@ from unravel_lang.live.timeline import Timeline
 class Peer:
     """`link_peer.py TEMPO` (aalink alone) in a child process, driven over its stdin."""
 
-    def __init__(self, tempo: float, head_start: float = 0.8) -> None:
-        """Start the peer; return `head_start` seconds after it is up (Link lets the older of
-        two sessions that meet win only when it is more than 0.5 s older)."""
+    def __init__(self, tempo: float, head_start: float = 1.5) -> None:
+        """Start the peer; return `head_start` seconds after it is up: when two Link sessions
+        meet, the older one wins for sure only when it is clearly older (measured here: a
+        0.8 s head start was not always enough, 1.5 s always was)."""
         self.proc = subprocess.Popen(
             [sys.executable, str(Path(__file__).with_name("link_peer.py")), str(tempo)],
             stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)
