@@ -19,6 +19,9 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
     )
+    from unravel_lang.commands.repl import add_listen_arguments
+
+    add_listen_arguments(parser)
     parser.add_argument("--link", action="store_true",
                         help="join the Ableton Link session (needs unravel-lang[link])")
     parser.set_defaults(func=handler)
@@ -26,7 +29,9 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
+    from unravel_lang.commands.repl import listen_options
     from unravel_lang.watch import watch
 
+    port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
-                 link=args.link)
+                 listen=port, listen_host=host, link=args.link)
