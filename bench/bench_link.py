@@ -70,7 +70,9 @@ def phase_errors(model, tempo: float, seconds: float) -> dict:
     errors = onset_errors(onsets(sink.audio, int(0.03 * sr)), expected, 0.03 * sr) / sr * 1000
     found = errors[~np.isnan(errors)]
     a = np.abs(found)
+    quantiles = np.percentile(found, [0, 5, 25, 50, 75, 95, 100]) * 1000  # microseconds
     return dict(tempo=tempo, answer=answer, beats=len(errors), found=len(found),
+                quantiles=quantiles,
                 median=float(np.median(a)), p95=float(np.percentile(a, 95)), max=float(a.max()),
                 mean=float(found.mean()), underruns=underruns, late=late)
 
@@ -152,12 +154,17 @@ def main() -> None:
     print(f"model: embedded default (sr {model.sr}, ratio {model.ratio})")
     print(f"1. phase error of beat onsets, following a Link peer, {args.seconds:g} s each")
     print("   tempo   k   beats  median ms   p95 ms   max ms   mean ms  underruns  late")
+    distribution = []
     for tempo in (90.0, 123.0, 170.0):
         r = phase_errors(model, tempo, args.seconds)
         k = r["answer"].rsplit("k=", 1)[1].rstrip(")")
         print(f"   {tempo:5.1f}  {k:>2}  {r['found']:3d}/{r['beats']:<3d} {r['median']:9.3f} "
               f"{r['p95']:8.3f} {r['max']:8.3f} {r['mean']:9.3f} {r['underruns']:9d} "
               f"{r['late']:5d}")
+        distribution.append((tempo, r["quantiles"]))
+    print("   signed errors (microseconds): min, 5 %, 25 %, median, 75 %, 95 %, max")
+    for tempo, q in distribution:
+        print(f"   {tempo:5.1f}  " + "  ".join(f"{v:+7.1f}" for v in q))
     print(f"2. CPU cost of following ({args.cpu_seconds:g} s each, one steady track)")
     direct = cpu_cost(model, args.cpu_seconds, follow=False)
     follow = cpu_cost(model, args.cpu_seconds, follow=True)
