@@ -194,3 +194,26 @@ def test_watch_link_without_the_extra_says_how_to_install_it(tmp_path, monkeypat
     score.write_text("bpm 120\n")
     with pytest.raises(LinkUnavailable, match=r"pip install 'unravel-lang\[link\]'$"):
         watch(score, link=True, write=lambda line: None)
+
+
+@needs_link
+def test_without_a_sound_card_link_joins_with_an_engine_on_the_system_clock(tiny):
+    """No playback here: `link` starts the engine paced by the system clock (as `osc` does),
+    and `k 11` at the same k still leads the session that moved away."""
+    from unravel_lang.repl_perform import Stage, close_playback
+
+    stage = Stage(None, k=11, model=tiny)
+    try:
+        with Peer(123) as peer:
+            stage.link(True)
+            assert stage.take_notes() == ["link: 1 peer · 123.00 BPM (following, k=11)"]
+            assert stage.sounding
+            stage.set_tempo(11)
+            deadline = time.monotonic() + 3
+            while abs(peer.report()["tempo"] - 117.45) > 0.01 and time.monotonic() < deadline:
+                time.sleep(0.02)
+            assert peer.report()["tempo"] == pytest.approx(117.45, abs=0.005)
+            stage.link(False)
+            assert stage.take_notes() == ["link: off"]
+    finally:
+        close_playback(stage.performer)

@@ -193,16 +193,23 @@ class Stage:
             hook(self.quantum)
 
     def link(self, on: bool) -> None:
-        """`link` / `link off`: join or leave the Ableton Link session (its answer is noted)."""
-        hook = getattr(self.performer, "link", None)
-        if hook is not None:
-            self.notes.append(hook(on))
-            return
+        """`link` / `link off`: join or leave the Ableton Link session (its answer is noted).
+        Without a sound card an engine paced by the system clock joins (for OSC out)."""
         if on:
             from unravel_lang.live.link import load_aalink
 
             load_aalink()  # says how to install Link support when it is missing
-            self.notes.append("link: not joined (playback unavailable)")
+            if self.performer is None and self.model is not None:
+                self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
+                for name, mode in self.decode.items():
+                    self.performer.set_decode(name, mode != "remote")
+                for name, plan in self.tracks.items():
+                    self.performer.track(name, plan)
+        hook = getattr(self.performer, "link", None)
+        if hook is not None:
+            self.notes.append(hook(on))
+        elif on:
+            self.notes.append("link: not joined (no live engine)")
 
     def set_nudge(self, ms: float) -> None:
         hook = getattr(self.performer, "set_nudge", None)

@@ -216,6 +216,9 @@ class LinkControl:
             self.led = 60.0 * self.latent_rate / self.k
             self.role = "leading"
             self.session.set_tempo(self.led)
+        end = time.monotonic() + 0.2  # let the session take it, so that answers show it
+        while self.session.tempo_pending and time.monotonic() < end:
+            time.sleep(0.005)
 
     def set_nudge(self, ms: float) -> None:
         if self.retimer is not None:
