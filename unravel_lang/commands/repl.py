@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.live.address import add_view_arguments, view_address
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `repl` subcommand to `sub`."""
@@ -23,6 +25,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_listen_arguments(parser)
     parser.add_argument("--link", action="store_true",
                         help="join the Ableton Link session (needs unravel-lang[link])")
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -60,4 +63,5 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
-                    plain=args.plain, listen=port, listen_host=host, link=args.link)
+                    plain=args.plain, listen=port, listen_host=host,
+                    view=view_address(args), link=args.link)

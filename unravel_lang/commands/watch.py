@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.live.address import add_view_arguments, view_address
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `watch` subcommand to `sub`."""
@@ -24,6 +26,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     add_listen_arguments(parser)
     parser.add_argument("--link", action="store_true",
                         help="join the Ableton Link session (needs unravel-lang[link])")
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -34,4 +37,4 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
-                 listen=port, listen_host=host, link=args.link)
+                 listen=port, listen_host=host, view=view_address(args), link=args.link)
