@@ -188,7 +188,7 @@ class LinkControl:
         self.output = output
         self.role = "leading"
         self.k = int(engine.k)
-        self.led = float(engine.bpm)  # the tempo unravel last gave the session
+        self.agreed = float(engine.bpm)  # the session tempo unravel last set or followed
         self._lock = threading.Lock()
         self.session = session_factory(engine.bpm, engine.clock.beats_per_bar)
         self.retimer = None
@@ -213,9 +213,9 @@ class LinkControl:
         """unravel sets the tempo: k frames a beat, and the session's tempo is the grid's."""
         with self._lock:
             self.k = int(k)
-            self.led = 60.0 * self.latent_rate / self.k
+            self.agreed = 60.0 * self.latent_rate / self.k
             self.role = "leading"
-            self.session.set_tempo(self.led)
+            self.session.set_tempo(self.agreed)
         end = time.monotonic() + 0.2  # let the session take it, so that answers show it
         while self.session.tempo_pending and time.monotonic() < end:
             time.sleep(0.005)
@@ -229,11 +229,11 @@ class LinkControl:
         came from another peer, and unravel follows it."""
         with self._lock:
             tempo = self.session.tempo
-            if not self.session.tempo_pending and abs(tempo - self.led) > TEMPO_TOLERANCE:
+            if not self.session.tempo_pending and abs(tempo - self.agreed) > TEMPO_TOLERANCE:
                 self._follow(tempo)
 
     def _follow(self, tempo: float) -> None:
-        self.led = tempo
+        self.agreed = tempo
         self.role = "following"
         k = nearest_k(tempo, self.latent_rate)
         if k != self.k:
