@@ -59,7 +59,8 @@ def test_beats_through_the_sound_card_are_the_session_beats_apart(tmp_path):
           f"{np.median(np.abs(intervals - 60 / 123)) * 1000:.3f}, max "
           f"{np.max(np.abs(intervals - 60 / 123)) * 1000:.3f}; underflows {report['underflows']}")
     assert len(found) >= SECONDS * 123 / 60 - 6  # every beat after the first bar line
-    assert np.max(np.abs(intervals - 60 / 123)) < 0.001
+    errors_ms = np.round((intervals - 60 / 123) * 1000, 3)
+    assert np.max(np.abs(errors_ms)) < 1.0, (errors_ms, report)
 
 
 def _play(seconds: float) -> None:
@@ -85,7 +86,8 @@ def _play(seconds: float) -> None:
         control.close()
         output.close()
         engine.close()
-    print(json.dumps({"answer": answer, "underflows": output.underflows}))
+    print(json.dumps({"answer": answer, "underflows": output.underflows,
+                      "underruns": control.retimer.underruns}))
 
 
 if __name__ == "__main__":
