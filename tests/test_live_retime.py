@@ -139,3 +139,26 @@ def test_without_a_session_the_engine_plays_as_it_is(tiny):
         plain.track("pad", Plan.of(noise))
         native = FileSink(plain).pull(heard.shape[1] // RATIO + 1)
     assert np.array_equal(heard, native[:, : heard.shape[1]])
+
+
+class Ramp:
+    """An extra engine source (as the live input's monitor): a ramp, one step per sample."""
+
+    def __init__(self) -> None:
+        self.pos = 0
+
+    def add_into(self, out: np.ndarray, when) -> None:
+        n = out.shape[1]
+        out += (np.arange(self.pos, self.pos + n) * 1e-6).astype(np.float32)
+        self.pos += n
+
+
+def test_extra_sources_are_heard_in_real_time_not_spliced(tiny):
+    line = Timeline(0.0, 0.0, 123.0)  # every beat of the engine's grid is spliced
+    ramp = Ramp()
+    with Engine(tiny, k=11) as engine:
+        engine.add_source(ramp)
+        retimer = BeatRetimer(engine, lambda: None)
+        heard = drive(retimer, 2.0, lambda t: line)
+    expected = (np.arange(heard.shape[1]) * 1e-6).astype(np.float32)
+    assert np.array_equal(heard[0], expected)

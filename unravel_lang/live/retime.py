@@ -187,6 +187,8 @@ class BeatRetimer:
             self._read_on_beat(out, n, rate, 60.0 * self.sr / line.tempo)
             self.phase += n * rate
         self._apply_gain(out)
+        for source in tuple(getattr(self.engine, "sources", ())):
+            source.add_into(out, when)  # e.g. the live input's monitor: in real time, not spliced
         self.playhead += n
         return n
 
@@ -271,7 +273,7 @@ class BeatRetimer:
         engine = self.engine
         while self.h1 < upto:
             m = min(upto - self.h1, self.pull_buf.shape[1])
-            got = engine.read_into(self.pull_buf[:, :m])
+            got = engine.mixer.read_into(self.pull_buf[:, :m])  # the tracks (sources: above)
             if got <= 0:
                 if count and engine.mixer.busy:
                     self.underruns += 1
