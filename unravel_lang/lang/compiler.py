@@ -173,7 +173,9 @@ class Checker:
                 raise self.error(f"nudge is at most 1000 ms either way, got {stmt.value.value}",
                                  stmt.value)
         elif isinstance(stmt, ast.Model):
-            pass
+            if stmt.on is not None and stmt.on.id != "on":
+                raise self.error(f"after the model comes `on \"DEVICE\"`, got `{stmt.on.id}`",
+                                 stmt.on)
         elif isinstance(stmt, ast.Listen):
             if isinstance(stmt.source, ast.Name) and stmt.source.id != "off":
                 raise self.error(
