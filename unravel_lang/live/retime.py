@@ -189,6 +189,7 @@ class BeatRetimer:
         self._apply_gain(out)
         for source in tuple(getattr(self.engine, "sources", ())):
             source.add_into(out, when)  # e.g. the live input's monitor: in real time, not spliced
+        self.engine.mixer.limiter.process(out)  # the master limiter, on what is heard
         self.playhead += n
         return n
 
@@ -273,7 +274,8 @@ class BeatRetimer:
         engine = self.engine
         while self.h1 < upto:
             m = min(upto - self.h1, self.pull_buf.shape[1])
-            got = engine.mixer.read_into(self.pull_buf[:, :m])  # the tracks (sources: above)
+            # the tracks alone, not limited yet (sources and the limiter: `read_into`)
+            got = engine.mixer.read_into(self.pull_buf[:, :m], limit=False)
             if got <= 0:
                 if count and engine.mixer.busy:
                     self.underruns += 1
