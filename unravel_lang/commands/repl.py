@@ -31,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="read blocks separated by blank lines, print no terminal control "
                         "codes (for editors that paste into a terminal: vim-slime, VS Code)")
     add_listen_arguments(parser)
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
     add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
@@ -74,4 +76,4 @@ def handler(args: argparse.Namespace) -> int:
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
                     plain=args.plain, listen=port, listen_host=host,
                     view=view_address(args), input=args.input, input_bars=args.input_bars,
-                    device=args.device)
+                    device=args.device, link=args.link)

@@ -26,6 +26,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     from unravel_lang.commands.repl import add_listen_arguments
 
     add_listen_arguments(parser)
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
     add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
@@ -38,4 +40,4 @@ def handler(args: argparse.Namespace) -> int:
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
                  listen=port, listen_host=host, view=view_address(args),
-                 device=args.device)
+                 device=args.device, link=args.link)

@@ -207,6 +207,20 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
+def _link(session: Session, ev: Evaluator, stmt: ast.Link) -> None:
+    """`link` / `link off`: a performer that plays live joins or leaves the Link session (it
+    answers with one line); scores rendered to a file play on their own grid."""
+    hook = getattr(session.performer, "link", None)
+    if hook is not None:
+        hook(stmt.word is None or stmt.word.id == "on")
+
+
+def _nudge(session: Session, ev: Evaluator, stmt: ast.Nudge) -> None:
+    hook = getattr(session.performer, "set_nudge", None)
+    if hook is not None:
+        hook(float(stmt.value.value))
+
+
 def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
     live = session.live_input_host()
     if stmt.off:
@@ -246,7 +260,7 @@ _HANDLERS = {
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
     ast.Osc: _osc,
-    ast.Seed: _seed,
+    ast.Seed: _seed, ast.Link: _link, ast.Nudge: _nudge,
     ast.View: _view, ast.Listen: _listen, ast.Record: _record, ast.Monitor: _monitor,
     ast.ExprStmt: _expr_stmt,
 }
