@@ -19,6 +19,7 @@ from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
 from unravel_lang.lang.parser import MAX_WHOLE
 from unravel_lang.lang.walk import fold
+from unravel_lang.paths import describe_error
 from unravel_lang.plan import Plan
 
 if TYPE_CHECKING:
@@ -86,8 +87,8 @@ class Evaluator:
             raise
         except UnravelError as err:
             raise self.error(str(err), node) from None
-        except OSError as err:
-            raise self.error(os_error_text(err), node) from None
+        except (OSError, MemoryError) as err:  # the file system, or numpy asking too much
+            raise self.error(describe_error(err), node) from None
 
     def binop(self, node: ast.BinOp, left: Any, right: Any) -> Any:
         if node.op in (">>", "|"):
@@ -161,8 +162,8 @@ class Evaluator:
             raise self.error(_prefixed(fn.name, str(err)), node) from None
         except _ARGUMENT_ERRORS as err:
             raise self.error(_prefixed(fn.name, str(err)), node) from None
-        except OSError as err:
-            raise self.error(_prefixed(fn.name, os_error_text(err)), node) from None
+        except (OSError, MemoryError) as err:
+            raise self.error(_prefixed(fn.name, describe_error(err)), node) from None
         if isinstance(result, np.ndarray):
             return result.astype(np.float32, copy=False)
         return result
@@ -189,15 +190,6 @@ class Evaluator:
             if value is not None and not isinstance(value, Stats):
                 raise self.error(f"{fn.name}: `{name}` must be stats (from stats(...)), "
                                  f"got {_what(value)}", where)
-
-
-def os_error_text(err: OSError) -> str:
-    """One line for an error of the file system: what failed, on which file (shortened)."""
-    name = str(err.filename) if err.filename is not None else ""
-    if len(name) > 80:
-        name = name[:60] + "…" + name[-16:]
-    what = err.strerror or type(err).__name__
-    return f"{what}: {name}" if name else what
 
 
 def _prefixed(name: str, message: str) -> str:
