@@ -96,7 +96,7 @@ def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
         what, write = _latent_export(session, ev, stmt, value, path)
     else:
         what, write = _audio_export(session, ev, stmt, value, path)
-    writable_target(path)
+    ev.guard(stmt.path, lambda: writable_target(path))
     if session.dry_run:
         session.output(f"would write {stmt.path.value} ({what})")
         return
@@ -147,7 +147,7 @@ def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
 def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
     value = ev.expr(stmt.value)
     path = ev.guard(stmt.path, lambda: session.output_path(stmt.path.value))
-    writable_target(path)
+    ev.guard(stmt.path, lambda: writable_target(path))
     if session.dry_run:
         session.output(f"would write {stmt.path.value} (picture)")
         return
