@@ -27,7 +27,14 @@ from unravel_lang.errors import (
     PlaybackUnavailable,
     UnravelError,
 )
-from unravel_lang.generate import GENERATORS, correlated, normal, smooth, uniform
+from unravel_lang.generate import (
+    GENERATORS,
+    correlated,
+    iqr_uniform,
+    normal,
+    smooth,
+    uniform,
+)
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
 from unravel_lang.lang import LanguageError, Recorder, Session, evaluate, parse
 from unravel_lang.latent_io import (
@@ -39,7 +46,7 @@ from unravel_lang.latent_io import (
     write_latent_wav,
 )
 from unravel_lang.model import DecoderStream, RaveModel, load_model
-from unravel_lang.patterns import blend, fibo, orale, swap, swap_pair
+from unravel_lang.patterns import blend, fibo, orale, swap, swap_once, swap_pair, swap_states
 from unravel_lang.plan import Plan, Voice
 from unravel_lang.player import AudioOutput, playback_status
 from unravel_lang.plot import (
@@ -114,6 +121,7 @@ __all__ = [
     "frames_for",
     "get_frame_limit",
     "interpolate",
+    "iqr_uniform",
     "jitter",
     "latent_view",
     "load_latent",
@@ -149,7 +157,9 @@ __all__ = [
     "stats",
     "stretch",
     "swap",
+    "swap_once",
     "swap_pair",
+    "swap_states",
     "tempo_table",
     "uniform",
     "write_latent_wav",

@@ -213,3 +213,27 @@ def finite_float32(out: np.ndarray, what: str) -> np.ndarray:
     with np.errstate(over="ignore", invalid="ignore"):
         cast = np.asarray(out).astype(np.float32, copy=False)
     return check_finite_output(cast, what)
+
+
+def check_frames_power(factor: int, base: int, exponent: int, what: str = "output") -> int:
+    """Refuse an output of `factor * base ** exponent` frames above the frame limit; return it.
+
+    The power is never computed beyond the limit, so a huge `exponent` costs nothing: the
+    message then gives the size as a power of ten. All three are ints >= 1 (exponent >= 0).
+    """
+    limit = _frame_limit
+    total = factor
+    for _ in range(exponent):
+        total *= base
+        if total > limit:
+            break
+    else:
+        return check_frames(total, what)
+    if exponent <= 64:
+        return check_frames(factor * base**exponent, what)
+    digits = math.log10(factor) + exponent * math.log10(base)
+    raise PatternError(
+        f"{what} would be about 10^{digits:.0f} frames, more than the frame limit of "
+        f"{limit:,} frames (about {_duration(limit)}); use fewer repetitions or a shorter "
+        "input, or raise the limit with set_frame_limit"
+    )

@@ -610,9 +610,9 @@ def plot_plan(
 # ---------------------------------------------------------------------------------------------
 # patterns
 
-PATTERNS = ("fibo", "orale", "blend", "swap")
-_TWO_INPUTS = ("blend", "swap")
-_SEEDED = ("orale", "swap")
+PATTERNS = ("fibo", "orale", "blend", "swap", "swap_once")
+_TWO_INPUTS = ("blend", "swap", "swap_once")
+_SEEDED = ("orale", "swap", "swap_once")
 
 
 @dataclass
@@ -701,21 +701,29 @@ def _describe(name: str, kwargs: Mapping[str, Any], a: np.ndarray, trace: Patter
     if name == "orale":
         ratio = kwargs.get("ratio", (3, 1))
         ratio = ratio if isinstance(ratio, str) else f"{ratio[0]}:{ratio[1]}"
-        return (f"orale {ratio}, depth {kwargs.get('depth', 2)}: plain copies of a (blue), "
-                f"altered copies (red, amount {kwargs.get('amount', 0.1)})")
+        alter = kwargs.get("alter", "shift")
+        amount = kwargs.get("amount")
+        if amount is None:
+            amount = 1.0 if alter == "shift" else 0.1
+        return (f"orale {ratio}, depth {kwargs.get('depth', 3)}: plain copies of a (blue), "
+                f"altered copies (red, {alter} of amount {amount:g})")
     share = 100.0 * float(trace.source.mean())
     if name == "blend":
         return (f"blend: values of a replaced by b one step at a time, each state "
                 f"{kwargs.get('n', 1)}× ({share:.0f} % of the output from b)")
+    if name == "swap":
+        steps = kwargs.get("steps") or a.shape[0]
+        return (f"swap: {steps} steps, one randomly picked cell of a and b exchanged per step, "
+                f"each state {kwargs.get('n', 1)}×")
     count = int(trace.source[: a.shape[0]].sum())
-    return (f"swap: {count} value{'s' if count != 1 else ''} of a swapped with b, "
+    return (f"swap_once: {count} value{'s' if count != 1 else ''} of a swapped with b, "
             f"repeated {kwargs.get('n', 1)}×")
 
 
 _HOW_TO_READ = {
     "fibo": "Each block replays the first L rows of a;\nL runs along the Fibonacci numbers "
             "1, 2, 3, 5, 8, …\nso the line below climbs one row further in each block.",
-    "orale": "p plain copies, then q altered copies (noise of amount × std per dim),\n"
+    "orale": "p plain copies, then q altered copies (shifted per dim within ±std),\n"
              "and that block again p:q, nested depth times.\nThick lines: the nested blocks.",
 }
 
@@ -747,11 +755,12 @@ def plot_pattern(
 ) -> Picture:
     """Draw a pattern's structure: its inputs, its output and where each output value comes from.
 
-    `name` is one of fibo, orale, blend, swap; `a` (and `b` for blend and swap) are latent
+    `name` is one of fibo, orale, blend, swap, swap_once; `a` (and `b` for the two-array
+    patterns) are latent
     arrays; `kwargs` go to the pattern (e.g. ``ratio="3:1", depth=2`` for orale, ``n=2`` for
     blend). Top: the inputs; middle: the output heatmap with its blocks; bottom: for fibo and
     orale the row of `a` each output frame plays (red where orale altered it); for blend and
-    swap which values come from `b` (dark) and which from `a` (light). See `pattern_trace`.
+    the swaps which values come from `b` (dark) and which from `a` (light). See `pattern_trace`.
     Writes a PNG to `path` when given.
     """
     if a is None:
