@@ -560,6 +560,54 @@ def plot_compare(
         return _finish(fig, path)
 
 
+def plot_generated(
+    encoded: object,
+    generated: np.ndarray,
+    path: PathLike = None,
+    k: int | None = None,
+    latent_rate: float | None = None,
+    title: str | None = None,
+) -> Picture:
+    """Draw a generated array against the encodings it was drawn from: top, the distribution
+    per dimension (encoded in grey, generated in colour); bottom, the generated `(frames, dims)`
+    array as time series, one line per dimension, with beat lines every `k` frames.
+
+    `encoded` is an array, a list of arrays (pooled) or a `Stats`. Writes a PNG to `path` when
+    given. This is the picture `unravel generate --plot` writes.
+    """
+    ref = _source(encoded, "encoded")
+    gen = _source(generated, "generated")
+    if gen.dims != ref.dims:
+        raise LatentError(f"generated has {gen.dims} dims but the encodings have {ref.dims}")
+    share = _outside(gen, ref)
+    if share is not None:
+        gen.label += f" ({share:.1f} % outside the encoded range)"
+    arr = _plot_latent_array(generated)
+    frames, dims = arr.shape
+    with _figure(3.4 + 2.6) as fig:
+        dist_ax, series_ax = fig.subplots(2, 1, height_ratios=[3.2, 2.6])
+        _draw_distributions(dist_ax, [ref, gen])
+        dist_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False,
+                       borderaxespad=0.2)
+        x = np.arange(frames)
+        for d in range(dims):
+            series_ax.plot(x, arr[:, d], color=COLORS[d % len(COLORS)], lw=0.9,
+                           label=f"d{d}" if dims <= 8 else None)
+        if k is not None and k < frames <= 48 * k:
+            for f in range(k, frames, k):
+                series_ax.axvline(f, color="black", lw=0.5, alpha=0.3)
+        if dims <= 8:
+            series_ax.legend(loc="upper right", ncols=min(dims, 8), fontsize=8, frameon=False)
+        series_ax.set_xlim(0, max(frames - 1, 1))
+        series_ax.set_xlabel("frame" + (f" (beat = {k} frames"
+                                        + (f", {60 * latent_rate / k:.2f} BPM" if latent_rate
+                                           else "") + ")" if k else ""))
+        series_ax.set_ylabel("value")
+        series_ax.set_title("generated array: time series per dimension", fontsize=10)
+        fig.suptitle(title or f"generated: {frames} frames × {dims} dims", fontweight="bold")
+        return _finish(fig, path)
+
+
 def plot_plan(
     plan: Any,
     path: PathLike = None,
