@@ -757,7 +757,8 @@ def _describe(name: str, kwargs: Mapping[str, Any], a: np.ndarray, trace: Patter
                 f"altered copies (red, {alter} of amount {amount:g})")
     share = 100.0 * float(trace.source.mean())
     if name == "blend":
-        return (f"blend: values of a replaced by b one step at a time, each state "
+        start = "a itself, then its" if kwargs.get("include_start", True) else "values of a"
+        return (f"blend: {start} values replaced by b one step at a time, each state "
                 f"{kwargs.get('n', 1)}× ({share:.0f} % of the output from b)")
     if name == "swap":
         steps = kwargs.get("steps") or a.shape[0]
