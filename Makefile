@@ -4,7 +4,7 @@
 PYTHON ?= python3
 VENV := .venv
 PY := $(VENV)/bin/python
-RAVE_TOOL ?= $(firstword $(wildcard ../shared/tools/make-rave-models /work/shared/tools/make-rave-models) ../shared/tools/make-rave-models)
+RAVE_TOOL ?= ../shared/tools/make-rave-models
 RAVE_MODELS ?= .cache/rave-models
 DEMO_SCORE ?= examples/demo.unr
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -117,6 +119,9 @@ def test_keywords_match_the_grammar():
     text = grammar_text()
     for word in KEYWORDS:
         assert f'"{word}"' in text, word
+    # and every word terminal of the grammar is a keyword the checker and editors know
+    words = set(re.findall(r'^[A-Z_]+(?:\.\d+)?: "([a-z]+)"$', text, flags=re.M))
+    assert words == set(KEYWORDS)
 
 
 def test_a_bad_quantum_is_reported_with_file_line_col_and_caret(session):
@@ -129,4 +134,7 @@ def test_a_bad_quantum_is_reported_with_file_line_col_and_caret(session):
 
 
 def test_quantum_takes_beat_and_bar(session):
-    session.parse("quantum bar\nquantum beat")
+    recorder = session.performer
+    session.run("quantum bar\nquantum beat")
+    assert [call for call in recorder.calls if call[0] == "set_quantum"] == [
+        ("set_quantum", ("bar",)), ("set_quantum", ("beat",))]

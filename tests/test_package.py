@@ -43,3 +43,45 @@ def test_import_works_without_portaudio():
     first, shape = out.stdout.strip().splitlines()
     assert first.startswith("False") and "PortAudio" in first
     assert shape == "(19, 4)"
+
+
+HEAVY = ("torch", "matplotlib", "sounddevice", "lark")
+
+
+def modules_loaded_by(code: str, cwd) -> set[str]:
+    """The heavy modules that running `code` in a fresh interpreter imports."""
+    probe = f"{code}\nimport sys\nprint('loaded:', *(m for m in {HEAVY!r} if m in sys.modules))"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, cwd=cwd)
+    assert out.returncode == 0, out.stderr
+    last = out.stdout.splitlines()[-1]
+    assert last.startswith("loaded:")
+    return set(last.split()[1:])
+
+
+def test_import_loads_no_heavy_library(tmp_path):
+    assert modules_loaded_by("import unravel_lang", tmp_path) == set()
+
+
+def test_help_loads_no_heavy_library(tmp_path):
+    code = ("from unravel_lang.cli import main\n"
+            "try:\n    main(['--help'])\nexcept SystemExit:\n    pass\n")
+    assert modules_loaded_by(code, tmp_path) == set()
+
+
+def test_check_of_a_score_without_a_model_loads_no_torch(tmp_path):
+    """A score that reads and shapes latent arrays but plays nothing needs no model: its
+    seconds come from the embedded model's geometry, known without torch."""
+    import numpy as np
+
+    np.save(tmp_path / "a.npy", np.zeros((11, 8), np.float32))
+    (tmp_path / "s.unr").write_text('a = load("a.npy")\nb = fibo(a) >> reverse(a)\n')
+    code = "from unravel_lang.cli import main\nassert main(['check', 's.unr']) == 0"
+    loaded = modules_loaded_by(code, tmp_path)
+    assert "torch" not in loaded and "matplotlib" not in loaded
+
+
+def test_the_embedded_model_reports_the_geometry_known_without_it():
+    from unravel_lang.models import DEFAULT_DIMS, DEFAULT_RATIO, DEFAULT_SR
+
+    model = unravel_lang.load_model()
+    assert (model.sr, model.ratio, model.dims) == (DEFAULT_SR, DEFAULT_RATIO, DEFAULT_DIMS)

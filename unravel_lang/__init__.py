@@ -2,23 +2,20 @@
 
 Everything a Python user needs is importable from here: the model wrapper, audio and latent
 files, statistics and generators, the tempo grid, the patterns and shaping tools, plans and
-rendering, and the language (`evaluate`, `Session`). Playback (`unravel_lang.player`) and
-plots (`unravel_lang.plot`) load on use, so a machine without PortAudio or matplotlib can
-import this package.
+rendering, and the language (`evaluate`, `Session`). Each name loads its module on first use,
+so `import unravel_lang` is quick and loads neither torch (the model layer), PortAudio
+(playback) nor matplotlib (plots) until they are needed.
 """
 
-from unravel_lang.audio import (
-    AudioInfo,
-    Resampler,
-    atomic_output,
-    audio_info,
-    find_audio,
-    read_audio,
-    read_blocks,
-    resample,
-    write_wav,
-)
-from unravel_lang.engine import Engine, FileSink, ScoreRender
+from __future__ import annotations
+
+import importlib
+from typing import Any
+
+__version__ = "0.1.0"
+
+# Pure numpy: loaded with the package (these also win over their modules' names, as
+# `unravel_lang.stats` and `unravel_lang.render` are functions).
 from unravel_lang.errors import (
     AudioError,
     LatentError,
@@ -36,29 +33,8 @@ from unravel_lang.generate import (
     uniform,
 )
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
-from unravel_lang.lang import LanguageError, Recorder, Session, evaluate, parse
-from unravel_lang.latent_io import (
-    load_latent,
-    load_npy,
-    read_latent_wav,
-    save_latent,
-    save_npy,
-    write_latent_wav,
-)
-from unravel_lang.model import DecoderStream, RaveModel, load_model
 from unravel_lang.patterns import blend, fibo, orale, swap, swap_once, swap_pair, swap_states
 from unravel_lang.plan import Plan, Voice
-from unravel_lang.player import AudioOutput, playback_status
-from unravel_lang.plot import (
-    Picture,
-    pattern_trace,
-    plot_auto,
-    plot_compare,
-    plot_latent,
-    plot_pattern,
-    plot_plan,
-    plot_stats,
-)
 from unravel_lang.render import render
 from unravel_lang.shaping import (
     bias,
@@ -75,9 +51,22 @@ from unravel_lang.shaping import (
 )
 from unravel_lang.stats import Stats, stats
 from unravel_lang.tempo import Snap, TempoRow, bpm_for, frames_for, snap, tempo_table
-from unravel_lang.termview import latent_view, plan_view
 
-__version__ = "0.1.0"
+# Heavier (torch, soundfile, lark, PortAudio, matplotlib): loaded on first use.
+_LAZY: dict[str, tuple[str, ...]] = {
+    "audio": ("atomic_output", "audio_info", "AudioInfo", "find_audio", "read_audio",
+              "read_blocks", "resample", "Resampler", "write_wav"),
+    "engine": ("Engine", "FileSink", "ScoreRender"),
+    "lang": ("evaluate", "LanguageError", "parse", "Recorder", "Session"),
+    "latent_io": ("load_latent", "load_npy", "read_latent_wav", "save_latent", "save_npy",
+                  "write_latent_wav"),
+    "model": ("DecoderStream", "load_model", "RaveModel"),
+    "player": ("AudioOutput", "playback_status"),
+    "plot": ("pattern_trace", "Picture", "plot_auto", "plot_compare", "plot_generated",
+             "plot_latent", "plot_pattern", "plot_plan", "plot_stats"),
+    "termview": ("latent_view", "plan_view"),
+}
+_HOME = {name: module for module, names in _LAZY.items() for name in names}
 
 __all__ = [
     "AudioError",
@@ -135,6 +124,7 @@ __all__ = [
     "playback_status",
     "plot_auto",
     "plot_compare",
+    "plot_generated",
     "plot_latent",
     "plot_pattern",
     "plot_plan",
@@ -165,3 +155,16 @@ __all__ = [
     "write_latent_wav",
     "write_wav",
 ]
+
+
+def __getattr__(name: str) -> Any:
+    module = _HOME.get(name)
+    if module is None:
+        raise AttributeError(f"module 'unravel_lang' has no attribute {name!r}")
+    value = getattr(importlib.import_module(f"unravel_lang.{module}"), name)
+    globals()[name] = value
+    return value
+
+
+def __dir__() -> list[str]:
+    return sorted(set(globals()) | set(_HOME))

@@ -24,8 +24,8 @@ import numpy as np
 import torch
 
 from unravel_lang.errors import AudioError, LatentError, ModelError
+from unravel_lang.models import DEFAULT_MODEL
 
-DEFAULT_MODEL = "default.ts"
 """File name of the embedded default model inside `unravel_lang/models/`."""
 
 KNOWN_METHODS = ("encode", "decode", "forward", "prior")

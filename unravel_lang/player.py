@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import threading
+from time import monotonic
 from typing import Any, NamedTuple
 
 import numpy as np
@@ -75,17 +76,23 @@ class AudioOutput:
             )
         except Exception as exc:  # noqa: BLE001 - PortAudioError, ValueError for a bad device
             raise PlaybackUnavailable(f"cannot open the audio output: {exc}") from None
+        self._latency = float(self._stream.latency)
 
     def _callback(self, outdata: np.ndarray, frames: int, time: Any, status: Any) -> None:
         if status.output_underflow:
             self.underflows += 1
         self.callbacks += 1
+        # when this buffer's first sample is heard, on the monotonic clock
+        ahead = time.outputBufferDacTime - time.currentTime
+        if not 0.0 < ahead < 2.0:
+            ahead = self._latency
+        self.engine.sample_clock.mark(self.engine.playhead, monotonic() + ahead)
         self.engine.read_into(outdata.T)
 
     @property
     def latency(self) -> float:
         """The stream's output latency in seconds, as PortAudio reports it."""
-        return float(self._stream.latency)
+        return self._latency
 
     def start(self) -> None:
         self._stream.start()

@@ -9,6 +9,7 @@ import numpy as np
 
 from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
+from unravel_lang.engine.observe import FrameListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.plan import Plan
@@ -62,6 +63,7 @@ class Engine:
                              ahead=int(ahead_frames) * self.ratio,
                              target=None if realtime else 0, chunk_frames=chunk_frames)
         self.realtime = realtime
+        self.sample_clock = SampleClock(self.sr)
         self._tracks: dict[str, None] = {}
         self.worker.start()
 
@@ -196,6 +198,22 @@ class Engine:
         while self.worker.errors:
             errors.append(self.worker.errors.popleft())
         return errors
+
+    def add_listener(self, listener: FrameListener) -> None:
+        """Call `listener(FrameBlock)` from the worker thread with the latent frames every voice
+        sounds, as they are decoded (ahead of the sound; see `time_of`). It must return at
+        once (queue, never block); one that raises is removed and reported in `take_errors`."""
+        if listener not in self.worker.listeners:
+            self.worker.listeners.append(listener)
+
+    def remove_listener(self, listener: FrameListener) -> None:
+        if listener in self.worker.listeners:
+            self.worker.listeners.remove(listener)
+
+    def time_of(self, sample: float) -> float | None:
+        """`time.monotonic()` seconds at which engine sample `sample` reaches the speaker, as
+        the real-time reader last reported it (None before it has played a buffer)."""
+        return self.sample_clock.time_of(sample)
 
     def frames_for(self, bars: float = 0, beats: float = 0) -> int:
         """Latent frames in `bars` bars plus `beats` beats at the current tempo."""

@@ -43,9 +43,11 @@ class Slot:
         if segment.latent.shape[0] > 0:
             self.segments.append(segment)
 
-    def render(self, first: int, stop: int, out: np.ndarray) -> None:
+    def render(self, first: int, stop: int, out: np.ndarray,
+               tap: np.ndarray | None = None) -> None:
         """Add this slot's audio for latent frames `[first, stop)` to `out`
-        `(channels, (stop - first) * ratio)`."""
+        `(channels, (stop - first) * ratio)`; with `tap` `(stop - first, dims)`, also copy the
+        latent frames it sounds into its rows."""
         ratio, size, segments = self.ratio, self.chunk_frames, self.segments
         frame = first
         while frame < stop:
@@ -64,6 +66,8 @@ class Slot:
             until = min(stop, seg.start + offset - within + size, seg.end)
             a, b = (frame - first) * ratio, (until - first) * ratio
             out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
+            if tap is not None:
+                tap[frame - first : until - first] = seg.latent[offset : offset + until - frame]
             frame = until
 
     def _decode(self, seg: Segment, offset: int) -> None:
@@ -113,9 +117,13 @@ class Track:
         """True for a one-shot whose content has ended by `frame`."""
         return not self.loop and self.next_start is None and frame >= self.content_end
 
-    def step(self, first: int, stop: int, clock: Clock, out: np.ndarray) -> None:
+    def step(self, first: int, stop: int, clock: Clock, out: np.ndarray,
+             taps: dict[int, np.ndarray] | None = None) -> None:
         """Add the track's audio for latent frames `[first, stop)` to `out`
-        `(channels, (stop - first) * ratio)`, beginning iterations where they fall."""
+        `(channels, (stop - first) * ratio)`, beginning iterations where they fall.
+
+        With `taps` (a dict), also fill `taps[j]` `(stop - first, dims)` float32 with the latent
+        frames voice slot j sounds (NaN where it is silent)."""
         ratio = self.model.ratio
         frame = first
         while frame < stop:
@@ -129,8 +137,13 @@ class Track:
             elif self.loop and frame < self.content_end:
                 until = min(until, self.content_end)
             part = out[:, (frame - first) * ratio : (until - first) * ratio]
-            for slot in self.slots:
-                slot.render(frame, until, part)
+            for j, slot in enumerate(self.slots):
+                tap = None
+                if taps is not None:
+                    if j not in taps:
+                        taps[j] = np.full((stop - first, self.model.dims), np.nan, np.float32)
+                    tap = taps[j][frame - first : until - first]
+                slot.render(frame, until, part, tap)
             frame = until
 
     def _begin(self, frame: int) -> None:

@@ -6,8 +6,11 @@ import threading
 from collections import deque
 from typing import Any
 
+import numpy as np
+
 from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.mixer import DONE, LIVE, StemMixer
+from unravel_lang.engine.observe import FrameBlock, FrameListener
 from unravel_lang.engine.timeline import slot_seed
 from unravel_lang.engine.track import Track
 from unravel_lang.errors import UnravelError
@@ -42,6 +45,7 @@ class Worker:
         self.last_start = 0
         self.errors: deque[str] = deque(maxlen=32)
         self.plays = 0
+        self.listeners: list[FrameListener] = []
         self.wake = threading.Event()
         self.produced = threading.Event()
         self.running = True
@@ -224,6 +228,19 @@ class Worker:
         if track.stem is not None:
             self.mixer.release(track.stem)
 
+    def _tell(self, name: str, frame: int, taps: dict[int, np.ndarray]) -> None:
+        """Give every listener the frames each voice of track `name` sounds from `frame`; a
+        listener that raises is removed and reported (it never stops the sound)."""
+        for listener in list(self.listeners):
+            for voice, rows in sorted(taps.items()):
+                try:
+                    listener(FrameBlock(name, voice, frame, rows))
+                except Exception as exc:  # noqa: BLE001 - a listener never stops the engine
+                    self.errors.append(f"a frame listener was removed: {exc!r}")
+                    if listener in self.listeners:
+                        self.listeners.remove(listener)
+                    break
+
     def _produce(self, most: int = 1) -> None:
         """Decode up to `most` latent frames from `cursor` (fewer where the ring wraps or the
         target is reached) of every track into the ring and publish them."""
@@ -256,12 +273,16 @@ class Worker:
             out.fill(0.0)
             if track.finished(frame) or self.mixer.state[track.stem] != LIVE:
                 continue
+            taps: dict[int, np.ndarray] | None = {} if self.listeners else None
             try:
-                track.step(frame, stop, self.clock, out)
+                track.step(frame, stop, self.clock, out, taps)
             except (UnravelError, RuntimeError, ValueError) as exc:
                 self.errors.append(f"track {track.name!r} stopped: {exc}")
                 out.fill(0.0)
                 self._drop(track)
+                continue
+            if taps:
+                self._tell(track.name, frame, taps)
         ring.commit(n * ratio)
         self.cursor = stop
         self.clock.advance(stop)  # commands apply at the cursor, on the grid in force there

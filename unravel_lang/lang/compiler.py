@@ -39,8 +39,6 @@ KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track",
 QUANTA = ("beat", "bar")
 """The words `quantum` takes: new tracks and plays start on the next beat or the next bar."""
 
-OPERATORS = (">>", "|", "+", "-", "*", "/")
-
 EXPORT_TYPES = (".latent.wav", ".wav", ".npy", ".json")
 
 _SOUNDING = (ARRAY, PLAN, ANY)

@@ -210,11 +210,6 @@ _TRANSFORMER = _ToAst()
 
 # ---- errors in plain words ----------------------------------------------------------------
 
-_PUNCT = {
-    "LPAR": "`(`", "RPAR": "`)`", "LSQB": "`[`", "RSQB": "`]`", "COMMA": "`,`",
-    "EQUAL": "`=`", "COLON": "`:`", "SEMICOLON": "`;`", "THEN": "`>>`", "BAR": "`|`",
-    "PLUS": "`+`", "MINUS": "`-`", "STAR": "`*`", "SLASH": "`/`",
-}
 _VALUE_START = {"NUMBER", "LENGTH", "STRING", "NAME", "LPAR", "LSQB", "MINUS"}
 _OPERATORS = {"THEN", "BAR", "PLUS", "MINUS", "STAR", "SLASH"}
 _END = {"_NL", "SEMICOLON", "$END"}

@@ -23,6 +23,7 @@ from unravel_lang.lang.evaluator import Evaluator
 from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
 from unravel_lang.plan import Plan
 
 DEFAULT_K = 11
@@ -114,6 +115,9 @@ class Session:
 
     @property
     def latent_rate(self) -> float:
+        """The model's latent frames per second (the embedded model's without loading it)."""
+        if self._model is None and self._model_spec is None:
+            return DEFAULT_SR / DEFAULT_RATIO
         return float(self.model.sr) / float(self.model.ratio)
 
     @property

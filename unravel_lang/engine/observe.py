@@ -1,0 +1,58 @@
+"""What the engine lets others watch: the latent frames each voice sounds, and when a sample
+reaches the speaker."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import numpy as np
+
+
+@dataclass(frozen=True)
+class FrameBlock:
+    """Latent frames that voice `voice` of track `track` sounds.
+
+    Row i of `latent` `(n, dims)` float32 is the latent frame at engine frame `first + i`
+    (its audio begins at sample `(first + i) * ratio` of the engine's timeline); rows where
+    the voice is silent are NaN. Blocks arrive in time order per voice, ahead of the sound
+    (the worker decodes ahead of the reader).
+    """
+
+    track: str
+    voice: int
+    first: int
+    latent: np.ndarray
+
+
+FrameListener = Callable[[FrameBlock], None]
+
+
+class SampleClock:
+    """Maps engine samples to `time.monotonic()` seconds at which they reach the speaker.
+
+    A real-time reader calls `mark(sample, when)` once per buffer: sample `sample` of the
+    engine's timeline is heard at monotonic time `when`. Before any mark, `time_of` is None.
+    """
+
+    def __init__(self, sr: int) -> None:
+        self.sr = int(sr)
+        self._mark: tuple[int, float] | None = None
+
+    def mark(self, sample: int, when: float | None = None) -> None:
+        self._mark = (int(sample), time.monotonic() if when is None else float(when))
+
+    def time_of(self, sample: float) -> float | None:
+        """Monotonic seconds at which `sample` is heard (extrapolated from the latest mark)."""
+        mark = self._mark
+        if mark is None:
+            return None
+        return mark[1] + (float(sample) - mark[0]) / self.sr
+
+    def sample_at(self, when: float) -> float | None:
+        """The engine sample heard at monotonic time `when` (None before any mark)."""
+        mark = self._mark
+        if mark is None:
+            return None
+        return mark[0] + (float(when) - mark[1]) * self.sr
