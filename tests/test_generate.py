@@ -151,8 +151,11 @@ def test_seed_reproduces(target, name):
 def test_shape_dtype_finite(k, dims, phi, name, seed):
     s = Stats.prior(dims)
     s.autocorr = np.full(dims, phi)
+    before = s.to_json()
     x = GENERATORS[name](s, k, seed=seed)
     assert x.shape == (k, dims) and x.dtype == np.float32 and np.isfinite(x).all()
+    assert s.to_json() == before  # the stats are not changed
+    np.testing.assert_array_equal(GENERATORS[name](s, k, seed=seed), x)
 
 
 def test_constant_stats_give_constant_arrays():
