@@ -11,7 +11,8 @@ from unravel_lang.errors import UnravelError
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `func=handler`,
 # where `handler(args) -> int` returns the exit code.
-COMMANDS = ("info", "encode", "decode", "generate", "run", "check", "repl", "watch", "plot")
+COMMANDS = ("info", "encode", "decode", "stats", "generate", "run", "check", "repl", "watch",
+            "plot")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -198,6 +198,17 @@ def _lag1(arrays: list[np.ndarray], mean: np.ndarray) -> np.ndarray:
     return np.clip(r, -1.0, 1.0)
 
 
+def corr_of(cov: np.ndarray, std: np.ndarray) -> np.ndarray:
+    """The correlation matrix `(dims, dims)` of covariance `cov` with per-dim std `std`: 1 on
+    the diagonal, 0 where a dim is constant, clipped to [-1, 1]."""
+    denom = np.outer(std, std)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        corr = np.where(denom > 0, cov / np.where(denom > 0, denom, 1.0), 0.0)
+    corr = np.clip(corr, -1.0, 1.0)
+    np.fill_diagonal(corr, 1.0)
+    return corr
+
+
 def stats(*arrays: np.ndarray) -> Stats:
     """Measure 1..n latent arrays (frames, dims) with the same dims, pooled: see `Stats`.
 
@@ -221,11 +232,7 @@ def stats(*arrays: np.ndarray) -> Stats:
     cov = (cov + cov.T) / 2
     std = np.sqrt(np.clip(np.diag(cov), 0.0, None))
     # std from the diagonal of cov keeps the two exactly consistent
-    denom = np.outer(std, std)
-    with np.errstate(divide="ignore", invalid="ignore"):
-        corr = np.where(denom > 0, cov / np.where(denom > 0, denom, 1.0), 0.0)
-    corr = np.clip(corr, -1.0, 1.0)
-    np.fill_diagonal(corr, 1.0)
+    corr = corr_of(cov, std)
     pct = np.percentile(x, PERCENTILE_LEVELS, axis=0)
     return Stats(
         frames=x.shape[0],

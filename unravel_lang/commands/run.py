@@ -6,8 +6,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
+from unravel_lang.cluster import add_options
+from unravel_lang.commands.seeds import parse_seeds, render_seeds
 from unravel_lang.errors import UnravelError
+
+if TYPE_CHECKING:
+    import numpy as np
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -30,6 +36,11 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
                    help="play the rendered audio on the sound card afterwards")
+    p.add_argument("--seeds", type=parse_seeds, default=None, metavar="FIRST:LAST",
+                   help="render once per seed FIRST..LAST (inclusive) to -o, whose name holds "
+                   "{seed} (out/{seed}.wav); files that exist are kept; each file equals the "
+                   "single render with --seed")
+    add_options(p)
     p.set_defaults(func=run)
 
 
@@ -44,25 +55,17 @@ def score_and_model(args: argparse.Namespace) -> tuple[Path, str | None]:
 
 def run(args: argparse.Namespace) -> int:
     """Run the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
+    if args.seeds is not None or args.workers is not None or args.scheduler is not None:
+        return render_seeds(args)
     score, model = score_and_model(args)
-    session = Session(model=model, seed=args.seed)
     if not (args.output or args.play):
-        session.run_file(score)
+        Session(model=model, seed=args.seed).run_file(score)
         return 0
     start = time.perf_counter()
-    with ScoreRender(seed=args.seed, k=session.k, beats_per_bar=session.beats_per_bar,
-                     load=lambda: session.model) as performer:
-        session.performer = performer
-        session.run_file(score)
-        if not performer.played:
-            raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
-                               "nothing to render")
-        audio = performer.finish()
+    audio, sr = render_score(score, model, args.seed)
     took = time.perf_counter() - start
-    sr = session.model.sr
     seconds = audio.shape[1] / sr
     if args.output:
         from unravel_lang.audio import write_wav
@@ -75,6 +78,25 @@ def run(args: argparse.Namespace) -> int:
     if args.play:
         play(audio, sr)
     return 0
+
+
+def render_score(score: Path, model, seed: int, output=print) -> tuple[np.ndarray, int]:
+    """What `score` plays, rendered by the live engine with `seed`: `(audio (channels,
+    samples) float32, sr)`. `model`: a path, a loaded model, or None (the embedded one);
+    `output`: where the score's own lines go (None: nowhere)."""
+    from unravel_lang.engine.score import ScoreRender
+    from unravel_lang.lang import Session
+
+    session = Session(model=model, seed=seed, output=output)
+    with ScoreRender(seed=seed, k=session.k, beats_per_bar=session.beats_per_bar,
+                     load=lambda: session.model) as performer:
+        session.performer = performer
+        session.run_file(score)
+        if not performer.played:
+            raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
+                               "nothing to render")
+        audio = performer.finish()
+    return audio, int(session.model.sr)
 
 
 def play(audio, sr: int) -> None:

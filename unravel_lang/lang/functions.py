@@ -16,6 +16,7 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.errors import PatternError
 from unravel_lang.plan import Plan, Voice
 
 # What a value is, as far as the compiler can tell before running anything.
@@ -98,6 +99,19 @@ def load(session, path: str) -> np.ndarray:
     return np.asarray(load_latent(session.resolve(path)), dtype=np.float32)
 
 
+def stats(session, *arrays: Any):
+    """The statistics of one or more latent arrays (pooled), or those saved in a statistics
+    file (`.json`, written by `export s "x.json"` or `unravel stats -o`)."""
+    from unravel_lang.stats import Stats
+    from unravel_lang.stats import stats as measure
+
+    if any(isinstance(a, str) for a in arrays):
+        if len(arrays) != 1:
+            raise PatternError("stats takes latent arrays, or one statistics file")
+        return Stats.load(session.resolve(arrays[0]))
+    return measure(*arrays)
+
+
 def gain(session, x: Any, g: float) -> Plan:
     """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain."""
     plan = session.to_plan(x, "gain")
@@ -118,7 +132,7 @@ def fit_tempo(session, a: np.ndarray, k: int | None = None, mode: str = "trim") 
 _TABLE: dict[str, tuple[str | None, str, str]] = {
     "encode": (None, "encode", ARRAY),
     "load": (None, "load", ARRAY),
-    "stats": ("unravel_lang.stats", "stats", STATS),
+    "stats": (None, "stats", STATS),
     "normal": ("unravel_lang.generate", "normal", ARRAY),
     "uniform": ("unravel_lang.generate", "uniform", ARRAY),
     "iqr_uniform": ("unravel_lang.generate", "iqr_uniform", ARRAY),
@@ -146,7 +160,8 @@ _TABLE: dict[str, tuple[str | None, str, str]] = {
 # What parameters of these names must be; others are checked when the call runs.
 _PARAM_KINDS = {"a": ARRAY, "b": ARRAY, "s": STATS, "stats": STATS, "arrays": ARRAY,
                 "paths": STRING, "path": STRING, "ratio": RATIO}
-_PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBER}}
+_PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBER},
+                                                   "stats": {"arrays": ANY}}
 
 
 def _build(name: str, module: str | None, attr: str, returns: str) -> Function:
