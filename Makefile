@@ -10,9 +10,10 @@ DEMO_SCORE ?= examples/demo.unr
 
 .PHONY: demo test system system-test venv rave-models lint clean
 
-# Debian packages: PortAudio for playback; the tests also use PulseAudio and ALSA's plugins.
+# Debian packages: PortAudio for playback; the tests also use PulseAudio and ALSA's plugins,
+# headless Pure Data (OSC receiver) and Neovim (the editor set-up of docs/editors.md).
 DEMO_PKGS := libportaudio2
-TEST_PKGS := libportaudio2 pulseaudio libasound2-plugins alsa-utils
+TEST_PKGS := libportaudio2 pulseaudio libasound2-plugins alsa-utils puredata-core neovim
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

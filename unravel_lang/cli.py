@@ -12,7 +12,7 @@ from unravel_lang.errors import UnravelError
 # Each module defines `register(subparsers)`, which adds its parser and sets `func=handler`,
 # where `handler(args) -> int` returns the exit code.
 COMMANDS = ("info", "encode", "decode", "stats", "generate", "run", "check", "repl", "watch",
-            "plot")
+            "plot", "send")
 
 
 def build_parser() -> argparse.ArgumentParser:

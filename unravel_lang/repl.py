@@ -11,6 +11,7 @@ from __future__ import annotations
 import os
 import re
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
@@ -66,6 +67,8 @@ class Repl:
         self.write = write
         self.playback_note = playback_note
         self.errors = 0
+        self.lock = threading.RLock()  # one input at a time: the prompt, OSC in, `send`
+        self.listening: str | None = None  # "host:port" of OSC in, when it runs
         self.vocab = Vocabulary(
             keywords=lambda: (*session.keywords(), *CONSTANTS),
             functions=session.functions,
@@ -77,6 +80,10 @@ class Repl:
         """Run one input (a REPL command or statements of the language); False on error."""
         if not text.strip():
             return True
+        with self.lock:
+            return self._handle(text)
+
+    def _handle(self, text: str) -> bool:
         try:
             if _TRACKS.match(text):
                 self.write(self.tracks_listing())
@@ -147,9 +154,8 @@ class Repl:
 
     def report_engine_errors(self) -> None:
         """Print what the engine had to stop since the last input (e.g. a model failure)."""
-        take = getattr(self.stage.performer, "take_errors", None)
-        for message in take() if take is not None else ():
-            self.write(f"playback: {message}")
+        for message in self.stage.take_errors():
+            self.write(message if message.startswith("osc") else f"playback: {message}")
 
     def tracks_listing(self) -> str:
         """One line per running track: name, voices, length in frames and bars."""
@@ -174,8 +180,14 @@ class Repl:
         session = self.session
         parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM",
                  f"quantum {session.quantum}"]
-        names = list(self.stage.tracks)
+        osc = self.stage.osc
+        names = [f"{n} [{self.stage.mode(n)}]" if osc is not None or self.stage.mode(n) == "remote"
+                 else n for n in self.stage.tracks]
         parts.append("▶ " + ", ".join(names) if names else "no tracks")
+        if osc is not None:
+            parts.append(f"osc → {osc.target}" + (" (refused)" if osc.refusing else ""))
+        if self.listening:
+            parts.append(f"listening {self.listening}")
         playhead = self.playhead()
         if playhead is not None:
             parts.append(f"bar {playhead[0]}.{playhead[1]}")
@@ -217,11 +229,13 @@ def _snapshot(session: Session) -> tuple:
         session.beats_per_bar,
         session.quantum,
         session.model,
+        dict(session.definitions),
     )
 
 
 def _restore(session: Session, saved: tuple) -> None:
-    env, tracks, k, seed, draws, beats_per_bar, quantum, model = saved
+    env, tracks, k, seed, draws, beats_per_bar, quantum, model, definitions = saved
+    session.definitions = definitions
     session.env.clear()
     session.env.update(env)
     session.tracks[:] = tracks
@@ -245,9 +259,24 @@ def split_inputs(stream: TextIO) -> Iterator[str]:
         yield "\n".join(buffer)
 
 
-def run_plain(repl: Repl, stream: TextIO) -> int:
-    """Read `stream` to its end, handling each complete input; 1 if any failed, else 0."""
-    for text in split_inputs(stream):
+def split_blocks(stream: TextIO) -> Iterator[str]:
+    """Inputs from a stream as editors paste them: blocks of lines separated by blank lines
+    (each block is one input, run as a whole), each yielded when its blank line arrives."""
+    buffer: list[str] = []
+    for line in stream:
+        if line.strip():
+            buffer.append(line.rstrip("\r\n"))
+        elif buffer:
+            yield "\n".join(buffer)
+            buffer = []
+    if buffer:
+        yield "\n".join(buffer)
+
+
+def run_plain(repl: Repl, stream: TextIO, blocks: bool = False) -> int:
+    """Read `stream` to its end, handling each complete input (with `blocks`, each block of
+    lines up to a blank line); 1 if any failed, else 0."""
+    for text in (split_blocks(stream) if blocks else split_inputs(stream)):
         if _QUIT.match(text):
             break
         repl.handle(text)
@@ -358,12 +387,18 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    plain: bool = False,
+    listen: int | None = None,
+    listen_host: str = "127.0.0.1",
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
 
-    Interactive when stdin and stdout are terminals, else reads lines plainly. Returns the
-    exit code (0; in plain mode 1 when any input failed).
+    Interactive when stdin and stdout are terminals and not `plain`, else reads plainly (with
+    `plain`: blocks separated by blank lines, no terminal control codes). With `listen` (a
+    port), an OSC server on `listen_host` takes code and controls from other programs
+    (`unravel send`, controllers). Returns the exit code (0; in plain mode 1 when any input
+    failed).
     """
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
@@ -377,17 +412,35 @@ def run_repl(
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
     performer, note = open_playback(loaded, session.k, session.seed, session.quantum)
     stage = Stage(
-        performer, k=session.k, model=loaded, quantum=session.quantum,
+        performer, k=session.k, model=loaded, quantum=session.quantum, seed=session.seed,
         reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
+    server = None
     try:
-        if stdin.isatty() and stdout.isatty():
+        if listen is not None:
+            server = start_listening(repl, listen_host, listen)
+            write(f"listening for OSC and `unravel send` on {server.address}")
+        if stdin.isatty() and stdout.isatty() and not plain:
             return run_interactive(repl, bpm)
         if note:
             write(note)
         if bpm is not None:
             repl.handle(f"bpm {bpm:g}")
-        return run_plain(repl, stdin)
+        return run_plain(repl, stdin, blocks=plain)
     finally:
+        if server is not None:
+            server.close()
+        stage.set_osc(None)
         close_playback(stage.performer)
+
+
+def start_listening(repl: Repl, host: str, port: int):
+    """Serve `repl` over OSC on `host:port` (`live.server.OscServer`); the REPL's status line
+    says so."""
+    from unravel_lang.live.control import ReplControl
+    from unravel_lang.live.server import OscServer
+
+    server = OscServer(ReplControl(repl), host, port, write=repl.write)
+    repl.listening = server.address
+    return server

@@ -61,6 +61,7 @@ class Stage:
         reopen: Callable[[Any], Performer | None] | None = None,
         model: Any = None,
         quantum: str = "beat",
+        seed: int = 0,
     ) -> None:
         self.performer = performer
         self.reopen = reopen
@@ -70,6 +71,10 @@ class Stage:
         self.beats: int | None = None
         self.quantum = quantum
         self.plays = 0
+        self.seed = int(seed or 0)
+        self.osc: Any = None  # an OscOut while `osc "host:port"` is on
+        self.osc_lead = 0.0
+        self.decode: dict[str, str] = {}  # `osc NAME local|remote|both`; default both
 
     @property
     def sounding(self) -> bool:
@@ -94,11 +99,69 @@ class Stage:
     def stop(self, name: str) -> None:
         if self.tracks.pop(name, None) is not None and self.performer is not None:
             self.performer.stop(name)
+        if self.osc is not None:
+            self.osc.drop(name)
 
     def hush(self) -> None:
         self.tracks.clear()
         if self.performer is not None:
             self.performer.hush()
+        if self.osc is not None:
+            self.osc.drop()
+
+    # --- OSC out ------------------------------------------------------------------------
+
+    def mode(self, name: str) -> str:
+        """Where track `name` is decoded: "local", "remote" or "both" (the default)."""
+        return self.decode.get(name, "both")
+
+    def sends(self, name: str) -> bool:
+        """True when OSC out sends the frames of track `name` (a running, non-local track)."""
+        return name in self.tracks and self.mode(name) != "local"
+
+    def set_osc(self, target: str | None) -> None:
+        """Send the frames of every non-local track to `target` ("host:port"; None stops).
+        Without a sound card an engine paced by the system clock is started for it."""
+        if self.osc is not None:
+            if target is not None and self.osc.target == _target_text(target):
+                return
+            self.osc.close()
+            self.osc = None
+        if target is None:
+            return
+        from unravel_lang.live.osc import OscOut
+
+        if self.performer is None and self.model is not None:
+            self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
+            for name, mode in self.decode.items():
+                self.performer.set_decode(name, mode != "remote")
+            for name, plan in self.tracks.items():
+                self.performer.track(name, plan)
+        if self.performer is None:
+            raise UnravelError("osc needs the live engine, and there is none")
+        engine = getattr(self.performer, "engine", self.performer)
+        self.osc = OscOut(engine, target, lead_ms=self.osc_lead, wanted=self.sends)
+
+    def set_osc_lead(self, ms: float) -> None:
+        """Send frames `ms` milliseconds before they are due."""
+        self.osc_lead = float(ms)
+        if self.osc is not None:
+            self.osc.lead_ms = self.osc_lead
+
+    def set_decode(self, name: str, mode: str) -> None:
+        """Decode track `name` here ("local"), only at the OSC receiver ("remote") or both."""
+        self.decode[name] = mode
+        hook = getattr(self.performer, "set_decode", None)
+        if hook is not None:
+            hook(name, mode != "remote")
+
+    def take_errors(self) -> list[str]:
+        """What the engine and OSC out had to report since the last call."""
+        take = getattr(self.performer, "take_errors", None)
+        errors = list(take()) if take is not None else []
+        if self.osc is not None:
+            errors += self.osc.take_errors()
+        return errors
 
     def set_tempo(self, k: int) -> None:
         if k == self.k:
@@ -143,12 +206,20 @@ class Stage:
             hook(model)
             return
         if self.performer is not None and self.reopen is not None:
+            target = self.osc.target if self.osc is not None else None
+            self.set_osc(None)
             self.tracks.clear()
             self.performer.hush()
             close = getattr(self.performer, "close", None)
             if close is not None:
                 close()
             self.performer = self.reopen(model)
+            for name, mode in self.decode.items():
+                hook = getattr(self.performer, "set_decode", None)
+                if hook is not None:
+                    hook(name, mode != "remote")
+            if target is not None:
+                self.set_osc(target)
 
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).
@@ -182,6 +253,18 @@ class Stage:
                 self.play(*args)
             elif method == "set_model":
                 self.set_model(*args)
+            elif method == "set_osc":
+                before = self.osc.target if self.osc is not None else None
+                self.set_osc(*args)
+                after = self.osc.target if self.osc is not None else None
+                if after != before:
+                    report.append(f"osc {after or 'off'}")
+            elif method == "set_osc_lead":
+                self.set_osc_lead(*args)
+            elif method == "set_decode":
+                if self.mode(args[0]) != args[1]:
+                    report.append(f"osc {args[0]} {args[1]}")
+                self.set_decode(*args)
         for name in list(self.tracks):
             if name not in final:
                 self.stop(name)
@@ -193,6 +276,16 @@ class Stage:
             self.track(name, plan)
             report.append(f"{'~' if old is not None else '+'} {name}")
         return report
+
+
+def _target_text(target: str) -> str:
+    from unravel_lang.live.target import parse_target
+
+    try:
+        host, port = parse_target(target)
+    except ValueError:
+        return target
+    return f"{host}:{port}"
 
 
 def _model_file(model: Any) -> str | None:
@@ -240,6 +333,18 @@ def open_playback(
         engine.close()
         return None, f"playback unavailable: {err} (export, show and render still work)"
     return Live(engine, output), None
+
+
+def open_silent(model: Any, k: int, seed: int | None, quantum: str = "beat") -> Live:
+    """The live engine paced by the system clock, with no sound card (`SilentOutput`): for
+    tracks decoded elsewhere."""
+    from unravel_lang.engine import Engine
+    from unravel_lang.live.silent import SilentOutput
+
+    engine = Engine(model, seed=seed or 0, k=k, quantum=quantum)
+    output = SilentOutput(engine)
+    output.start()
+    return Live(engine, output)
 
 
 def close_playback(performer: Any) -> None:

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import os
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -68,6 +69,9 @@ class ScoreWatcher:
         self._pending: FileStamp | None = None
         self.evaluations = 0
         self.failures = 0
+        self.lock = threading.RLock()  # a save and a request from OSC in, one at a time
+        self.session: Session | None = None  # of the latest evaluation that succeeded
+        self.recorder: Recorder | None = None
 
     def poll(self) -> bool:
         """Look at the file once; evaluate it when its content changed and its stamp held
@@ -93,6 +97,10 @@ class ScoreWatcher:
 
     def evaluate(self, source: str) -> bool:
         """Evaluate the whole score `source`; on success make the stage match it."""
+        with self.lock:
+            return self._evaluate(source)
+
+    def _evaluate(self, source: str) -> bool:
         self.evaluations += 1
         recorder = Recorder()
         messages: list[str] = []
@@ -126,7 +134,21 @@ class ScoreWatcher:
             self.write(str(err))
             return False
         self.write(f"{self.path.name}: evaluated ({', '.join(changes) or 'nothing changed'})")
+        self.session, self.recorder = session, recorder
         return True
+
+    def control(self):
+        """A `ReplControl` over the latest good evaluation's session (a fresh one before
+        any): code sent in runs there, on top of the score, until the next save."""
+        from unravel_lang.live.control import ReplControl
+        from unravel_lang.repl import Repl
+
+        if self.session is None:
+            self.recorder = Recorder()
+            self.session = self.open_session(self.recorder, self.write)
+        repl = Repl(self.session, self.recorder, self.stage, self.write)
+        repl.lock = self.lock
+        return ReplControl(repl)
 
     def run(self, interval: float = 0.2, until: Callable[[], bool] = lambda: False) -> None:
         """Poll every `interval` seconds until `until()` is true (or Ctrl-C, which propagates)."""
@@ -135,14 +157,48 @@ class ScoreWatcher:
             time.sleep(interval)
 
 
+class WatchControl:
+    """OSC in for `unravel watch`: each request runs through `watcher.control()`."""
+
+    def __init__(self, watcher: ScoreWatcher) -> None:
+        self.watcher = watcher
+
+    def _run(self, method: str, *args) -> tuple[bool, str]:
+        with self.watcher.lock:
+            return getattr(self.watcher.control(), method)(*args)
+
+    def eval(self, code: str, origin: str = "") -> tuple[bool, str]:
+        return self._run("eval", code, origin)
+
+    def set(self, name: str, value: float, origin: str = "") -> tuple[bool, str]:
+        return self._run("set", name, value, origin)
+
+    def hush(self, origin: str = "") -> tuple[bool, str]:
+        return self._run("hush", origin)
+
+    def stop(self, name: str, origin: str = "") -> tuple[bool, str]:
+        return self._run("stop", name, origin)
+
+
+def serve_watcher(watcher: ScoreWatcher, host: str, port: int):
+    """An `OscServer` on `host:port` driving `watcher`."""
+    from unravel_lang.live.server import OscServer
+
+    return OscServer(WatchControl(watcher), host, port, write=watcher.write)
+
+
 def watch(
     path: str | os.PathLike,
     model: str | None = None,
     seed: int | None = None,
     interval: float = 0.2,
     write: Callable[[str], None] | None = None,
+    listen: int | None = None,
+    listen_host: str = "127.0.0.1",
 ) -> int:
-    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C)."""
+    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C). With
+    `listen` (a port), code and controls sent over OSC (`unravel send`) run in the latest
+    evaluation's session."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
@@ -160,16 +216,23 @@ def watch(
     if note:
         write(note)
     stage = Stage(
-        performer, k=first.k, model=loaded, quantum=first.quantum,
+        performer, k=first.k, model=loaded, quantum=first.quantum, seed=seed or 0,
         reopen=lambda m: open_playback(m, stage.k, seed, stage.quantum)[0],
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
-    write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
+    server = None
     try:
+        if listen is not None:
+            server = serve_watcher(watcher, listen_host, listen)
+            write(f"listening for OSC and `unravel send` on {server.address}")
+        write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
         watcher.run(interval)
     except KeyboardInterrupt:
         stage.hush()
         write("stopped")
     finally:
+        if server is not None:
+            server.close()
+        stage.set_osc(None)
         close_playback(stage.performer)
     return 0

@@ -17,11 +17,45 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
+    parser.add_argument("--plain", action="store_true",
+                        help="read blocks separated by blank lines, print no terminal control "
+                        "codes (for editors that paste into a terminal: vim-slime, VS Code)")
+    add_listen_arguments(parser)
     parser.set_defaults(func=handler)
+
+
+def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
+    """`--listen [PORT]` and `--listen-host HOST` (shared by `repl` and `watch`)."""
+    from unravel_lang.live.server import DEFAULT_PORT
+
+    parser.add_argument("--listen", type=int, nargs="?", const=DEFAULT_PORT, metavar="PORT",
+                        help="take code and controls over OSC (unravel send, /unravel/eval, "
+                        f"/unravel/set ...) on 127.0.0.1:PORT (default {DEFAULT_PORT})")
+    parser.add_argument("--listen-host", metavar="HOST", default=None,
+                        help="listen on another interface than 127.0.0.1, e.g. 0.0.0.0 for a "
+                        "phone running TouchOSC. Security: anyone who reaches it can run code "
+                        "in the session (write files, stop the music)")
+
+
+def listen_options(args: argparse.Namespace) -> tuple[int | None, str]:
+    """`(port or None, host)` from `--listen` / `--listen-host` (a host alone implies the
+    default port)."""
+    from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
+
+    port = args.listen
+    if port is None and args.listen_host is not None:
+        port = DEFAULT_PORT
+    if port is not None and not 0 <= port <= 65535:
+        from unravel_lang.errors import UnravelError
+
+        raise UnravelError(f"--listen: a port is 0 to 65535, got {port}")
+    return port, args.listen_host or LOOPBACK
 
 
 def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
     from unravel_lang.repl import run_repl
 
-    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum)
+    port, host = listen_options(args)
+    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
+                    plain=args.plain, listen=port, listen_host=host)

@@ -19,11 +19,17 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument(
         "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
     )
+    from unravel_lang.commands.repl import add_listen_arguments
+
+    add_listen_arguments(parser)
     parser.set_defaults(func=handler)
 
 
 def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
+    from unravel_lang.commands.repl import listen_options
     from unravel_lang.watch import watch
 
-    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval)
+    port, host = listen_options(args)
+    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
+                 listen=port, listen_host=host)

@@ -110,6 +110,12 @@ class Engine:
         """Start new tracks on the next "beat" or the next "bar"."""
         self.worker.send("quantum", check_quantum(quantum))
 
+    def set_decode(self, name: str, local: bool) -> None:
+        """Decode track `name` here (`local=True`, the default) or not at all (its frames are
+        only given to the listeners, e.g. sent to a decoder elsewhere); applies to the track
+        now and whenever a track of that name starts later."""
+        self.worker.send("decode", str(name), bool(local))
+
     def run_to(self, frame: int) -> None:
         """Without real time: decode up to latent frame `frame` into the ring and wait for it.
 

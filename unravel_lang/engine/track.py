@@ -44,10 +44,11 @@ class Slot:
             self.segments.append(segment)
 
     def render(self, first: int, stop: int, out: np.ndarray,
-               tap: np.ndarray | None = None) -> None:
+               tap: np.ndarray | None = None, decode: bool = True) -> None:
         """Add this slot's audio for latent frames `[first, stop)` to `out`
         `(channels, (stop - first) * ratio)`; with `tap` `(stop - first, dims)`, also copy the
-        latent frames it sounds into its rows."""
+        latent frames it sounds into its rows. With `decode=False` (a track decoded elsewhere)
+        the model is not run and nothing is added to `out`; the tap is filled the same."""
         ratio, size, segments = self.ratio, self.chunk_frames, self.segments
         frame = first
         while frame < stop:
@@ -61,11 +62,14 @@ class Slot:
                 continue
             offset = frame - seg.start
             within = offset % size
-            if within == 0:
-                self._decode(seg, offset)
+            if not decode:
+                self._audio = None
+            elif within == 0 or self._audio is None:
+                self._decode(seg, offset - within)
             until = min(stop, seg.start + offset - within + size, seg.end)
-            a, b = (frame - first) * ratio, (until - first) * ratio
-            out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
+            if self._audio is not None:
+                a, b = (frame - first) * ratio, (until - first) * ratio
+                out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
             if tap is not None:
                 tap[frame - first : until - first] = seg.latent[offset : offset + until - frame]
             frame = until
@@ -108,6 +112,7 @@ class Track:
         self.slots: list[Slot] = []
         self.stem: int | None = None
         self.stopping = False
+        self.decoding = True  # False: its frames are only watched (decoded elsewhere)
 
     def replace(self, plan: Plan) -> None:
         """Play `plan` from the next iteration on."""
@@ -143,7 +148,7 @@ class Track:
                     if j not in taps:
                         taps[j] = np.full((stop - first, self.model.dims), np.nan, np.float32)
                     tap = taps[j][frame - first : until - first]
-                slot.render(frame, until, part, tap)
+                slot.render(frame, until, part, tap, self.decoding)
             frame = until
 
     def _begin(self, frame: int) -> None:

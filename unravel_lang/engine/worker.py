@@ -46,6 +46,7 @@ class Worker:
         self.errors: deque[str] = deque(maxlen=32)
         self.plays = 0
         self.listeners: list[FrameListener] = []
+        self.remote: set[str] = set()  # tracks decoded elsewhere: not run through the model
         self.wake = threading.Event()
         self.produced = threading.Event()
         self.running = True
@@ -177,6 +178,11 @@ class Worker:
                     track.next_start = None  # between passes: the last one has ended
         elif op == "quantum":
             (self.quantum,) = args
+        elif op == "decode":
+            name, local = args
+            (self.remote.discard if local else self.remote.add)(name)
+            if name in self.named:
+                self.named[name].decoding = bool(local)
 
     def _new_track(self, name: str, plan: Plan, loop: bool) -> Track:
         if self._idle():
@@ -190,6 +196,7 @@ class Worker:
             return slot_seed(seed, name, slot)
 
         track = Track(name, plan, start, loop, self.model, seeds, self.chunk_frames)
+        track.decoding = name not in self.remote
         self.active.append(track)
         self.last_start = start
         return track

@@ -151,6 +151,17 @@ class Quantum(Node):
 
 
 @dataclass(frozen=True)
+class Osc(Node):
+    """`osc "host:port"` (`target`), `osc off`, `osc lead 20` (`word` "lead", `number`) or
+    `osc NAME local|remote|both` (`word` the track, `mode` the word)."""
+
+    target: String | None = None
+    word: Name | None = None
+    mode: Name | None = None
+    number: Number | None = None
+
+
+@dataclass(frozen=True)
 class Seed(Node):
     value: Number
 
@@ -176,7 +187,7 @@ class ExprStmt(Node):
 
 
 Statement = (
-    Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Seed
+    Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Osc | Seed
     | Stop | Hush | Wait | ExprStmt
 )
 

@@ -33,10 +33,16 @@ CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
 
 KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
-            "hush", "wait", "export", "show", "plot")
+            "hush", "wait", "export", "show", "plot", "osc")
 """The statement words of the grammar."""
 
 QUANTA = ("beat", "bar")
+
+MAX_LEAD_MS = 250
+"""`osc lead` at most: frames reach the sender about 370 ms (8 frames) ahead of the sound."""
+
+DECODE_MODES = ("local", "remote", "both")
+"""Where `osc NAME MODE` has a track decoded: here only, by the OSC receiver only, or both."""
 """The words `quantum` takes: new tracks and plays start on the next beat or the next bar."""
 
 EXPORT_TYPES = (".latent.wav", ".wav", ".npy", ".json")
@@ -145,12 +151,43 @@ class Checker:
                 hint = suggest(word, QUANTA)
                 raise self.error(
                     f"quantum is `beat` or `bar`, got `{word}`{hint}", stmt.value)
+        elif isinstance(stmt, ast.Osc):
+            self._osc(stmt)
         elif isinstance(stmt, ast.Seed):
             v = stmt.value.value
             if not isinstance(v, int) or v < 0:
                 raise self.error(f"seed must be a whole number >= 0, got {v}", stmt.value)
         elif isinstance(stmt, ast.Model):
             pass
+
+    def _osc(self, stmt: ast.Osc) -> None:
+        if stmt.target is not None:
+            from unravel_lang.live.target import parse_target
+
+            try:
+                parse_target(stmt.target.value)
+            except ValueError as err:
+                raise self.error(str(err), stmt.target) from None
+            return
+        word = stmt.word.id
+        if word == "off" and stmt.mode is None and stmt.number is None:
+            return
+        if word == "lead":
+            if stmt.number is None:
+                raise self.error("`osc lead` needs milliseconds, e.g. `osc lead 20`", stmt)
+            if not 0 <= stmt.number.value <= MAX_LEAD_MS:
+                raise self.error(f"the lead is 0 to {MAX_LEAD_MS} ms (what the engine decodes "
+                                 f"ahead), got {stmt.number.value}",
+                                 stmt.number)
+            return
+        if stmt.mode is None:
+            hint = suggest(word, ("off", "lead"))
+            raise self.error(f"`osc {word}` needs `local`, `remote` or `both`"
+                             f" (where track `{word}` is decoded){hint}", stmt.word)
+        if stmt.mode.id not in DECODE_MODES:
+            hint = suggest(stmt.mode.id, DECODE_MODES)
+            raise self.error(f"a track is decoded `local`, `remote` or `both`, got "
+                             f"`{stmt.mode.id}`{hint}", stmt.mode)
 
     def _bindable(self, name: str, node: ast.Node) -> None:
         if name in CONSTANTS:

@@ -185,6 +185,17 @@ class _ToAst(Transformer):
         word, value = items
         return ast.Quantum(word.line, word.column, self.name([value]))
 
+    def osc(self, items):
+        word, first, *rest = items
+        if first.type == "STRING":
+            return ast.Osc(word.line, word.column, target=self.string([first]))
+        second = rest[0] if rest else None
+        return ast.Osc(
+            word.line, word.column, word=self.name([first]),
+            mode=self.name([second]) if second is not None and second.type == "NAME" else None,
+            number=_number(second) if second is not None and second.type == "NUMBER" else None,
+        )
+
     def seed(self, items):
         word, value = items
         return ast.Seed(word.line, word.column, _number(value))
@@ -328,6 +339,8 @@ def _syntax_error(
         wanted = _keyword_kind(calls[-1], str(before[-2])) or wanted
     if before and before[-1].type == "QUANTUM":
         wanted = "`beat` or `bar`"
+    if before and before[-1].type == "OSC":
+        wanted = "`\"host:port\"`, `off`, `lead MS` or a track name"
     message = f"expected {wanted}{after}, found {_describe_token(tok)}"
     if tok is not None and tok.type in ("RPAR", "RSQB") and not opened:
         message = f"{_describe_token(tok)} has no matching opening bracket"

@@ -17,7 +17,8 @@ from unravel_lang.plan import Plan
 
 class Recorder:
     """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
-    `set_quantum` and `set_model` calls as `(method, args)` pairs in `calls`."""
+    `set_quantum`, `set_model`, `set_osc`, `set_osc_lead` and `set_decode` calls as
+    `(method, args)` pairs in `calls`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -48,6 +49,15 @@ class Recorder:
 
     def set_model(self, model: Any) -> None:
         self.calls.append(("set_model", (model,)))
+
+    def set_osc(self, target: str | None) -> None:
+        self.calls.append(("set_osc", (target,)))
+
+    def set_osc_lead(self, ms: float) -> None:
+        self.calls.append(("set_osc_lead", (float(ms),)))
+
+    def set_decode(self, track: str, mode: str) -> None:
+        self.calls.append(("set_decode", (str(track), str(mode))))
 
     def take(self) -> list[tuple[str, tuple[Any, ...]]]:
         """The recorded calls; the record is emptied."""

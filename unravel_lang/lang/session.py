@@ -78,6 +78,8 @@ class Session:
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.tracks: list[str] = []
         self.written: list[Path] = []
+        # the statement that last set each track, with its program (re-run by /unravel/set)
+        self.definitions: dict[str, tuple[ast.Program, ast.Track]] = {}
 
     # ---- model, paths, tempo, seeds ---------------------------------------------------------
 
@@ -168,6 +170,24 @@ class Session:
         hook = getattr(self.performer, "set_quantum", None)
         if hook is not None:
             hook(self.quantum)
+
+    def set_osc(self, target: str | None) -> None:
+        """`osc "host:port"` / `osc off`: send latent frames there, or stop; a performer with
+        `set_osc` is told (others, e.g. file renders, ignore it)."""
+        self._tell("set_osc", target)
+
+    def set_osc_lead(self, ms: float) -> None:
+        """`osc lead MS`: send each frame MS milliseconds before it is due."""
+        self._tell("set_osc_lead", float(ms))
+
+    def set_decode(self, track: str, mode: str) -> None:
+        """`osc NAME local|remote|both`: where track NAME is decoded."""
+        self._tell("set_decode", track, mode)
+
+    def _tell(self, method: str, *args: Any) -> None:
+        hook = getattr(self.performer, method, None)
+        if hook is not None:
+            hook(*args)
 
     # ---- running source -------------------------------------------------------------------
 

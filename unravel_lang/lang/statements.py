@@ -42,6 +42,7 @@ def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
     if plan.frames == 0:
         raise ev.error("a track needs at least one frame", stmt.value)
     session.performer.track(stmt.name, plan)
+    session.definitions[stmt.name] = (ev.program, stmt)
     if stmt.name not in session.tracks:
         session.tracks.append(stmt.name)
 
@@ -170,6 +171,26 @@ def _quantum(session: Session, ev: Evaluator, stmt: ast.Quantum) -> None:
     session.set_quantum(stmt.value.id)
 
 
+def _osc(session: Session, ev: Evaluator, stmt: ast.Osc) -> None:
+    if stmt.target is not None:
+        session.set_osc(stmt.target.value)
+        session.output(f"osc → {stmt.target.value}: the frames of every track not marked "
+                       "local, with beat and bar ticks")
+    elif stmt.word.id == "off" and stmt.mode is None:
+        session.set_osc(None)
+        session.output("osc off")
+    elif stmt.word.id == "lead" and stmt.number is not None:
+        session.set_osc_lead(float(stmt.number.value))
+        session.output(f"osc frames leave {stmt.number.value:g} ms before they are due")
+    else:
+        session.set_decode(stmt.word.id, stmt.mode.id)
+        session.output(f"track {stmt.word.id}: " + _MODES[stmt.mode.id])
+
+
+_MODES = {"local": "decoded here only, not sent", "both": "decoded here and sent over OSC",
+          "remote": "sent over OSC only, not decoded here"}
+
+
 def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
@@ -182,6 +203,7 @@ _HANDLERS = {
     ast.Assign: _assign, ast.Track: _track, ast.Play: _play, ast.Stop: _stop,
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
+    ast.Osc: _osc,
     ast.Seed: _seed,
     ast.ExprStmt: _expr_stmt,
 }
