@@ -11,9 +11,11 @@ DEMO_SCORE ?= examples/demo.unr
 .PHONY: demo test system system-test venv rave-models lint clean
 
 # Debian packages: PortAudio for playback; the tests also use PulseAudio and ALSA's plugins,
-# headless Pure Data (OSC receiver) and Neovim (the editor set-up of docs/editors.md).
+# headless Pure Data (OSC receiver), Neovim (the editor set-up of docs/editors.md) and
+# headless Chromium with its driver (the live view's browser tests).
 DEMO_PKGS := libportaudio2
-TEST_PKGS := libportaudio2 pulseaudio libasound2-plugins alsa-utils puredata-core neovim
+TEST_PKGS := libportaudio2 pulseaudio libasound2-plugins alsa-utils puredata-core neovim \
+             chromium chromium-driver
 
 define apt_install
 	@missing=""; for p in $(1); do dpkg -s $$p >/dev/null 2>&1 || missing="$$missing $$p"; done; \

@@ -75,3 +75,35 @@ def test_sample_clock_extrapolates_from_the_latest_mark():
     clock.mark(96000, when=10.0)
     assert clock.time_of(96000 + 24000) == 10.5
     assert clock.sample_at(9.0) == 48000
+
+
+def test_mix_listeners_see_the_mixed_output_ahead_of_the_reader(tiny):
+    """Two tracks, no stop: the mix blocks, in order, are exactly what the sink reads."""
+    blocks: list[tuple[int, np.ndarray]] = []
+    engine = Engine(tiny, seed=1, k=4, realtime=False)
+    sink = FileSink(engine)
+    with engine:
+        engine.add_mix_listener(lambda sample, audio: blocks.append((sample, audio.copy())))
+        engine.track("a", Plan.of(latent(8, 5)))
+        engine.track("b", Plan.of(latent(6, 6)))
+        sink.until(20)
+        engine.remove_mix_listener(engine.worker.mix_listeners[0])
+        sink.until(24)
+        assert engine.take_errors() == []
+    assert [s for s, _ in blocks] == sorted(s for s, _ in blocks) and blocks[0][0] == 0
+    mixed = np.concatenate([a for _, a in blocks], axis=1)
+    assert mixed.shape[1] == 20 * tiny.ratio
+    np.testing.assert_array_equal(mixed, sink.audio[:, : 20 * tiny.ratio])
+
+
+def test_a_stopped_track_tells_no_more_frames(tiny):
+    blocks: list[FrameBlock] = []
+    engine = Engine(tiny, seed=1, k=4, realtime=False)
+    sink = FileSink(engine)
+    with engine:
+        engine.add_listener(blocks.append)
+        engine.track("t", Plan.of(latent(8, 7)))
+        sink.until(10)
+        engine.stop("t")
+        sink.until(20)
+    assert max(b.first + len(b.latent) for b in blocks) == 10

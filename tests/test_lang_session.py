@@ -253,6 +253,8 @@ def test_any_performer_gets_the_protocol_calls(model):
     s = Session(model=model, performer=perf, output=None)
     s.env["a"] = np.zeros((4, model.dims), np.float32)
     s.run("bpm 161\ntrack d = a\nplay a\nstop d\nhush")
+    assert ("track_source", "d", "track d = a") in perf.calls  # an optional hook: the line
+    perf.calls.remove(("track_source", "d", "track d = a"))
     names = [c[0] for c in perf.calls]
     assert names == ["set_tempo", "track", "play", "stop", "hush"]
     assert perf.calls[0][1] == 8 and perf.calls[1][1] == "d"

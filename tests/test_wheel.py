@@ -63,6 +63,8 @@ def test_wheel_ships_grammar_and_default_model(wheel):
     assert "unravel_lang/grammar/unravel.lark" in names
     assert "unravel_lang/docs/language.md" in names  # the REPL's `help` examples
     assert "unravel_lang/models/default.ts" in names
+    for page in ("index.html", "view.js", "view.css", "colormap.js"):  # the live view's page
+        assert f"unravel_lang/live/view_page/{page}" in names
     assert not any(n.startswith("tests/") for n in names)
 
 

@@ -135,8 +135,10 @@ class Repl:
             self._undo(saved)
             self.error(f"internal error ({type(err).__name__}: {err}); nothing changed")
             return False
+        sources = self.recorder.sources  # the line of code of each track (the live view)
         try:
             self.stage.apply(self.recorder.take())
+            self.stage.sources.update(sources)
         except UnravelError as err:
             self.error(str(err))
             return False
@@ -390,9 +392,12 @@ def run_repl(
     plain: bool = False,
     listen: int | None = None,
     listen_host: str = "127.0.0.1",
+    view: str | None = None,
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
-    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement.
+    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
+    `view`: an address to serve the live view page at from the start ("" for 127.0.0.1 and
+    a free port; None: only when a `view` statement asks).
 
     Interactive when stdin and stdout are terminals and not `plain`, else reads plainly (with
     `plain`: blocks separated by blank lines, no terminal control codes). With `listen` (a
@@ -414,6 +419,7 @@ def run_repl(
     stage = Stage(
         performer, k=session.k, model=loaded, quantum=session.quantum, seed=session.seed,
         reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
+        write=write,
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
     server = None
@@ -421,6 +427,8 @@ def run_repl(
         if listen is not None:
             server = start_listening(repl, listen_host, listen)
             write(f"listening for OSC and `unravel send` on {server.address}")
+        if view is not None:
+            stage.view(view)
         if stdin.isatty() and stdout.isatty() and not plain:
             return run_interactive(repl, bpm)
         if note:
@@ -429,6 +437,7 @@ def run_repl(
             repl.handle(f"bpm {bpm:g}")
         return run_plain(repl, stdin, blocks=plain)
     finally:
+        stage.close_view()
         if server is not None:
             server.close()
         stage.set_osc(None)

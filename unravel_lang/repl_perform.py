@@ -52,6 +52,9 @@ class Stage:
 
     On a change of model, a performer without `set_model` is closed and replaced by
     `reopen(model)` (its tracks stop).
+
+    `view(address)` serves the live view page of the engine (`unravel_lang.live`) and says its
+    URL through `write`; `sources` keeps the line of code that made each track, for the view.
     """
 
     def __init__(
@@ -62,8 +65,12 @@ class Stage:
         model: Any = None,
         quantum: str = "beat",
         seed: int = 0,
+        write: Callable[[str], None] | None = None,
     ) -> None:
         self.performer = performer
+        self.write = write or (lambda line: None)
+        self.sources: dict[str, str] = {}
+        self.viewer: Any = None
         self.reopen = reopen
         self.model = model
         self.tracks: dict[str, Plan] = {}
@@ -137,6 +144,8 @@ class Stage:
                 self.performer.set_decode(name, mode != "remote")
             for name, plan in self.tracks.items():
                 self.performer.track(name, plan)
+            if self.viewer is not None:
+                self.viewer.follow(self.performer)
         if self.performer is None:
             raise UnravelError("osc needs the live engine, and there is none")
         engine = getattr(self.performer, "engine", self.performer)
@@ -220,6 +229,34 @@ class Stage:
                     hook(name, mode != "remote")
             if target is not None:
                 self.set_osc(target)
+            if self.viewer is not None:
+                self.viewer.follow(self.performer)
+
+    def track_source(self, name: str, line: str) -> None:
+        """Remember the line of code that made track `name` (the view shows it)."""
+        self.sources[name] = line
+
+    def view(self, address: str | int | None = None) -> None:
+        """Serve the live view page at `address` (None: 127.0.0.1, a free port) and say its
+        URL; when it is already served, say the URL again."""
+        if self.viewer is None:
+            from unravel_lang.live.view_session import LiveView
+
+            self.viewer = LiveView(address, self.sources, self.peers)
+            self.viewer.follow(self.performer)
+        self.write(f"view: {self.viewer.url}" + ("" if self.sounding else
+                                                  " (silent: playback unavailable)"))
+
+    def peers(self) -> list[str]:
+        """What else the session plays with, for the view: e.g. `osc → 127.0.0.1:9000`."""
+        osc = getattr(self, "osc", None)
+        return [f"osc → {osc.target}"] if osc is not None else []
+
+    def close_view(self) -> None:
+        """Stop serving the view page (nothing when it is not served)."""
+        if self.viewer is not None:
+            self.viewer.close()
+            self.viewer = None
 
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).
@@ -253,6 +290,8 @@ class Stage:
                 self.play(*args)
             elif method == "set_model":
                 self.set_model(*args)
+            elif method == "view" and self.viewer is None:
+                self.view(*args)
             elif method == "set_osc":
                 before = self.osc.target if self.osc is not None else None
                 self.set_osc(*args)

@@ -121,6 +121,7 @@ class ScoreWatcher:
             return False
         for message in messages:
             self.write(message)
+        sources = recorder.sources  # the line of code of each track (the live view)
         calls = recorder.take()
         k = session.k
         if k and not any(method == "set_tempo" for method, _ in calls):
@@ -129,6 +130,7 @@ class ScoreWatcher:
             calls.insert(0, ("set_quantum", (session.quantum,)))
         try:
             changes = self.stage.sync(calls)
+            self.stage.sources.update(sources)
         except UnravelError as err:
             self.failures += 1
             self.write(str(err))
@@ -195,10 +197,12 @@ def watch(
     write: Callable[[str], None] | None = None,
     listen: int | None = None,
     listen_host: str = "127.0.0.1",
+    view: str | None = None,
 ) -> int:
     """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C). With
     `listen` (a port), code and controls sent over OSC (`unravel send`) run in the latest
-    evaluation's session."""
+    evaluation's session. `view`: an address to serve the live view page at ("" for
+    127.0.0.1 and a free port)."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
@@ -218,6 +222,7 @@ def watch(
     stage = Stage(
         performer, k=first.k, model=loaded, quantum=first.quantum, seed=seed or 0,
         reopen=lambda m: open_playback(m, stage.k, seed, stage.quantum)[0],
+        write=write,
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
     server = None
@@ -225,12 +230,15 @@ def watch(
         if listen is not None:
             server = serve_watcher(watcher, listen_host, listen)
             write(f"listening for OSC and `unravel send` on {server.address}")
+        if view is not None:
+            stage.view(view)
         write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
         watcher.run(interval)
     except KeyboardInterrupt:
         stage.hush()
         write("stopped")
     finally:
+        stage.close_view()
         if server is not None:
             server.close()
         stage.set_osc(None)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.live.address import add_view_arguments, view_address
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `repl` subcommand to `sub`."""
@@ -21,6 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="read blocks separated by blank lines, print no terminal control "
                         "codes (for editors that paste into a terminal: vim-slime, VS Code)")
     add_listen_arguments(parser)
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -58,4 +61,5 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
-                    plain=args.plain, listen=port, listen_host=host)
+                    plain=args.plain, listen=port, listen_host=host,
+                    view=view_address(args))

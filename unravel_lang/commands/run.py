@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from unravel_lang.cluster import add_options
 from unravel_lang.commands.seeds import parse_seeds, render_seeds
 from unravel_lang.errors import UnravelError
+from unravel_lang.live.address import add_view_arguments, view_address
 
 if TYPE_CHECKING:
     import numpy as np
@@ -41,6 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    "{seed} (out/{seed}.wav); files that exist are kept; each file equals the "
                    "single render with --seed")
     add_options(p)
+    add_view_arguments(p)
     p.set_defaults(func=run)
 
 
@@ -60,11 +62,22 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds is not None or args.workers is not None or args.scheduler is not None:
         return render_seeds(args)
     score, model = score_and_model(args)
+    address = view_address(args)
+    if address is not None and not args.play:
+        raise UnravelError("--view shows a score as it plays: add --play")
     if not (args.output or args.play):
         Session(model=model, seed=args.seed).run_file(score)
         return 0
     start = time.perf_counter()
-    audio, sr = render_score(score, model, args.seed)
+    rendered: list = []
+
+    def viewed(**options):  # the view is asked for by --view or by the score's `view`
+        from unravel_lang.live.view_feed import viewed_score
+
+        rendered.append(viewed_score(**options))
+        return rendered[-1]
+
+    audio, sr = render_score(score, model, args.seed, make=viewed if args.play else None)
     took = time.perf_counter() - start
     seconds = audio.shape[1] / sr
     if args.output:
@@ -76,20 +89,28 @@ def run(args: argparse.Namespace) -> int:
         speed = seconds / took if took > 0 else float("inf")
         print(f"rendered {seconds:.2f} s to {out} in {took:.2f} s ({speed:.0f}× real time)")
     if args.play:
-        play(audio, sr)
+        if address is None:
+            address = rendered[-1].view_address
+        if address is None:
+            play(audio, sr)
+        else:
+            play_viewed(audio, sr, rendered[-1], address)
     return 0
 
 
-def render_score(score: Path, model, seed: int, output=print) -> tuple[np.ndarray, int]:
+def render_score(score: Path, model, seed: int, output=print,
+                 make=None) -> tuple[np.ndarray, int]:
     """What `score` plays, rendered by the live engine with `seed`: `(audio (channels,
     samples) float32, sr)`. `model`: a path, a loaded model, or None (the embedded one);
-    `output`: where the score's own lines go (None: nowhere)."""
+    `output`: where the score's own lines go (None: nowhere); `make`: the performer's class
+    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`)."""
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
     session = Session(model=model, seed=seed, output=output)
-    with ScoreRender(seed=seed, k=session.k, beats_per_bar=session.beats_per_bar,
-                     load=lambda: session.model) as performer:
+    make = make or ScoreRender
+    with make(seed=seed, k=session.k, beats_per_bar=session.beats_per_bar,
+              load=lambda: session.model) as performer:
         session.performer = performer
         session.run_file(score)
         if not performer.played:
@@ -97,6 +118,25 @@ def render_score(score: Path, model, seed: int, output=print) -> tuple[np.ndarra
                                "nothing to render")
         audio = performer.finish()
     return audio, int(session.model.sr)
+
+
+def play_viewed(audio, sr: int, performer, address: str | int) -> None:
+    """Play `audio` on the sound card in real time while the live view page shows the score's
+    tracks as `performer` (a `viewed_score`) recorded them (or say in one line why playback
+    is unavailable)."""
+    from unravel_lang import player
+    from unravel_lang.live.view_feed import play_score_with_view
+
+    status = player.playback_status()
+    if not status.available:
+        print(f"playback unavailable: {status.reason}")
+        return
+    try:
+        model = performer.model
+        play_score_with_view(audio, sr, int(model.ratio), performer.recording, model, address,
+                             lambda line: print(line, flush=True))
+    except player.PlaybackUnavailable as err:
+        print(f"playback unavailable: {err}")
 
 
 def play(audio, sr: int) -> None:

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.live.address import add_view_arguments, view_address
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `watch` subcommand to `sub`."""
@@ -22,6 +24,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     from unravel_lang.commands.repl import add_listen_arguments
 
     add_listen_arguments(parser)
+    add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
 
@@ -32,4 +35,4 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
-                 listen=port, listen_host=host)
+                 listen=port, listen_host=host, view=view_address(args))

@@ -3,9 +3,9 @@
 from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.engine import Engine, EngineStatus
 from unravel_lang.engine.filesink import FileSink
-from unravel_lang.engine.observe import FrameBlock, FrameListener, SampleClock
+from unravel_lang.engine.observe import FrameBlock, FrameListener, MixListener, SampleClock
 from unravel_lang.engine.score import ScoreRender
 from unravel_lang.engine.timeline import render_track, slot_seed, track_seed
 
 __all__ = ["Clock", "Engine", "EngineStatus", "FileSink", "FrameBlock", "FrameListener",
-           "SampleClock", "ScoreRender", "render_track", "slot_seed", "track_seed"]
+           "MixListener", "SampleClock", "ScoreRender", "render_track", "slot_seed", "track_seed"]

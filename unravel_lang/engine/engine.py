@@ -9,7 +9,7 @@ import numpy as np
 
 from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
-from unravel_lang.engine.observe import FrameListener, SampleClock
+from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.plan import Plan
@@ -215,6 +215,16 @@ class Engine:
     def remove_listener(self, listener: FrameListener) -> None:
         if listener in self.worker.listeners:
             self.worker.listeners.remove(listener)
+
+    def add_mix_listener(self, listener: MixListener) -> None:
+        """Call `listener(sample, audio)` from the worker thread with each block of mixed
+        audio it produces (see `MixListener`); the same rules as `add_listener`."""
+        if listener not in self.worker.mix_listeners:
+            self.worker.mix_listeners.append(listener)
+
+    def remove_mix_listener(self, listener: MixListener) -> None:
+        if listener in self.worker.mix_listeners:
+            self.worker.mix_listeners.remove(listener)
 
     def time_of(self, sample: float) -> float | None:
         """`time.monotonic()` seconds at which engine sample `sample` reaches the speaker, as

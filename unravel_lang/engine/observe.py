@@ -28,6 +28,10 @@ class FrameBlock:
 
 FrameListener = Callable[[FrameBlock], None]
 
+MixListener = Callable[[int, np.ndarray], None]
+"""`fn(sample, audio)`: the mix of the sounding tracks, `(channels, n)` float32, from engine
+sample `sample` on, as the worker produces it (ahead of the sound; stop fades not applied)."""
+
 
 class SampleClock:
     """Maps engine samples to `time.monotonic()` seconds at which they reach the speaker.

@@ -10,7 +10,7 @@ import numpy as np
 
 from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.mixer import DONE, LIVE, StemMixer
-from unravel_lang.engine.observe import FrameBlock, FrameListener
+from unravel_lang.engine.observe import FrameBlock, FrameListener, MixListener
 from unravel_lang.engine.timeline import slot_seed
 from unravel_lang.engine.track import Track
 from unravel_lang.errors import UnravelError
@@ -46,6 +46,7 @@ class Worker:
         self.errors: deque[str] = deque(maxlen=32)
         self.plays = 0
         self.listeners: list[FrameListener] = []
+        self.mix_listeners: list[MixListener] = []
         self.remote: set[str] = set()  # tracks decoded elsewhere: not run through the model
         self.wake = threading.Event()
         self.produced = threading.Event()
@@ -248,6 +249,20 @@ class Worker:
                         self.listeners.remove(listener)
                     break
 
+    def _tell_mix(self, sample: int, block: np.ndarray) -> None:
+        """Give every mix listener the sum of the stems of the tracks that sound (not the
+        stopping ones) from engine sample `sample`, a new `(channels, n)` float32 array."""
+        stems = [t.stem for t in self.active if t.stem is not None and not t.stopping
+                 and self.mixer.state[t.stem] == LIVE]
+        mix = block[stems].sum(axis=0) if stems else np.zeros(block.shape[1:], np.float32)
+        for listener in list(self.mix_listeners):
+            try:
+                listener(sample, mix)
+            except Exception as exc:  # noqa: BLE001 - a listener never stops the engine
+                self.errors.append(f"a mix listener was removed: {exc!r}")
+                if listener in self.mix_listeners:
+                    self.mix_listeners.remove(listener)
+
     def _produce(self, most: int = 1) -> None:
         """Decode up to `most` latent frames from `cursor` (fewer where the ring wraps or the
         target is reached) of every track into the ring and publish them."""
@@ -288,8 +303,10 @@ class Worker:
                 out.fill(0.0)
                 self._drop(track)
                 continue
-            if taps:
+            if taps and not track.stopping:  # a stopping track's new frames are never heard
                 self._tell(track.name, frame, taps)
+        if self.mix_listeners:
+            self._tell_mix(frame * ratio, block)
         ring.commit(n * ratio)
         self.cursor = stop
         self.clock.advance(stop)  # commands apply at the cursor, on the grid in force there

@@ -182,13 +182,20 @@ class Wait(Node):
 
 
 @dataclass(frozen=True)
+class View(Node):
+    """`view`, `view 8000`, `view "0.0.0.0:8000"`: serve the live view page."""
+
+    address: Number | String | None
+
+
+@dataclass(frozen=True)
 class ExprStmt(Node):
     value: Expr
 
 
 Statement = (
     Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Osc | Seed
-    | Stop | Hush | Wait | ExprStmt
+    | Stop | Hush | Wait | View | ExprStmt
 )
 
 

@@ -33,7 +33,7 @@ CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
 
 KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
-            "hush", "wait", "export", "show", "plot", "osc")
+            "hush", "wait", "export", "show", "plot", "osc", "view")
 """The statement words of the grammar."""
 
 QUANTA = ("beat", "bar")
@@ -159,6 +159,19 @@ class Checker:
                 raise self.error(f"seed must be a whole number >= 0, got {v}", stmt.value)
         elif isinstance(stmt, ast.Model):
             pass
+        elif isinstance(stmt, ast.View):
+            self._address(stmt)
+
+    def _address(self, stmt: ast.View) -> None:
+        from unravel_lang.errors import UnravelError
+        from unravel_lang.live.address import parse_address
+
+        if stmt.address is None:
+            return
+        try:
+            parse_address(stmt.address.value)
+        except UnravelError as err:
+            raise self.error(f"view: {err}", stmt.address) from None
 
     def _osc(self, stmt: ast.Osc) -> None:
         if stmt.target is not None:

@@ -212,6 +212,15 @@ class _ToAst(Transformer):
         word, value = items
         return ast.Wait(word.line, word.column, value)
 
+    def view(self, items):
+        word, *rest = items
+        address = None
+        if rest:
+            token = rest[0]
+            address = (_number(token) if token.type == "NUMBER"
+                       else self.string([token]))
+        return ast.View(word.line, word.column, address)
+
     def expr_stmt(self, items):
         (value,) = items
         return ast.ExprStmt(value.line, value.col, value)

@@ -17,11 +17,13 @@ from unravel_lang.plan import Plan
 
 class Recorder:
     """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
-    `set_quantum`, `set_model`, `set_osc`, `set_osc_lead` and `set_decode` calls as
-    `(method, args)` pairs in `calls`."""
+    `set_quantum`, `set_model`, `set_osc`, `set_osc_lead`, `set_decode` and `view` calls as
+    `(method, args)` pairs in `calls`, and the line of code that made each track
+    (`track_source`) in `sources`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
+        self.sources: dict[str, str] = {}
 
     def play(self, plan: Plan) -> None:
         self.calls.append(("play", (plan,)))
@@ -59,9 +61,16 @@ class Recorder:
     def set_decode(self, track: str, mode: str) -> None:
         self.calls.append(("set_decode", (str(track), str(mode))))
 
+    def view(self, address: str | int | None = None) -> None:
+        self.calls.append(("view", (address,)))
+
+    def track_source(self, name: str, line: str) -> None:
+        self.sources[name] = line
+
     def take(self) -> list[tuple[str, tuple[Any, ...]]]:
-        """The recorded calls; the record is emptied."""
+        """The recorded calls; the record (and `sources`) is emptied."""
         calls, self.calls = self.calls, []
+        self.sources = {}
         return calls
 
     @property

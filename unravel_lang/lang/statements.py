@@ -42,6 +42,9 @@ def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
     if plan.frames == 0:
         raise ev.error("a track needs at least one frame", stmt.value)
     session.performer.track(stmt.name, plan)
+    note = getattr(session.performer, "track_source", None)
+    if note is not None:  # the line of code that made the track (for the live view)
+        note(stmt.name, ev.program.source.splitlines()[stmt.line - 1].strip())
     session.definitions[stmt.name] = (ev.program, stmt)
     if stmt.name not in session.tracks:
         session.tracks.append(stmt.name)
@@ -195,6 +198,12 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
+def _view(session: Session, ev: Evaluator, stmt: ast.View) -> None:
+    hook = getattr(session.performer, "view", None)
+    if hook is not None:  # a performer that plays in real time serves the view page
+        hook(None if stmt.address is None else stmt.address.value)
+
+
 def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
     return ev.expr(stmt.value)
 
@@ -205,6 +214,7 @@ _HANDLERS = {
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
     ast.Osc: _osc,
     ast.Seed: _seed,
+    ast.View: _view,
     ast.ExprStmt: _expr_stmt,
 }
 

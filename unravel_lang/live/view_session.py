@@ -1,0 +1,44 @@
+"""The live view of a REPL or `watch` session: a `ViewServer` that follows the session's
+engine (also after a change of model opens a new one)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from unravel_lang.live.address import parse_address
+from unravel_lang.live.view import ViewServer
+from unravel_lang.live.view_feed import EngineFeed
+
+
+class LiveView:
+    """Serves the view page at `address` (see `parse_address`) at once; `follow(performer)`
+    shows what `performer` plays (a `repl_perform.Live`, an `Engine`, or None for nothing).
+    `sources` maps track names to the line of code that made them; `peers()` names what else
+    the session plays with."""
+
+    def __init__(self, address: str | int | None, sources: dict[str, str],
+                 peers: Callable[[], list[str]] | None = None) -> None:
+        host, port = parse_address(address)
+        self.sources = sources
+        self.peers = peers
+        self.server = ViewServer(host, port)
+        self.url = self.server.start()
+        self.feed: EngineFeed | None = None
+
+    def follow(self, performer: Any) -> None:
+        if self.feed is not None:
+            self.feed.detach()
+            self.feed = None
+        engine = getattr(performer, "engine", performer)
+        if engine is None or not hasattr(engine, "add_listener"):
+            return
+        self.feed = EngineFeed(self.server, engine, getattr(performer, "output", None),
+                               self.sources, self.peers)
+        self.feed.attach()
+
+    def close(self) -> None:
+        if self.feed is not None:
+            self.feed.detach()
+            self.feed = None
+        self.server.close()
