@@ -37,15 +37,18 @@ def pulse_missing(tools: tuple[str, ...] = ("pulseaudio",)) -> str | None:
 
 
 @contextmanager
-def private_pulse(runtime: Path, sink: str = "null", sink_args: str = "rate=44100"
-                  ) -> Iterator[dict[str, str]]:
-    """Run `pulseaudio` with one null sink named `sink` (the default sink) from `runtime`;
-    yields the environment variables that make a child process play into it."""
+def private_pulse(runtime: Path, sink: str = "null", sink_args: str = "rate=44100",
+                  more_sinks: tuple[str, ...] = ()) -> Iterator[dict[str, str]]:
+    """Run `pulseaudio` with one null sink named `sink` (the default sink) from `runtime`,
+    and a null sink for each name in `more_sinks` (same arguments); yields the environment
+    variables that make a child process play into it."""
     runtime.mkdir()
     socket = runtime / "native"
     script = runtime / "default.pa"
     script.write_text(
-        f"load-module module-null-sink sink_name={sink} {sink_args}\n"
+        "".join(f"load-module module-null-sink sink_name={name} {sink_args}\n"
+                for name in more_sinks)
+        + f"load-module module-null-sink sink_name={sink} {sink_args}\n"
         f"set-default-sink {sink}\n"
         f"load-module module-native-protocol-unix auth-anonymous=1 socket={socket}\n"
     )

@@ -13,6 +13,7 @@ from unravel_lang.engine.timeline import loop_iterations, render_track
 from unravel_lang.lang import LanguageError, Session
 from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.live.host import LiveHost
 from unravel_lang.patterns import fibo
 from unravel_lang.plan import Plan
 
@@ -35,6 +36,7 @@ def test_the_doc_has_many_examples():
 def test_every_example_block_runs_in_order(tmp_path):
     (tmp_path / "audio").symlink_to(REPO / "examples" / "audio")
     session = Session(output=None, base_dir=tmp_path, out_dir=tmp_path, seed=0)
+    session.live = LiveHost(session, lambda: None)  # `listen` plays a file as the input
     for kind, source, line in blocks():
         if kind == "unravel":
             try:

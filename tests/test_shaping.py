@@ -161,3 +161,19 @@ def test_errors():
         stretch(rows(3), 11)
     with pytest.raises(PatternError, match="n .repetitions. must be >= 1"):
         repeat(rows(3), 0)
+
+
+@settings(max_examples=30, deadline=None)
+@given(st.integers(1, 20), st.integers(1, 20))
+def test_take_is_the_last_n_frames(frames, n):
+    from unravel_lang.shaping import take
+
+    a = np.arange(frames * 3, dtype=np.float32).reshape(frames, 3)
+    if n > frames:
+        with pytest.raises(PatternError, match=f"take: asked for the last {n} frames"):
+            take(a, n)
+        return
+    out = take(a, n)
+    np.testing.assert_array_equal(out, a[frames - n :])
+    out[:] = -1
+    assert a.min() >= 0  # a copy: the input is unchanged

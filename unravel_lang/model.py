@@ -328,6 +328,10 @@ class RaveModel:
         """A fresh decoder state: consecutive `decode` calls on it make one continuous voice."""
         return DecoderStream(self, seed)
 
+    def encoder(self, sr: int, channels: int, seed: int | None = 0) -> EncoderStream:
+        """A fresh encoder state for one live signal of `channels` channels at `sr` Hz."""
+        return EncoderStream(self, sr, channels, seed)
+
     def decode(self, latent: np.ndarray, seed: int | None = None) -> np.ndarray:
         """Decode `(frames, dims)` to float32 audio `(out_channels, frames * ratio)` at `sr`.
 
@@ -550,3 +554,68 @@ class DecoderStream:
         y = m._decode_tensor(np.concatenate([context, a]), seed, None)
         self.history = np.concatenate([context, a])[-DECODE_CONTEXT_FRAMES:]
         return np.ascontiguousarray(y[:, context.shape[0] * m.ratio :])
+
+
+class EncoderStream:
+    """One live signal encoded as it arrives: `push` audio blocks, get each whole latent frame
+    as soon as its `ratio` samples (at the model rate) are in.
+
+    Audio is mapped to the model's channels and resampled (streaming soxr) like `encode`, so
+    frame i covers resampled samples `[i * ratio, (i + 1) * ratio)` of the same signal that
+    `encode` would see. Streaming exports keep their encoder caches in this stream's own copy
+    of the module's buffers: the frames equal a whole-signal `encode` up to float rounding
+    (a v2 encoder samples its posterior: call `j` runs under `chunk_seed(seed, j)`, so the
+    sampled noise differs from an offline encode's). Non-streaming exports encode each new
+    frame with `ENCODE_CONTEXT_FRAMES` frames of past audio and no future audio.
+    """
+
+    def __init__(self, model: RaveModel, sr: int, channels: int, seed: int | None = 0) -> None:
+        from unravel_lang.audio import Resampler
+
+        if int(sr) <= 0:
+            raise AudioError(f"sample rate must be positive, got {sr}")
+        self.model = model
+        self.sr = int(sr)
+        self.channels = int(channels)
+        self.seed = None if seed is None else int(seed)
+        self.resampler = Resampler(self.sr, model.sr, model.in_channels)
+        self.state = model._new_state()
+        self.context = 0 if model.streaming else ENCODE_CONTEXT_FRAMES
+        # non-streaming: `context` frames of silence stand for the past before the first sample
+        self.buffer = np.zeros((model.in_channels, self.context * model.ratio), dtype=np.float32)
+        self.index = 0
+        self.frames = 0  # latent frames given out so far
+
+    def push(self, block: np.ndarray) -> np.ndarray:
+        """Take the next `(channels, n)` float block; return the frames it completes
+        `(m, dims)` float32 (m may be 0). NaN or inf in the audio is replaced by 0."""
+        a = np.asarray(block, dtype=np.float32)
+        if a.ndim == 1:
+            a = a[None, :]
+        if a.ndim != 2 or a.shape[0] != self.channels:
+            raise AudioError(
+                f"audio blocks must be ({self.channels}, n), got shape {np.shape(block)}")
+        a = np.nan_to_num(a, nan=0.0, posinf=0.0, neginf=0.0)
+        y = self.resampler.process(_map_channels(a, self.model.in_channels))
+        if y.shape[1]:
+            self.buffer = np.concatenate([self.buffer, y], axis=1)
+        ratio = self.model.ratio
+        ready = self.buffer.shape[1] // ratio - self.context
+        if ready <= 0:
+            return np.zeros((0, self.model.dims), dtype=np.float32)
+        if self.model.streaming:
+            x, drop = self.buffer[:, : ready * ratio], 0
+            self.buffer = self.buffer[:, ready * ratio :]
+        else:
+            x, drop = self.buffer[:, : (ready + self.context) * ratio], self.context
+            self.buffer = self.buffer[:, ready * ratio :]
+        seed = None if self.seed is None else chunk_seed(self.seed, self.index)
+        self.index += 1
+        z = self.model._call("encode", torch.from_numpy(np.ascontiguousarray(x))[None],
+                             seed, self.state)[0]
+        out = np.ascontiguousarray(z.numpy().T[drop : drop + ready], dtype=np.float32)
+        if out.shape[0] != ready:
+            raise ModelError(f"{self.model.path}: encode returned {z.shape[-1]} frames for "
+                             f"{ready + drop} frames of audio")
+        self.frames += ready
+        return out

@@ -78,9 +78,10 @@ class Repl:
 
     def handle(self, text: str) -> bool:
         """Run one input (a REPL command or statements of the language); False on error."""
-        if not text.strip():
-            return True
         with self.lock:
+            self.report_live()
+            if not text.strip():
+                return True
             return self._handle(text)
 
     def _handle(self, text: str) -> bool:
@@ -154,6 +155,35 @@ class Repl:
         self.errors += 1
         self.write(message)
 
+    def report_live(self) -> None:
+        """Bind the recordings that are complete and print the live input's news."""
+        for line in self.session.collect_live():
+            self.write(line)
+
+    def _report_live_later(self) -> None:
+        """From the status line (while the screen is drawn): bind what is complete now, print
+        the news once drawing is done. Not while an input runs (OSC in): it does it then."""
+        if not self.lock.acquire(blocking=False):
+            return
+        try:
+            news = self.session.collect_live()
+        finally:
+            self.lock.release()
+        if not news:
+            return
+        try:
+            from prompt_toolkit.application import get_app_or_none
+
+            app = get_app_or_none()
+        except ImportError:  # pragma: no cover - prompt_toolkit ships with unravel
+            app = None
+        loop = getattr(app, "loop", None)
+        if loop is None:
+            for line in news:
+                self.write(line)
+            return
+        loop.call_soon(lambda: [self.write(line) for line in news])
+
     def report_engine_errors(self) -> None:
         """Print what the engine had to stop since the last input (e.g. a model failure)."""
         for message in self.stage.take_errors():
@@ -195,6 +225,12 @@ class Repl:
             parts.append(f"bar {playhead[0]}.{playhead[1]}")
         if not self.stage.sounding:
             parts.append("playback unavailable")
+        live = self.session.live
+        if live is not None:
+            self._report_live_later()
+            text = live.status()
+            if text:
+                parts.append(text)
         return " │ ".join(parts)
 
     def playhead(self) -> tuple[int, int] | None:
@@ -389,6 +425,8 @@ def run_repl(
     stdin: TextIO | None = None,
     stdout: TextIO | None = None,
     quantum: str = "beat",
+    input: str | None = None,
+    input_bars: int | None = None,
     plain: bool = False,
     listen: int | None = None,
     listen_host: str = "127.0.0.1",
@@ -398,6 +436,8 @@ def run_repl(
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
     `view`: an address to serve the live view page at from the start ("" for 127.0.0.1 and
     a free port; None: only when a `view` statement asks).
+    `input`: a device (name or index) or audio file to listen to from the start (and what a
+    bare `listen` opens); `input_bars`: how many bars of input are kept (default 16).
 
     Interactive when stdin and stdout are terminals and not `plain`, else reads plainly (with
     `plain`: blocks separated by blank lines, no terminal control codes). With `listen` (a
@@ -422,6 +462,7 @@ def run_repl(
         write=write,
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)
+    session.live = _live_host(session, stage, input, input_bars)
     server = None
     try:
         if listen is not None:
@@ -440,6 +481,7 @@ def run_repl(
         stage.close_view()
         if server is not None:
             server.close()
+        session.live.close()
         stage.set_osc(None)
         close_playback(stage.performer)
 
@@ -453,3 +495,19 @@ def start_listening(repl: Repl, host: str, port: int):
     server = OscServer(ReplControl(repl), host, port, write=repl.write)
     repl.listening = server.address
     return server
+
+
+def _live_host(session: Session, stage: Stage, source: str | None, bars: int | None):
+    """The session's live input host; listening at once when `source` is given (a failure
+    to open it is one line, the REPL works without it)."""
+    from unravel_lang.live.host import LiveHost
+    from unravel_lang.live.input import DEFAULT_BARS
+
+    host = LiveHost(session, lambda: stage.performer, default=source,
+                    bars=DEFAULT_BARS if bars is None else int(bars))
+    if source is not None:
+        try:
+            session.output(host.listen())
+        except UnravelError as err:
+            session.output(str(err))
+    return host

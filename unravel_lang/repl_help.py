@@ -13,7 +13,7 @@ import textwrap
 from functools import lru_cache
 from pathlib import Path
 
-from unravel_lang.lang.compiler import KEYWORDS
+from unravel_lang.lang.compiler import INPUT, KEYWORDS
 from unravel_lang.lang.functions import functions
 
 COMMAND_HELP = {
@@ -149,7 +149,7 @@ def topic(name: str, bound: dict[str, str] | None = None) -> str:
         return "\n".join(lines)
     if name in COMMAND_HELP:
         return COMMAND_HELP[name]
-    if name in KEYWORDS:
+    if name in KEYWORDS or name == INPUT:
         section = section_for(name)
         text = f"{name} — a statement of the language (see docs/language.md)"
         return f"{name}\n\n{section}" if section else text

@@ -1,4 +1,4 @@
-"""Shaping tools for latent arrays (frames, dims): repeat, reverse, slice, concat, select,
+"""Shaping tools for latent arrays (frames, dims): repeat, reverse, slice, take, concat, select,
 scale, bias, jitter, interpolate, stretch and fit to the tempo grid.
 
 Pure functions; each returns a new float32 array with finite values and checks the would-be
@@ -54,6 +54,16 @@ def slice_frames(a: np.ndarray, start: int = 0, stop: int | None = None) -> np.n
             f"{a.shape[0]} frames is empty; pick a range inside 0..{a.shape[0]}"
         )
     return out.copy()
+
+
+def take(a: np.ndarray, n: int) -> np.ndarray:
+    """The last n frames of `a` (e.g. `take(input, 2bars)`: the two latest whole bars of the
+    live input). Output length: n, which must be 1..F."""
+    a = check_latent(a, "take: a")
+    n = check_int(n, "take: n (frames)", minimum=1)
+    if n > a.shape[0]:
+        raise PatternError(f"take: asked for the last {n} frames of an array of {a.shape[0]}")
+    return a[a.shape[0] - n :].copy()
 
 
 def concat(*arrays: np.ndarray) -> np.ndarray:

@@ -19,6 +19,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
+    parser.add_argument("--input", "-i", metavar="DEVICE",
+                        help="listen to this input from the start: a device name or index, or "
+                             "an audio file played in real time (`listen` opens it again)")
+    parser.add_argument("--input-bars", type=int, metavar="N", default=None,
+                        help="bars of live input kept for `input` and `record` (default 16)")
     parser.add_argument("--plain", action="store_true",
                         help="read blocks separated by blank lines, print no terminal control "
                         "codes (for editors that paste into a terminal: vim-slime, VS Code)")
@@ -57,9 +62,12 @@ def listen_options(args: argparse.Namespace) -> tuple[int | None, str]:
 
 def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
+    from unravel_lang.errors import UnravelError
     from unravel_lang.repl import run_repl
 
+    if args.input_bars is not None and args.input_bars < 1:
+        raise UnravelError(f"--input-bars must be at least 1, got {args.input_bars}")
     port, host = listen_options(args)
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
                     plain=args.plain, listen=port, listen_host=host,
-                    view=view_address(args))
+                    view=view_address(args), input=args.input, input_bars=args.input_bars)

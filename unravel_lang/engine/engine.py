@@ -64,6 +64,7 @@ class Engine:
                              target=None if realtime else 0, chunk_frames=chunk_frames)
         self.realtime = realtime
         self.sample_clock = SampleClock(self.sr)
+        self.sources: tuple = ()  # extra sources the reader mixes in (add_source)
         self._tracks: dict[str, None] = {}
         self.worker.start()
 
@@ -164,8 +165,25 @@ class Engine:
         return self.worker.sound_end()
 
     def read_into(self, out: np.ndarray) -> int:
-        """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`)."""
-        return self.mixer.read_into(out)
+        """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`),
+        then add what each extra source gives (see `add_source`)."""
+        if not self.sources:
+            return self.mixer.read_into(out)
+        heard = self.sample_clock.time_of(self.playhead)
+        n = self.mixer.read_into(out)
+        for source in tuple(self.sources):
+            source.add_into(out, heard)
+        return n
+
+    def add_source(self, source) -> None:
+        """Mix `source` into the output: the reader calls `source.add_into(out, heard)` after
+        the tracks are in `out` `(channels, n)` (`heard`: monotonic second at which `out[:, 0]`
+        is heard, or None). It must return at once (e.g. the live input's monitor)."""
+        if source not in self.sources:
+            self.sources = (*self.sources, source)
+
+    def remove_source(self, source) -> None:
+        self.sources = tuple(s for s in self.sources if s is not source)
 
     @property
     def tracks(self) -> tuple[str, ...]:

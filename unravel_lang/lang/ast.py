@@ -182,6 +182,39 @@ class Wait(Node):
 
 
 @dataclass(frozen=True)
+class Listen(Node):
+    """`listen` (default input), `listen "name"` / `listen 2` (a device, or an audio file
+    played in real time), `listen off` (`source` is then the word: a `Name`, checked to be
+    `off`). `source` None: the default input."""
+
+    source: String | Number | Name | None
+
+    @property
+    def off(self) -> bool:
+        return isinstance(self.source, Name)
+
+
+@dataclass(frozen=True)
+class Record(Node):
+    """`record x 4bars`: bind `x` to the input's next `length` from the next bar line."""
+
+    name: str
+    length: Expr
+
+
+@dataclass(frozen=True)
+class Monitor(Node):
+    """`monitor` / `monitor off`: hear the input through the model, mixed with the tracks
+    (`word`: the word after `monitor`, checked to be `off`)."""
+
+    word: Name | None
+
+    @property
+    def on(self) -> bool:
+        return self.word is None
+
+
+@dataclass(frozen=True)
 class View(Node):
     """`view`, `view 8000`, `view "0.0.0.0:8000"`: serve the live view page."""
 
@@ -195,7 +228,7 @@ class ExprStmt(Node):
 
 Statement = (
     Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Osc | Seed
-    | Stop | Hush | Wait | View | ExprStmt
+    | Stop | Hush | Wait | View | Listen | Record | Monitor | ExprStmt
 )
 
 

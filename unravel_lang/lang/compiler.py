@@ -32,8 +32,12 @@ from unravel_lang.lang.functions import (
 CONSTANTS = {"true": True, "false": False, "none": None}
 """Names with a fixed value."""
 
+INPUT = "input"
+"""The name of the live input's latent stream (its whole bars held; see `listen`)."""
+
 KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
-            "hush", "wait", "export", "show", "plot", "osc", "view")
+            "hush", "wait", "export", "show", "plot", "osc", "view", "listen", "record",
+            "monitor")
 """The statement words of the grammar."""
 
 QUANTA = ("beat", "bar")
@@ -56,6 +60,7 @@ class Scope:
 
     names: dict[str, str] = field(default_factory=dict)
     tracks: set[str] = field(default_factory=set)
+    recording: set[str] = field(default_factory=set)  # `record` names not bound yet
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str:
@@ -95,7 +100,7 @@ class Checker:
 
     def __init__(self, program: ast.Program, scope: Scope) -> None:
         self.program = program
-        self.scope = Scope(dict(scope.names), set(scope.tracks))
+        self.scope = Scope(dict(scope.names), set(scope.tracks), set(scope.recording))
         self.table = functions()
 
     def error(self, message: str, node: ast.Node) -> LanguageError:
@@ -112,6 +117,7 @@ class Checker:
         if isinstance(stmt, ast.Assign):
             self._bindable(stmt.name, stmt)
             self.scope.names[stmt.name] = self.expr(stmt.value)
+            self.scope.recording.discard(stmt.name)
         elif isinstance(stmt, ast.Track):
             self._sounding(self.expr(stmt.value), stmt.value, "track")
             self.scope.tracks.add(stmt.name)
@@ -159,6 +165,26 @@ class Checker:
                 raise self.error(f"seed must be a whole number >= 0, got {v}", stmt.value)
         elif isinstance(stmt, ast.Model):
             pass
+        elif isinstance(stmt, ast.Listen):
+            if isinstance(stmt.source, ast.Name) and stmt.source.id != "off":
+                raise self.error(
+                    f"listen takes `off`, a device or file name in quotes, or a device number; "
+                    f"got `{stmt.source.id}`", stmt.source)
+            v = stmt.source.value if isinstance(stmt.source, ast.Number) else 0
+            if not isinstance(v, int) or v < 0:
+                raise self.error(f"an input device number is whole and >= 0, got {v}",
+                                 stmt.source)
+        elif isinstance(stmt, ast.Monitor):
+            if stmt.word is not None and stmt.word.id != "off":
+                raise self.error(f"monitor takes nothing or `off`, got `{stmt.word.id}`",
+                                 stmt.word)
+        elif isinstance(stmt, ast.Record):
+            self._bindable(stmt.name, stmt)
+            kind = self.expr(stmt.length)
+            if kind not in (NUMBER, ANY):
+                raise self.error(f"record needs a length (e.g. `4bars`), got a {kind}",
+                                 stmt.length)
+            self.scope.recording.add(stmt.name)
         elif isinstance(stmt, ast.View):
             self._address(stmt)
 
@@ -209,6 +235,9 @@ class Checker:
             raise self.error(
                 f"`{name}` is the name of a function; choose another name for the binding", node
             )
+        if name == INPUT:
+            raise self.error("`input` is the live input; choose another name for the binding",
+                             node)
 
     def _positive(self, node: ast.Number, what: str, whole: bool) -> None:
         v = node.value
@@ -277,6 +306,11 @@ class Checker:
             return self.scope.names[node.id]
         if node.id in CONSTANTS:
             return BOOL if isinstance(CONSTANTS[node.id], bool) else ANY
+        if node.id == INPUT:
+            return ARRAY
+        if node.id in self.scope.recording:
+            raise self.error(f"`{node.id}` is still recording: it is bound when its last bar "
+                             "is in (the status line shows how far it is)", node)
         if node.id in self.table:
             fn = self.table[node.id]
             raise self.error(f"`{node.id}` is a function: call it, e.g. `{fn.signature()}`", node)

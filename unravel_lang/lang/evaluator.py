@@ -11,7 +11,7 @@ import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import ast
-from unravel_lang.lang.compiler import CONSTANTS
+from unravel_lang.lang.compiler import CONSTANTS, INPUT
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
 from unravel_lang.plan import Plan
@@ -45,6 +45,8 @@ class Evaluator:
                 return self.session.env[node.id]
             if node.id in CONSTANTS:
                 return CONSTANTS[node.id]
+            if node.id == INPUT:
+                return self.guard(node, self.session.input_bars)
             raise self.error(f"unknown name `{node.id}`", node)
         if isinstance(node, ast.Length):
             return self.guard(node, lambda: self.session.frames(node.amount, node.unit))

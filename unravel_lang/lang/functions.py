@@ -101,7 +101,9 @@ def load(session, path: str) -> np.ndarray:
 
 def stats(session, *arrays: Any):
     """The statistics of one or more latent arrays (pooled), or those saved in a statistics
-    file (`.json`, written by `export s "x.json"` or `unravel stats -o`)."""
+    file (`.json`, written by `export s "x.json"` or `unravel stats -o`); a length after the
+    arrays measures only the last that many frames of each: `stats(input, 8bars)`."""
+    from unravel_lang import shaping
     from unravel_lang.stats import Stats
     from unravel_lang.stats import stats as measure
 
@@ -109,6 +111,16 @@ def stats(session, *arrays: Any):
         if len(arrays) != 1:
             raise PatternError("stats takes latent arrays, or one statistics file")
         return Stats.load(session.resolve(arrays[0]))
+    if len(arrays) > 1 and isinstance(arrays[-1], (int, float)) and not isinstance(
+            arrays[-1], bool):
+        *arrays, n = arrays
+        if not float(n).is_integer():
+            raise PatternError(f"stats: the length must be whole frames, got {n:g}")
+        arrays = [shaping.take(a, int(n)) for a in arrays]
+    for i, a in enumerate(arrays):
+        if not (isinstance(a, np.ndarray) and a.ndim == 2):
+            raise PatternError(f"stats: argument {i + 1} must be a latent array, "
+                               f"got {type(a).__name__}")
     return measure(*arrays)
 
 
@@ -146,6 +158,7 @@ _TABLE: dict[str, tuple[str | None, str, str]] = {
     "repeat": ("unravel_lang.shaping", "repeat", ARRAY),
     "reverse": ("unravel_lang.shaping", "reverse", ARRAY),
     "slice": ("unravel_lang.shaping", "slice_frames", ARRAY),
+    "take": ("unravel_lang.shaping", "take", ARRAY),
     "concat": ("unravel_lang.shaping", "concat", ARRAY),
     "select": ("unravel_lang.shaping", "select", ARRAY),
     "scale": ("unravel_lang.shaping", "scale", ARRAY),

@@ -212,6 +212,25 @@ class _ToAst(Transformer):
         word, value = items
         return ast.Wait(word.line, word.column, value)
 
+    def listen(self, items):
+        word, *rest = items
+        if not rest:
+            return ast.Listen(word.line, word.column, None)
+        tok = rest[0]
+        if tok.type == "NAME":
+            source = self.name([tok])
+        else:
+            source = self.string([tok]) if tok.type == "STRING" else _number(tok)
+        return ast.Listen(word.line, word.column, source)
+
+    def record(self, items):
+        word, name, length = items
+        return ast.Record(word.line, word.column, str(name), length)
+
+    def monitor(self, items):
+        word, *rest = items
+        return ast.Monitor(word.line, word.column, self.name(rest) if rest else None)
+
     def view(self, items):
         word, *rest = items
         address = None

@@ -78,6 +78,7 @@ class Session:
         self.out_dir = Path(out_dir) if out_dir is not None else None
         self.tracks: list[str] = []
         self.written: list[Path] = []
+        self.live: Any = None  # a live.host.LiveHost where a live input can be opened
         # the statement that last set each track, with its program (re-run by /unravel/set)
         self.definitions: dict[str, tuple[ast.Program, ast.Track]] = {}
 
@@ -189,11 +190,39 @@ class Session:
         if hook is not None:
             hook(*args)
 
+    # ---- the live input -----------------------------------------------------------------
+
+    def live_input_host(self) -> Any:
+        """Where `listen`, `record` and `monitor` go; `UnravelError` outside a live session."""
+        if self.live is None:
+            raise UnravelError("a live input needs a live session: `listen`, `record` and "
+                               "`monitor` work in the REPL (`unravel repl`)")
+        return self.live
+
+    def input_bars(self) -> np.ndarray:
+        """`input`: the whole bars the live input holds, cut at bar lines `(frames, dims)`."""
+        if self.live is None:
+            raise UnravelError("`input` is the live input: type `listen` first (in the REPL)")
+        return self.live.whole_bars()
+
+    def collect_live(self) -> list[str]:
+        """Bind the recordings that are complete; returns the live input's news, one line
+        each (recordings done or dropped, an input that stopped)."""
+        if self.live is None:
+            return []
+        lines = []
+        for name, latent in self.live.take_completed():
+            self.env[name] = latent
+        lines.extend(self.live.take_messages())
+        return lines
+
     # ---- running source -------------------------------------------------------------------
 
     def scope(self) -> Scope:
         """What the compile-time check knows before a new program: bindings and tracks."""
-        return Scope({n: kind_of_value(v) for n, v in self.env.items()}, set(self.tracks))
+        recording = set(self.live.recording_names()) if self.live is not None else set()
+        return Scope({n: kind_of_value(v) for n, v in self.env.items()}, set(self.tracks),
+                     recording - set(self.env))
 
     def parse(self, source: str, file: str = "<input>") -> ast.Program:
         """Parse and check `source` against this session, running nothing."""

@@ -198,6 +198,30 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
+def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
+    live = session.live_input_host()
+    if stmt.off:
+        session.output(live.listen_off())
+        return
+    source = None if stmt.source is None else stmt.source.value
+    if isinstance(source, str) and session.resolve(source).is_file():
+        source = str(session.resolve(source))  # an audio file played as the input
+    session.output(live.listen(source))
+
+
+def _record(session: Session, ev: Evaluator, stmt: ast.Record) -> None:
+    frames = ev.expr(stmt.length)
+    if isinstance(frames, bool) or not isinstance(frames, (int, float)) or frames < 1:
+        raise ev.error(f"record needs a length of at least one frame, got {_what(frames)}",
+                       stmt.length)
+    session.output(session.live_input_host().record(stmt.name, int(frames)))
+
+
+def _monitor(session: Session, ev: Evaluator, stmt: ast.Monitor) -> None:
+    live = session.live_input_host()
+    session.output(live.monitor() if stmt.on else live.monitor_off())
+
+
 def _view(session: Session, ev: Evaluator, stmt: ast.View) -> None:
     hook = getattr(session.performer, "view", None)
     if hook is not None:  # a performer that plays in real time serves the view page
@@ -214,7 +238,7 @@ _HANDLERS = {
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
     ast.Osc: _osc,
     ast.Seed: _seed,
-    ast.View: _view,
+    ast.View: _view, ast.Listen: _listen, ast.Record: _record, ast.Monitor: _monitor,
     ast.ExprStmt: _expr_stmt,
 }
 
