@@ -30,6 +30,21 @@ def batch_model_path(tmp_path_factory) -> Path:
     return build_test_model(tmp_path_factory.mktemp("models") / "batch.ts", streaming=False, seed=2)
 
 
+@pytest.fixture(scope="session")
+def rows_model_path(tmp_path_factory) -> Path:
+    """Streaming, variational-like, with 16 batch rows in its caches (batches voices)."""
+    return build_test_model(tmp_path_factory.mktemp("models") / "rows.ts", noise_dims=8,
+                            seed=3, rows=16)
+
+
+@pytest.fixture(scope="module")
+def rows(rows_model_path):
+    """The batching variational model, loaded (one per test module)."""
+    from unravel_lang.model import load_model
+
+    return load_model(rows_model_path)
+
+
 @pytest.fixture(scope="module")
 def tiny(tiny_model_path):
     """The tiny streaming model, loaded (one per test module)."""

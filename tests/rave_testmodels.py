@@ -9,7 +9,8 @@ They mirror what `rave export` produces, as far as the wrapper can see it:
 - attributes `sr`, `latent_size`, `full_latent_size`;
 - streaming builds keep causal convolution caches in buffers named `*.cache.pad` (as
   cached_conv does), so consecutive calls continue one signal; non-streaming builds pad
-  with zeros on every call;
+  with zeros on every call; with `rows > 1` each cache holds `rows` batch rows and a call
+  of batch b uses the first b (as cached_conv's `MAX_BATCH_SIZE` caches do);
 - a variational build (`noise_dims > 0`) returns only the first `dims` latent dims from
   `encode` and fills the others with `torch.randn` noise in `decode`.
 
@@ -37,12 +38,17 @@ HIDDEN = 32
 class CachePad(nn.Module):
     """Holds the left context of a causal convolution between calls (streaming builds)."""
 
-    def __init__(self, channels: int, size: int) -> None:
+    def __init__(self, channels: int, size: int, rows: int = 1) -> None:
         super().__init__()
         self.size = size
-        self.register_buffer("pad", torch.zeros(1, channels, size))
+        self.rows = rows
+        self.register_buffer("pad", torch.zeros(rows, channels, size))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
+        if self.rows > 1:
+            x = torch.cat([self.pad[: x.shape[0]], x], -1)
+            self.pad[: x.shape[0]].copy_(x[..., x.shape[-1] - self.size :])
+            return x
         if self.pad.shape[0] != x.shape[0]:
             self.pad = torch.zeros(x.shape[0], x.shape[1], self.size, dtype=x.dtype)
         x = torch.cat([self.pad, x], -1)
@@ -64,9 +70,9 @@ class ZeroPad(nn.Module):
 class CachedConv1d(nn.Module):
     """A causal Conv1d: `(b, cin, t) -> (b, cout, t)`, cached across calls when streaming."""
 
-    def __init__(self, cin: int, cout: int, kernel: int, streaming: bool) -> None:
+    def __init__(self, cin: int, cout: int, kernel: int, streaming: bool, rows: int = 1) -> None:
         super().__init__()
-        self.cache = CachePad(cin, kernel - 1) if streaming else ZeroPad(kernel - 1)
+        self.cache = CachePad(cin, kernel - 1, rows) if streaming else ZeroPad(kernel - 1)
         self.conv = nn.Conv1d(cin, cout, kernel)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
@@ -85,6 +91,7 @@ class RaveShaped(nn.Module):
         channels: int = 1,
         streaming: bool = True,
         params: bool = True,
+        rows: int = 1,
     ) -> None:
         super().__init__()
         full = dims + noise_dims
@@ -98,14 +105,14 @@ class RaveShaped(nn.Module):
             self.register_buffer("decode_params", torch.tensor([dims, ratio, channels, 1]))
             self.register_buffer("forward_params", torch.tensor([channels, 1, channels, 1]))
         self.enc_in = nn.Conv1d(channels * ratio, HIDDEN, 1)
-        self.enc_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming)
+        self.enc_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming, rows)
         self.enc_out = nn.Conv1d(HIDDEN, full, 1)
         self.dec_in = nn.Conv1d(full, HIDDEN, 1)
-        self.dec_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming)
+        self.dec_ctx = CachedConv1d(HIDDEN, HIDDEN, 3, streaming, rows)
         self.hold = HOLD if ratio % HOLD == 0 else ratio
         self.steps = ratio // self.hold
         self.dec_out = nn.Conv1d(HIDDEN, channels * self.steps, 1)
-        self.smooth = CachedConv1d(channels, channels, self.hold, streaming)
+        self.smooth = CachedConv1d(channels, channels, self.hold, streaming, rows)
         with torch.no_grad():
             self.smooth.conv.weight.copy_(torch.eye(channels)[:, :, None] / self.hold)
             self.smooth.conv.bias.zero_()
@@ -149,14 +156,17 @@ def build_test_model(
     streaming: bool = True,
     params: bool = True,
     seed: int = 0,
+    rows: int = 1,
 ) -> Path:
     """Script a `RaveShaped` with weights drawn from `seed` and save it as TorchScript at `path`.
 
-    `params=False` leaves out the `*_params` buffers (as some older exports do).
+    `params=False` leaves out the `*_params` buffers (as some older exports do); `rows > 1`
+    gives batch-row caches (see the module docstring).
     """
     with torch.random.fork_rng():
         torch.manual_seed(seed)
-        module = RaveShaped(sr, ratio, dims, noise_dims, channels, streaming, params).eval()
+        module = RaveShaped(sr, ratio, dims, noise_dims, channels, streaming, params,
+                            rows).eval()
     with warnings.catch_warnings():
         warnings.filterwarnings("ignore", category=DeprecationWarning)
         scripted = torch.jit.script(module)

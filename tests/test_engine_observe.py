@@ -4,6 +4,7 @@ engine samples to the time they are heard."""
 from __future__ import annotations
 
 import numpy as np
+import pytest
 from rave_testmodels import random_latent as latent
 
 from unravel_lang.engine import Engine, FileSink, FrameBlock, SampleClock
@@ -20,10 +21,12 @@ def frames_heard(blocks: list[FrameBlock], track: str, voice: int, frames: int, 
     return out
 
 
-def test_listener_sees_each_voice_frame_by_frame(tiny):
+@pytest.mark.parametrize("which", ["tiny", "rows"])
+def test_listener_sees_each_voice_frame_by_frame(which, request):
     """Two layered voices of different lengths loop on a beat grid of k=4: the listener gets
     voice 0's frames, voice 1's frames (NaN after it ends in each pass), in order, and a
-    replaced plan from the loop boundary on."""
+    replaced plan from the loop boundary on; voice by voice or batched (`rows`)."""
+    tiny = request.getfixturevalue(which)
     a, b, c = latent(8, 1), latent(3, 2), latent(8, 3)
     blocks: list[FrameBlock] = []
     engine = Engine(tiny, seed=1, k=4, realtime=False)
@@ -35,6 +38,7 @@ def test_listener_sees_each_voice_frame_by_frame(tiny):
         engine.track("t", Plan.of(c))  # takes over at the next pass, frame 16
         sink.until(32)
         assert engine.take_errors() == []
+        assert engine.decoder.batched is (which == "rows")
     firsts = [b.first for b in blocks if b.voice == 0]
     assert firsts == sorted(firsts)
     v0 = frames_heard(blocks, "t", 0, 32, tiny.dims)

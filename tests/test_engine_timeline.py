@@ -38,9 +38,12 @@ def test_voice_slots_collect_the_same_voice_of_every_iteration():
     assert slots[1][0].gain == 0.5
 
 
-def test_seeds_follow_render_for_a_track_named_once():
-    assert slot_seed(3, "a", 2) == voice_seed(track_seed(3, "a"), 2)
-    assert track_seed(3, "a") != track_seed(3, "b") != track_seed(4, "a")
+def test_one_seeding_rule_for_every_track_play_and_export():
+    """Voice j of any track, play or export is decoded with `voice_seed(seed, j)`: the name
+    does not change the sound, the seed and the voice do."""
+    assert slot_seed(3, "a", 2) == voice_seed(track_seed(3, "a"), 2) == voice_seed(3, 2)
+    assert slot_seed(3, "a", 2) == slot_seed(3, "play 7", 2)
+    assert slot_seed(3, "a", 2) != slot_seed(4, "a", 2) != slot_seed(3, "a", 1)
 
 
 def test_fade_out_scales_then_silences():

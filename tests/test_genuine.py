@@ -14,7 +14,7 @@ import pytest
 import torch
 
 from unravel_lang.errors import LatentError
-from unravel_lang.model import RaveModel, chunk_seed, load_model
+from unravel_lang.model import NOISE_INDEX, RaveModel, chunk_seed, load_model
 
 pytestmark = pytest.mark.genuine
 
@@ -139,9 +139,15 @@ def test_streaming_export_stream_equals_a_private_module_copy(genuine):
         other.decode(z[::-1][i : i + CHUNK])
         ours.append(stream.decode(z[i : i + CHUNK]))
     module = torch.jit.load(genuine.path)
+    # RAVE v2 takes the noise dims of its latent from the caller: frame after frame, from one
+    # generator per stream (see DecoderStream)
+    assert genuine.noise_dims == module.full_latent_size - genuine.dims > 0
+    noise = torch.Generator().manual_seed(chunk_seed(2, NOISE_INDEX))
     raw = []
     with torch.inference_mode():
         for j, i in enumerate(range(0, 12, CHUNK)):
             torch.manual_seed(chunk_seed(2, j))
-            raw.append(module.decode(torch.from_numpy(z[i : i + CHUNK].T.copy())[None])[0])
+            x = torch.from_numpy(z[i : i + CHUNK].T.copy())[None]
+            frames = [torch.randn(genuine.noise_dims, generator=noise) for _ in range(CHUNK)]
+            raw.append(module.decode(torch.cat([x, torch.stack(frames, 1)[None]], 1))[0])
     np.testing.assert_array_equal(np.concatenate(ours, 1), torch.cat(raw, -1).numpy())

@@ -490,13 +490,20 @@ def test_encode_bad_shape(tiny):
 
 
 def raw_stream(m: RaveModel, z: np.ndarray, seed: int) -> np.ndarray:
-    """Chunks decoded by one private copy of the TorchScript module under the chunk seeds."""
+    """Chunks decoded by one private copy of the TorchScript module under the chunk seeds; a
+    model that takes its noise is given it, frame after frame, from one generator seeded
+    `chunk_seed(seed, NOISE_INDEX)`."""
     module = torch.jit.load(m.path)
+    noise = torch.Generator().manual_seed(chunk_seed(seed, model_mod.NOISE_INDEX))
     out = []
     with torch.inference_mode():
         for j, i in enumerate(range(0, len(z), CHUNK)):
             torch.manual_seed(chunk_seed(seed, j))
-            out.append(module.decode(torch.from_numpy(z[i : i + CHUNK].T.copy())[None])[0])
+            x = torch.from_numpy(z[i : i + CHUNK].T.copy())[None]
+            if m.noise_dims:
+                frames = [torch.randn(m.noise_dims, generator=noise) for _ in range(x.shape[-1])]
+                x = torch.cat([x, torch.stack(frames, 1)[None]], 1)
+            out.append(module.decode(x)[0])
     return torch.cat(out, -1).numpy()
 
 

@@ -17,7 +17,8 @@ import os
 import threading
 import warnings
 import zipfile
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
@@ -104,6 +105,7 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Ra
     Raises `ModelError` when the file is missing, is not TorchScript, or is a TorchScript
     module without `encode` / `decode`.
     """
+    device = check_device(device)
     p = _default_model_path() if path is None else Path(path)
     if not p.exists():
         raise ModelError(f"{p}: model file not found")
@@ -121,6 +123,29 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Ra
         ) from None
     _set_threads()
     return RaveModel(module, p, device)
+
+
+def check_device(device: str) -> str:
+    """`device` ("cpu", "cuda", "cuda:1", "mps") if torch can run on it, else `ModelError`."""
+    name = str(device).strip().lower()
+    try:
+        kind = torch.device(name).type
+    except (RuntimeError, ValueError):
+        raise ModelError(f"unknown device {device!r}: use \"cpu\" or \"cuda\" "
+                         "(\"cuda:1\" for the second GPU)") from None
+    if kind == "cuda":
+        if not torch.cuda.is_available():
+            raise ModelError(f"device {device!r}: torch sees no GPU here "
+                             "(torch.cuda.is_available() is False); use \"cpu\"")
+        index = torch.device(name).index
+        if index is not None and index >= torch.cuda.device_count():
+            raise ModelError(f"device {device!r}: torch sees {torch.cuda.device_count()} GPU(s)")
+    elif kind == "mps":
+        if not torch.backends.mps.is_available():
+            raise ModelError(f"device {device!r}: torch sees no Apple GPU here; use \"cpu\"")
+    elif kind != "cpu":
+        raise ModelError(f"device {device!r}: unravel runs models on \"cpu\" or \"cuda\"")
+    return name
 
 
 def _method_names(module: torch.jit.ScriptModule) -> tuple[str, ...]:
@@ -157,6 +182,34 @@ def _buffer_slots(module: torch.jit.ScriptModule) -> list[tuple[torch._C.ScriptM
             owner = getattr(owner, part)
         slots.append((owner._c, attr))
     return slots
+
+
+def _row_buffers(module: torch.jit.ScriptModule) -> tuple[frozenset[int], int]:
+    """Indices (in `named_buffers` order) of the 3-D buffers and the batch rows they hold.
+
+    cached_conv keeps each convolution cache as `(rows, channels, time)`, one row per batch
+    entry, and uses the first `batch` rows of a call. Returns (indices, rows), or
+    (empty, 0) when there are none or their first dimensions disagree.
+    """
+    rows = {i: int(t.shape[0]) for i, (_, t) in enumerate(module.named_buffers()) if t.dim() == 3}
+    if not rows or len(set(rows.values())) != 1:
+        return frozenset(), 0
+    return frozenset(rows), next(iter(rows.values()))
+
+
+BATCH_TOLERANCE = 1e-5
+"""A model batches only if every voice of a batched decode is within this of its own decode."""
+
+
+@dataclass(frozen=True)
+class BatchSupport:
+    """Whether a model decodes several voices in one call: `rows` voices at most (0: no),
+    `reason` why not, `diff` the largest difference between a batched voice and the same
+    voice decoded alone, measured on a probe of three voices."""
+
+    rows: int
+    reason: str | None = None
+    diff: float | None = None
 
 
 def _has_cache_buffers(module: torch.jit.ScriptModule) -> bool:
@@ -205,6 +258,9 @@ class RaveModel:
         self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
         self._slots = _buffer_slots(module) if self.streaming else []
         self._clean = [owner.getattr(attr) for owner, attr in self._slots]
+        self._rows, self._row_count = _row_buffers(module) if self.streaming else (frozenset(), 0)
+        self.noise_dims: int | None = self._probe_noise() if self.streaming else None
+        self._batch: BatchSupport | None = None
 
     @property
     def latent_rate(self) -> float:
@@ -226,11 +282,16 @@ class RaveModel:
 
     # -- calling the TorchScript module ---------------------------------------------------
 
-    def _new_state(self) -> list[torch.Tensor] | None:
-        """A clean copy of a streaming export's buffers (its caches); `None` if not streaming."""
+    def _new_state(self, one_row: bool = False) -> list[torch.Tensor] | None:
+        """A clean copy of a streaming export's buffers (its caches); `None` if not streaming.
+
+        With `one_row`, batch-row caches keep only their first row (what one voice uses)."""
         if not self.streaming:
             return None
         with _LOCK, torch.inference_mode():
+            if one_row and self._row_count > 1:
+                return [t[:1].clone() if i in self._rows else t.clone()
+                        for i, t in enumerate(self._clean)]
             return [t.clone() for t in self._clean]
 
     def _call(
@@ -287,6 +348,64 @@ class RaveModel:
             y = self._call("decode", z, 0, module=module)
             return channels, ratio, dims, int(y.shape[1])
         raise ModelError(f"{self.path}: cannot find the model's ratio and latent size")
+
+    def _probe_noise(self) -> int | None:
+        """How many latent dims of noise a caller gives the decoder (0: it draws none).
+
+        A variational RAVE decoder appends `full_latent_size - dims` dims of `torch.randn`
+        noise to the latent; given a latent with all of them it draws nothing. Returns that
+        number when decoding `[z, noise]` equals decoding `z` with the same noise drawn
+        inside, 0 when decoding does not depend on the seed, None when the decoder draws
+        noise it cannot be given.
+        """
+        z = torch.randn(1, self.dims, 3, generator=torch.Generator().manual_seed(0))
+        try:
+            a = self._call("decode", z, 11, self._new_state())
+            b = self._call("decode", z, 12, self._new_state())
+            if torch.equal(a, b):
+                return 0
+            full = _int_attr(self._module, "full_latent_size")
+            if full is None or full <= self.dims:
+                return None
+            noise = torch.randn(1, full - self.dims, 3, generator=torch.Generator().manual_seed(11))
+            c = self._call("decode", torch.cat([z, noise], 1), 13, self._new_state())
+        except RuntimeError:
+            return None
+        return full - self.dims if c.shape == a.shape and torch.equal(a, c) else None
+
+    def batch_support(self) -> BatchSupport:
+        """Whether (and how many) voices decode in one batched call; probed once."""
+        if self._batch is None:
+            self._batch = self._probe_batch()
+        return self._batch
+
+    def _probe_batch(self) -> BatchSupport:
+        if not self.streaming:
+            return BatchSupport(0, "it is not a streaming export")
+        if self._row_count < 2:
+            return BatchSupport(0, "its caches hold one voice")
+        if self.noise_dims is None:
+            return BatchSupport(0, "its decoder draws noise that cannot be given to it")
+        rng = np.random.default_rng(0)
+        z = [rng.standard_normal((12, self.dims)).astype(np.float32) for _ in range(3)]
+        alone = [self.stream(seed=s) for s in (1, 2, 3)]
+        batched = [self.stream(seed=s) for s in (1, 2, 3)]
+        try:
+            # voice 0 has a history; 1 and 2 join it; then 0 leaves
+            want = [alone[0].decode(z[0][:4])]
+            got = [batched[0].decode(z[0][:4])]
+            want += [alone[i].decode(z[i][4:7]) for i in range(3)]
+            got += self._decode_rows(batched, [z[i][4:7] for i in range(3)])
+            want += [alone[i].decode(z[i][7:12]) for i in (1, 2)]
+            got += self._decode_rows(batched[1:], [z[i][7:12] for i in (1, 2)])
+        except (RuntimeError, ValueError) as exc:
+            reason = str(exc).strip().splitlines()[0][:80] if str(exc).strip() else "error"
+            return BatchSupport(0, f"it refuses a batch ({reason})")
+        diff = max(float(np.max(np.abs(a - b))) for a, b in zip(want, got, strict=True))
+        if not diff <= BATCH_TOLERANCE:
+            return BatchSupport(0, f"a batched voice differs from the voice alone by {diff:.2g}",
+                                diff)
+        return BatchSupport(self._row_count, None, diff)
 
     def _probe_streaming(self) -> bool:
         """Decode the same latent twice on a copy, seeded alike: a streaming export differs."""
@@ -353,11 +472,51 @@ class RaveModel:
     ) -> np.ndarray:
         """Decode checked `(frames, dims)` from `state`; exactly `frames * ratio` samples."""
         z = torch.from_numpy(np.ascontiguousarray(a.T))[None]
-        y = self._call("decode", z, seed, state)[0].numpy()
-        n = a.shape[0] * self.ratio
+        return self._fit(self._call("decode", z, seed, state)[0].numpy(), a.shape[0])
+
+    def _fit(self, y: np.ndarray, frames: int) -> np.ndarray:
+        """Audio `(channels, m)` cut or zero-padded to `frames * ratio` samples, float32."""
+        n = frames * self.ratio
         if y.shape[-1] != n:
             y = y[:, :n] if y.shape[-1] > n else np.pad(y, ((0, 0), (0, n - y.shape[-1])))
         return np.ascontiguousarray(y, dtype=np.float32)
+
+    def decode_batch(self, streams: Sequence[DecoderStream],
+                     chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """Decode `chunks[i]` `(frames, dims)` through `streams[i]` (all the same `frames`), in
+        batched model calls of at most `batch_support().rows` voices; each voice continues
+        its own stream exactly as `streams[i].decode(chunks[i])` would, up to float rounding
+        (`BatchSupport.diff`). `ModelError` for a model that does not batch."""
+        support = self.batch_support()
+        if not support.rows:
+            raise ModelError(f"{self.name} does not decode voices in a batch: {support.reason}")
+        if len(streams) != len(chunks):
+            raise ValueError("one chunk per stream")
+        out: list[np.ndarray] = []
+        for first in range(0, len(streams), support.rows):
+            out += self._decode_rows(streams[first : first + support.rows],
+                                     chunks[first : first + support.rows])
+        return out
+
+    def _decode_rows(self, streams: Sequence[DecoderStream],
+                     chunks: Sequence[np.ndarray]) -> list[np.ndarray]:
+        """One batched call: row b is `streams[b]`'s next chunk, its caches row b."""
+        checked = [self.check_latent(c, "latent chunk") for c in chunks]
+        frames = {c.shape[0] for c in checked}
+        if len(frames) != 1:
+            raise ValueError(f"batched chunks must have equal frames, got {sorted(frames)}")
+        (n,) = frames
+        if n == 0:
+            return [np.zeros((self.out_channels, 0), dtype=np.float32) for _ in streams]
+        z = torch.cat([s._input(c) for s, c in zip(streams, checked, strict=True)])
+        first = streams[0].state
+        state = [torch.cat([s.state[i] for s in streams]) if i in self._rows else t
+                 for i, t in enumerate(first)]
+        y = self._call("decode", z, None, state).numpy()
+        for b, s in enumerate(streams):
+            for i in self._rows:
+                s.state[i] = state[i][b : b + 1]
+        return [self._fit(y[b], n) for b in range(len(streams))]
 
     # -- encode ----------------------------------------------------------------------------
 
@@ -524,10 +683,18 @@ class _ChunkEncoder:
             self.buffer_frame = keep
 
 
+NOISE_INDEX = 1 << 40
+"""`chunk_seed(seed, NOISE_INDEX)` seeds the noise generator of a stream seeded `seed`."""
+
+
 class DecoderStream:
     """One continuous voice: consecutive `decode` calls continue the same signal.
 
-    Chunk `j` is decoded under torch seed `chunk_seed(seed, j)`. Streaming exports keep their
+    A streaming variational export that takes its noise (`model.noise_dims` > 0) is given
+    it frame by frame from one generator per stream, seeded `chunk_seed(seed, NOISE_INDEX)`:
+    latent frame i of the voice always gets the same noise, however the voice is cut into
+    chunks and whichever voices it is decoded beside (`RaveModel.decode_batch`). Otherwise
+    chunk `j` is decoded under torch seed `chunk_seed(seed, j)`. Streaming exports keep their
     convolution caches in a private copy of the module. Non-streaming exports have no caches:
     each chunk is decoded after the previous `DECODE_CONTEXT_FRAMES` frames of the voice
     (whose audio is dropped), so the decoder sees the same left context as in a whole decode.
@@ -536,9 +703,26 @@ class DecoderStream:
     def __init__(self, model: RaveModel, seed: int | None = None) -> None:
         self.model = model
         self.seed = None if seed is None else int(seed)
-        self.state = model._new_state()
+        self.state = model._new_state(one_row=True)
         self.index = 0
         self.history = np.zeros((0, model.dims), dtype=np.float32)
+        self.noise: torch.Generator | None = None
+        if model.noise_dims:
+            self.noise = torch.Generator()
+            if self.seed is None:
+                self.noise.seed()
+            else:
+                self.noise.manual_seed(chunk_seed(self.seed, NOISE_INDEX))
+
+    def _input(self, a: np.ndarray) -> torch.Tensor:
+        """The model's input `(1, dims [+ noise dims], frames)` for checked `a` (streaming)."""
+        self.index += 1
+        z = torch.from_numpy(np.ascontiguousarray(a.T))[None]
+        if self.noise is None:
+            return z
+        dims = self.model.noise_dims
+        noise = [torch.randn(dims, generator=self.noise) for _ in range(a.shape[0])]
+        return torch.cat([z, torch.stack(noise, 1)[None]], 1)
 
     def decode(self, chunk: np.ndarray) -> np.ndarray:
         """Decode `(frames, dims)` to `(out_channels, frames * ratio)` float32, continuing."""
@@ -547,6 +731,9 @@ class DecoderStream:
         if a.shape[0] == 0:
             return np.zeros((m.out_channels, 0), dtype=np.float32)
         seed = None if self.seed is None else chunk_seed(self.seed, self.index)
+        if m.streaming and self.noise is not None:
+            return m._fit(m._call("decode", self._input(a), None, self.state)[0].numpy(),
+                          a.shape[0])
         self.index += 1
         if m.streaming:
             return m._decode_tensor(a, seed, self.state)

@@ -17,12 +17,15 @@ def voice_seed(seed: int, index: int) -> int:
 
 
 def render(plan: Plan, model, seed: int = 0, chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:
-    """Decode every voice of `plan` with `model` and mix them.
+    """Decode every voice of `plan` with `model` and mix them, through the engine's master
+    limiter (`engine.limiter.limit`: no change at or below −1 dBFS).
 
     Returns float32 audio `(model.out_channels, plan.frames * model.ratio)` at `model.sr`.
     Voice `i` is decoded by `model.stream(seed=voice_seed(seed, i))` in chunks of
     `chunk_frames` latent frames and placed at `voice.start * model.ratio` samples.
     """
+    from unravel_lang.engine.limiter import MasterLimiter
+
     out = np.zeros((model.out_channels, plan.frames * model.ratio), dtype=np.float32)
     for index, voice in enumerate(plan.voices):
         stream = model.stream(seed=voice_seed(seed, index))
@@ -31,4 +34,5 @@ def render(plan: Plan, model, seed: int = 0, chunk_frames: int = CHUNK_FRAMES) -
             audio = stream.decode(voice.latent[first : first + chunk_frames])
             out[:, pos : pos + audio.shape[1]] += voice.gain * audio
             pos += audio.shape[1]
+    MasterLimiter().process(out)
     return out

@@ -185,9 +185,13 @@ class Repl:
         loop.call_soon(lambda: [self.write(line) for line in news])
 
     def report_engine_errors(self) -> None:
-        """Print what the engine had to stop since the last input (e.g. a model failure)."""
+        """Print what the engine had to stop since the last input (e.g. a model failure), and
+        its notices (falling behind, a model that decodes one voice at a time)."""
         for message in self.stage.take_errors():
             self.write(message if message.startswith("osc") else f"playback: {message}")
+        take = getattr(self.stage.performer, "take_notes", None)
+        for message in take() if take is not None else ():
+            self.write(f"playback: {message}")
 
     def tracks_listing(self) -> str:
         """One line per running track: name, voices, length in frames and bars."""
@@ -231,6 +235,10 @@ class Repl:
             text = live.status()
             if text:
                 parts.append(text)
+        status = getattr(self.stage.performer, "status", None)
+        state = status() if status is not None else None
+        if getattr(state, "behind", False):
+            parts.append(f"⚠ falling behind (decoding takes {state.load:.0%} of real time)")
         return " │ ".join(parts)
 
     def playhead(self) -> tuple[int, int] | None:
@@ -366,17 +374,27 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
         repl.write(repl.playback_note)
     if bpm is not None:
         repl.handle(f"bpm {bpm:g}")
+    stop_notes = threading.Event()
+
+    def notes() -> None:  # engine notices as they come, not only after the next input
+        while not stop_notes.wait(0.25):
+            repl.report_engine_errors()
+
     with patch_stdout(raw=True):
-        while True:
-            try:
-                text = session.prompt("unravel> ")
-            except KeyboardInterrupt:
-                continue
-            except EOFError:
-                break
-            if _QUIT.match(text):
-                break
-            repl.handle(text)
+        threading.Thread(target=notes, name="unravel-notes", daemon=True).start()
+        try:
+            while True:
+                try:
+                    text = session.prompt("unravel> ")
+                except KeyboardInterrupt:
+                    continue
+                except EOFError:
+                    break
+                if _QUIT.match(text):
+                    break
+                repl.handle(text)
+        finally:
+            stop_notes.set()
     return 0
 
 
@@ -431,13 +449,15 @@ def run_repl(
     listen: int | None = None,
     listen_host: str = "127.0.0.1",
     view: str | None = None,
+    device: str = "cpu",
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
     `view`: an address to serve the live view page at from the start ("" for 127.0.0.1 and
     a free port; None: only when a `view` statement asks).
     `input`: a device (name or index) or audio file to listen to from the start (and what a
-    bare `listen` opens); `input_bars`: how many bars of input are kept (default 16).
+    bare `listen` opens); `input_bars`: how many bars of input are kept (default 16); models
+    run on `device`.
 
     Interactive when stdin and stdout are terminals and not `plain`, else reads plainly (with
     `plain`: blocks separated by blank lines, no terminal control codes). With `listen` (a
@@ -453,12 +473,12 @@ def run_repl(
 
     recorder = Recorder()
     session = Session(model=model, performer=recorder, seed=seed or 0, output=write,
-                      quantum=quantum)
+                      quantum=quantum, device=device)
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
     performer, note = open_playback(loaded, session.k, session.seed, session.quantum)
     stage = Stage(
-        performer, k=session.k, model=loaded, quantum=session.quantum, seed=session.seed,
-        reopen=lambda m: open_playback(m, stage.k, session.seed, stage.quantum)[0],
+        performer, k=session.k, model=loaded, quantum=session.quantum, seed=session.run_seed,
+        reopen=lambda m: open_playback(m, stage.k, session.run_seed, stage.quantum)[0],
         write=write,
     )
     repl = Repl(session, recorder, stage, write, playback_note=note)

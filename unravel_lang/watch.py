@@ -156,7 +156,14 @@ class ScoreWatcher:
         """Poll every `interval` seconds until `until()` is true (or Ctrl-C, which propagates)."""
         while not until():
             self.poll()
+            self.report_engine()
             time.sleep(interval)
+
+    def report_engine(self) -> None:
+        """Print the engine's notices (falling behind, a model decoding one voice at a time)."""
+        take = getattr(self.stage.performer, "take_notes", None)
+        for message in take() if take is not None else ():
+            self.write(f"playback: {message}")
 
 
 class WatchControl:
@@ -198,22 +205,23 @@ def watch(
     listen: int | None = None,
     listen_host: str = "127.0.0.1",
     view: str | None = None,
+    device: str = "cpu",
 ) -> int:
     """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C). With
     `listen` (a port), code and controls sent over OSC (`unravel send`) run in the latest
     evaluation's session. `view`: an address to serve the live view page at ("" for
-    127.0.0.1 and a free port)."""
+    127.0.0.1 and a free port). Models run on `device`."""
     write = write or (lambda line: print(line, flush=True))
     path = Path(path)
     if not path.is_file():
         raise UnravelError(f"{path}: no such score file")
-    first = Session(model=model, seed=seed or 0, output=None)
+    first = Session(model=model, seed=seed or 0, output=None, device=device)
     loaded = first.model
 
     def open_session(recorder: Recorder, output: Callable[[str], None]) -> Session:
         return Session(
             model=loaded, performer=recorder, seed=seed or 0, output=output,
-            base_dir=path.resolve().parent,
+            base_dir=path.resolve().parent, device=device,
         )
 
     performer, note = open_playback(loaded, first.k, seed)

@@ -15,6 +15,8 @@ def register(sub: argparse._SubParsersAction) -> None:
         description="Open the interactive REPL: type statements, hear them, change them live.",
     )
     parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
+    parser.add_argument("--device", default="cpu", metavar="DEVICE",
+                        help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     parser.add_argument("--bpm", type=float, metavar="B", help="start at the tempo nearest B")
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
@@ -70,4 +72,5 @@ def handler(args: argparse.Namespace) -> int:
     port, host = listen_options(args)
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
                     plain=args.plain, listen=port, listen_host=host,
-                    view=view_address(args), input=args.input, input_bars=args.input_bars)
+                    view=view_address(args), input=args.input, input_bars=args.input_bars,
+                    device=args.device)

@@ -33,6 +33,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=0, metavar="N",
                    help="seed of all randomness and decoding (default 0; a `seed` statement "
                    "in the score overrides it)")
+    p.add_argument("--device", default="cpu", metavar="DEVICE",
+                   help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     p.add_argument("-o", "--output", default=None, metavar="OUT.wav",
                    help="render what the score plays (play, track) to this WAV file")
     p.add_argument("--play", action="store_true",
@@ -66,7 +68,7 @@ def run(args: argparse.Namespace) -> int:
     if address is not None and not args.play:
         raise UnravelError("--view shows a score as it plays: add --play")
     if not (args.output or args.play):
-        Session(model=model, seed=args.seed).run_file(score)
+        Session(model=model, seed=args.seed, device=args.device).run_file(score)
         return 0
     start = time.perf_counter()
     rendered: list = []
@@ -77,7 +79,8 @@ def run(args: argparse.Namespace) -> int:
         rendered.append(viewed_score(**options))
         return rendered[-1]
 
-    audio, sr = render_score(score, model, args.seed, make=viewed if args.play else None)
+    audio, sr = render_score(score, model, args.seed, make=viewed if args.play else None,
+                              device=args.device)
     took = time.perf_counter() - start
     seconds = audio.shape[1] / sr
     if args.output:
@@ -99,15 +102,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def render_score(score: Path, model, seed: int, output=print,
-                 make=None) -> tuple[np.ndarray, int]:
+                 make=None, device: str = "cpu") -> tuple[np.ndarray, int]:
     """What `score` plays, rendered by the live engine with `seed`: `(audio (channels,
     samples) float32, sr)`. `model`: a path, a loaded model, or None (the embedded one);
     `output`: where the score's own lines go (None: nowhere); `make`: the performer's class
-    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`)."""
+    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`); models run on
+    `device`."""
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
-    session = Session(model=model, seed=seed, output=output)
+    session = Session(model=model, seed=seed, output=output, device=device)
     make = make or ScoreRender
     with make(seed=seed, k=session.k, beats_per_bar=session.beats_per_bar,
               load=lambda: session.model) as performer:

@@ -18,6 +18,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("score", metavar="SCORE.unr", help="the score file to watch")
     parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
     parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument("--device", default="cpu", metavar="DEVICE",
+                        help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     parser.add_argument(
         "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
     )
@@ -35,4 +37,5 @@ def handler(args: argparse.Namespace) -> int:
 
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
-                 listen=port, listen_host=host, view=view_address(args))
+                 listen=port, listen_host=host, view=view_address(args),
+                 device=args.device)

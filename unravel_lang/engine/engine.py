@@ -8,12 +8,12 @@ from dataclasses import dataclass
 import numpy as np
 
 from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
+from unravel_lang.engine.decoding import VoiceDecoder
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.plan import Plan
-from unravel_lang.render import CHUNK_FRAMES
 
 
 @dataclass(frozen=True)
@@ -25,6 +25,8 @@ class EngineStatus:
     bpm: float
     bar: float
     underruns: int
+    load: float = 0.0      # decoding wall time per second of audio (1.0: just in time)
+    behind: bool = False   # the decoder cannot keep up: the sound is about to break up
 
 
 class Engine:
@@ -37,17 +39,19 @@ class Engine:
     - `set_tempo(k)` moves the grid to k frames per beat from the next bar line.
 
     At most `max_voices` tracks and plays sound at once (each has one stem of the ring,
-    whatever the number of voices in its plan). A worker thread decodes `CHUNK_FRAMES`
-    latent frames at a time per voice into a ring that holds at most `ahead_frames` latent
-    frames of audio; a reader takes it from there: `player.AudioOutput` (real time) or
-    `FileSink` (as fast as it is decoded; construct the engine with `realtime=False`, then
-    nothing is decoded beyond what the sink asks for).
+    whatever the number of voices in its plan). A worker thread decodes `chunk_frames`
+    latent frames at a time per voice (None: chosen per model, `decoding.chunk_frames_for`),
+    all the voices of a model that batches in one call (`batch=None`: when it can; False:
+    one voice at a time), into a ring that holds at most `ahead_frames` (at least two
+    chunks) latent frames of audio; a reader takes it from there: `player.AudioOutput`
+    (real time) or `FileSink` (as fast as it is decoded; construct the engine with
+    `realtime=False`, then nothing is decoded beyond what the sink asks for).
     """
 
     def __init__(self, model, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
                  quantum: str = "beat", ahead_frames: int = 8, max_voices: int = 16,
                  fade_ms: float = 5.0, realtime: bool = True,
-                 chunk_frames: int = CHUNK_FRAMES) -> None:
+                 chunk_frames: int | None = None, batch: bool | None = None) -> None:
         if int(ahead_frames) < 1:
             raise UnravelError(f"ahead_frames must be at least 1, got {ahead_frames}")
         self.model = model
@@ -57,11 +61,15 @@ class Engine:
         self.seed = int(seed)
         self.clock = Clock(k, beats_per_bar)
         self.ramp = fade_ramp(self.sr, fade_ms)
+        self.decoder = VoiceDecoder(model, batch, chunk_frames)
+        self.decoder.clock = self.clock
+        ahead_frames = max(int(ahead_frames), 2 * self.decoder.chunk_frames)
+        self.ahead_frames = ahead_frames
         capacity = (int(ahead_frames) + 1) * self.ratio
         self.mixer = StemMixer(int(max_voices), self.channels, capacity, self.ramp)
         self.worker = Worker(model, self.mixer, self.clock, self.seed, check_quantum(quantum),
                              ahead=int(ahead_frames) * self.ratio,
-                             target=None if realtime else 0, chunk_frames=chunk_frames)
+                             target=None if realtime else 0, decoder=self.decoder)
         self.realtime = realtime
         self.sample_clock = SampleClock(self.sr)
         self.sources: tuple = ()  # extra sources the reader mixes in (add_source)
@@ -166,13 +174,15 @@ class Engine:
 
     def read_into(self, out: np.ndarray) -> int:
         """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`),
-        then add what each extra source gives (see `add_source`)."""
+        then add what each extra source gives (see `add_source`); the sum passes the master
+        limiter (`engine.limiter`)."""
         if not self.sources:
             return self.mixer.read_into(out)
         heard = self.sample_clock.time_of(self.playhead)
-        n = self.mixer.read_into(out)
+        n = self.mixer.read_into(out, limit=False)
         for source in tuple(self.sources):
             source.add_into(out, heard)
+        self.mixer.limiter.process(out)
         return n
 
     def add_source(self, source) -> None:
@@ -214,7 +224,8 @@ class Engine:
         return self.clock.bars(self.mixer.ring.read_pos / self.ratio)
 
     def status(self) -> EngineStatus:
-        return EngineStatus(self.tracks, self.k, self.bpm, self.bar_position(), self.underruns)
+        return EngineStatus(self.tracks, self.k, self.bpm, self.bar_position(), self.underruns,
+                            self.worker.load, self.worker.behind)
 
     def take_errors(self) -> list[str]:
         """Messages of voices the worker had to stop (e.g. a model failure), oldest first."""
@@ -222,6 +233,14 @@ class Engine:
         while self.worker.errors:
             errors.append(self.worker.errors.popleft())
         return errors
+
+    def take_notes(self) -> list[str]:
+        """One-line notices for the performer, oldest first: the decoder falling behind (real
+        time), a model that decodes its voices one at a time (said once)."""
+        notes = []
+        while self.worker.notes:
+            notes.append(self.worker.notes.popleft())
+        return notes
 
     def add_listener(self, listener: FrameListener) -> None:
         """Call `listener(FrameBlock)` from the worker thread with the latent frames every voice

@@ -215,3 +215,12 @@ class ScoreRender:
 
     def __exit__(self, *exc: object) -> None:
         self.close()
+
+
+def bounce(plan: Plan, model: Any, seed: int = 0) -> np.ndarray:
+    """`plan` played once through the engine seeded `seed`, from frame 0, to its end:
+    float32 `(channels, plan.frames * ratio)`, the samples a score `play` of it renders (and
+    sounds live); `export x "a.wav"` writes this."""
+    with ScoreRender(model, seed=seed) as score:
+        score.play(plan)
+        return score.finish()

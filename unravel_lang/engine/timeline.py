@@ -10,7 +10,6 @@ session rendered by the engine can be checked against them sample for sample.
 
 from __future__ import annotations
 
-import hashlib
 from collections.abc import Sequence
 
 import numpy as np
@@ -21,13 +20,15 @@ from unravel_lang.render import CHUNK_FRAMES, voice_seed
 
 
 def track_seed(seed: int, name: str) -> int:
-    """The seed of track `name` in an engine seeded with `seed`: voice_seed(seed, hash of name).
+    """The seed of track `name` in an engine seeded with `seed`: `seed` itself, whatever the
+    name (one rule for every track, play and export: voice j is decoded with
+    `voice_seed(seed, j)`).
 
     Slot j of the track decodes with `voice_seed(track_seed(seed, name), j)`, so a track
-    playing `plan` once sounds like `render(plan, model, seed=track_seed(seed, name))`.
+    playing `plan` once sounds like `render(plan, model, seed)`, like `play` of it and like
+    `export` of it.
     """
-    digest = hashlib.blake2b(name.encode("utf-8"), digest_size=8).digest()
-    return voice_seed(seed, int.from_bytes(digest, "little"))
+    return int(seed)
 
 
 def slot_seed(seed: int, name: str, slot: int) -> int:

@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from unravel_lang.engine.clock import Clock
-from unravel_lang.errors import ModelError
+from unravel_lang.engine.decoding import Chunk, VoiceDecoder
 from unravel_lang.plan import Plan
 
 
@@ -28,16 +28,21 @@ class Segment:
 class Slot:
     """One continuous decoder stream and the segments queued for it, in time order.
 
-    A segment is decoded in chunks of `chunk_frames` latent frames counted from its own
-    start (the last chunk may be shorter), exactly as `render.render` decodes a voice.
+    A segment is decoded in chunks of `decoder.chunk_frames` latent frames. When the decoder
+    is `aligned` (a model that batches), chunks are cut on the engine's grid of that many
+    frames and at segment ends, so all voices ask at the same frames and share model calls;
+    otherwise chunks are counted from each segment's own start (the last may be shorter),
+    exactly as `render.render` decodes a voice. Audio is added when the decoder flushes.
     """
 
-    def __init__(self, stream, ratio: int, chunk_frames: int) -> None:
+    def __init__(self, stream, ratio: int, decoder: VoiceDecoder, owner=None) -> None:
         self.stream = stream
         self.ratio = ratio
-        self.chunk_frames = chunk_frames
+        self.decoder = decoder
+        self.owner = owner
         self.segments: deque[Segment] = deque()
-        self._audio: np.ndarray | None = None
+        self._chunk: Chunk | None = None
+        self._seg: Segment | None = None
 
     def add(self, segment: Segment) -> None:
         if segment.latent.shape[0] > 0:
@@ -46,10 +51,11 @@ class Slot:
     def render(self, first: int, stop: int, out: np.ndarray,
                tap: np.ndarray | None = None, decode: bool = True) -> None:
         """Add this slot's audio for latent frames `[first, stop)` to `out`
-        `(channels, (stop - first) * ratio)`; with `tap` `(stop - first, dims)`, also copy the
-        latent frames it sounds into its rows. With `decode=False` (a track decoded elsewhere)
-        the model is not run and nothing is added to `out`; the tap is filled the same."""
-        ratio, size, segments = self.ratio, self.chunk_frames, self.segments
+        `(channels, (stop - first) * ratio)` (on the decoder's next flush); with `tap`
+        `(stop - first, dims)`, also copy the latent frames it sounds into its rows. With
+        `decode=False` (a track decoded elsewhere) the model is not run and nothing is added
+        to `out`; the tap is filled the same."""
+        ratio, segments = self.ratio, self.segments
         frame = first
         while frame < stop:
             while segments and segments[0].end <= frame:
@@ -60,30 +66,36 @@ class Slot:
             if seg.start > frame:
                 frame = seg.start
                 continue
-            offset = frame - seg.start
-            within = offset % size
+            chunk = self._chunk
             if not decode:
-                self._audio = None
-            elif within == 0 or self._audio is None:
-                self._decode(seg, offset - within)
-            until = min(stop, seg.start + offset - within + size, seg.end)
-            if self._audio is not None:
+                self._chunk = None
+                size = self.decoder.chunk_frames
+                until = min(stop, seg.end, frame + size - (frame - seg.start) % size)
+            else:
+                if chunk is None or self._seg is not seg or not chunk.first <= frame < chunk.end:
+                    chunk = self._ask(seg, frame)
+                until = min(stop, chunk.end)
                 a, b = (frame - first) * ratio, (until - first) * ratio
-                out[:, a:b] += self._audio[:, within * ratio : (within + until - frame) * ratio]
+                self.decoder.add(chunk, (frame - chunk.first) * ratio, out[:, a:b])
             if tap is not None:
+                offset = frame - seg.start
                 tap[frame - first : until - first] = seg.latent[offset : offset + until - frame]
             frame = until
 
-    def _decode(self, seg: Segment, offset: int) -> None:
-        """Decode the chunk of `seg` that begins `offset` frames into it."""
-        chunk = seg.latent[offset : offset + self.chunk_frames]
-        audio = self.stream.decode(chunk)
-        if audio.ndim != 2 or audio.shape[1] != chunk.shape[0] * self.ratio:
-            raise ModelError(
-                f"the model decoded {chunk.shape[0]} frames to audio of shape "
-                f"{tuple(audio.shape)}, expected (channels, {chunk.shape[0] * self.ratio})"
-            )
-        self._audio = seg.gain * audio
+    def _ask(self, seg: Segment, frame: int) -> Chunk:
+        """Ask the decoder for the chunk of `seg` that holds `frame`: from `frame` to the
+        grid's next line (aligned), or the segment's chunk of `chunk_frames` around it."""
+        size = self.decoder.chunk_frames
+        if self.decoder.aligned:
+            start, end = frame, min(seg.end, self.decoder.next_line(frame))
+        else:
+            start = seg.start + (frame - seg.start) // size * size
+            end = min(seg.end, start + size)
+        offset = start - seg.start
+        self._seg = seg
+        self._chunk = self.decoder.request(self.stream, seg.latent[offset : offset + end - start],
+                                           seg.gain, start, self.owner)
+        return self._chunk
 
 
 class Track:
@@ -97,14 +109,15 @@ class Track:
     """
 
     def __init__(self, name: str, plan: Plan, start: int, loop: bool, model, seeds,
-                 chunk_frames: int) -> None:
+                 decoder: VoiceDecoder) -> None:
         self.name = name
         self.plan = plan
         self.pending: Plan | None = None
         self.loop = loop
         self.model = model
         self.seeds = seeds
-        self.chunk_frames = chunk_frames
+        self.decoder = decoder
+        self.decoding = True  # False: its frames are only watched (decoded elsewhere)
         self.next_start: int | None = int(start)
         self.content_end = int(start)
         self.iteration_start: int | None = None
@@ -112,7 +125,6 @@ class Track:
         self.slots: list[Slot] = []
         self.stem: int | None = None
         self.stopping = False
-        self.decoding = True  # False: its frames are only watched (decoded elsewhere)
 
     def replace(self, plan: Plan) -> None:
         """Play `plan` from the next iteration on."""
@@ -123,13 +135,16 @@ class Track:
         return not self.loop and self.next_start is None and frame >= self.content_end
 
     def step(self, first: int, stop: int, clock: Clock, out: np.ndarray,
-             taps: dict[int, np.ndarray] | None = None) -> None:
+             taps: dict[int, np.ndarray] | None = None, base: int | None = None) -> None:
         """Add the track's audio for latent frames `[first, stop)` to `out`
-        `(channels, (stop - first) * ratio)`, beginning iterations where they fall.
+        `(channels, n * ratio)`, whose column 0 is frame `base` (default `first`), beginning
+        iterations where they fall. The audio lands when the decoder flushes.
 
-        With `taps` (a dict), also fill `taps[j]` `(stop - first, dims)` float32 with the latent
-        frames voice slot j sounds (NaN where it is silent)."""
+        With `taps` (a dict), also fill `taps[j]` `(n, dims)` float32 with the latent
+        frames voice slot j sounds (NaN where it is silent), row 0 = frame `base`."""
         ratio = self.model.ratio
+        base = first if base is None else base
+        rows = out.shape[1] // ratio
         frame = first
         while frame < stop:
             if self.next_start is None and frame >= self.content_end and self.loop:
@@ -141,13 +156,13 @@ class Track:
                 until = min(until, self.next_start)
             elif self.loop and frame < self.content_end:
                 until = min(until, self.content_end)
-            part = out[:, (frame - first) * ratio : (until - first) * ratio]
+            part = out[:, (frame - base) * ratio : (until - base) * ratio]
             for j, slot in enumerate(self.slots):
                 tap = None
                 if taps is not None:
                     if j not in taps:
-                        taps[j] = np.full((stop - first, self.model.dims), np.nan, np.float32)
-                    tap = taps[j][frame - first : until - first]
+                        taps[j] = np.full((rows, self.model.dims), np.nan, np.float32)
+                    tap = taps[j][frame - base : until - base]
                 slot.render(frame, until, part, tap, self.decoding)
             frame = until
 
@@ -161,5 +176,5 @@ class Track:
         for j, voice in enumerate(self.plan.voices):
             while len(self.slots) <= j:
                 stream = self.model.stream(seed=self.seeds(len(self.slots)))
-                self.slots.append(Slot(stream, self.model.ratio, self.chunk_frames))
+                self.slots.append(Slot(stream, self.model.ratio, self.decoder, self))
             self.slots[j].add(Segment(frame + voice.start, np.asarray(voice.latent), voice.gain))

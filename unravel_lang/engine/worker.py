@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 import threading
+import time
 from collections import deque
 from typing import Any
 
 import numpy as np
 
 from unravel_lang.engine.clock import Clock
+from unravel_lang.engine.decoding import VoiceDecoder
+from unravel_lang.engine.limiter import MasterLimiter
 from unravel_lang.engine.mixer import DONE, LIVE, StemMixer
 from unravel_lang.engine.observe import FrameBlock, FrameListener, MixListener
 from unravel_lang.engine.timeline import slot_seed
 from unravel_lang.engine.track import Track
 from unravel_lang.errors import UnravelError
 from unravel_lang.plan import Plan
-from unravel_lang.render import CHUNK_FRAMES
 
 
 class Worker:
@@ -27,7 +29,7 @@ class Worker:
     """
 
     def __init__(self, model, mixer: StemMixer, clock: Clock, seed: int, quantum: str,
-                 ahead: int, target: int | None, chunk_frames: int = CHUNK_FRAMES) -> None:
+                 ahead: int, target: int | None, decoder: VoiceDecoder) -> None:
         self.model = model
         self.mixer = mixer
         self.clock = clock
@@ -35,7 +37,7 @@ class Worker:
         self.quantum = quantum
         self.ahead = int(ahead)
         self.target = target
-        self.chunk_frames = chunk_frames
+        self.decoder = decoder
         self.cursor = 0
         self.named: dict[str, Track] = {}
         self.active: list[Track] = []
@@ -44,6 +46,13 @@ class Worker:
         self.applied = 0
         self.last_start = 0
         self.errors: deque[str] = deque(maxlen=32)
+        self.notes: deque[str] = deque(maxlen=32)
+        self.limiter = MasterLimiter()  # the worker's own (the reader's has its own scratch)
+        self.load = 0.0  # decode wall seconds per audio second, smoothed over ~1 s of audio
+        self.behind = False
+        self._filled_once = False  # the ring was at least half full since voices began
+        self._said_one_by_one = decoder.note is None
+        self._window: deque[tuple[float, float]] = deque(maxlen=2 * decoder.chunk_frames)
         self.plays = 0
         self.listeners: list[FrameListener] = []
         self.mix_listeners: list[MixListener] = []
@@ -87,7 +96,10 @@ class Worker:
                     ring = self.mixer.ring
                     if ring.filled + ratio <= self.ahead:
                         most = (self.ahead - ring.filled) // ratio
-                        self._produce(most if self.target is not None else 1)
+                        t0 = time.perf_counter()
+                        produced = self._produce(most if self.target is not None else 1)
+                        if self.target is None:
+                            self._watch(time.perf_counter() - t0, produced * block_seconds)
                         # rendering to a target: fill the ring until a command comes
                         while (self.target is not None and self.cursor < self.target
                                and ring.filled + ratio <= self.ahead
@@ -98,12 +110,51 @@ class Worker:
                         continue
                     self.wake.wait(block_seconds / 4)
                 else:
+                    self._watch(0.0, 0.0)
                     self.wake.wait(0.05)
             except Exception as exc:  # noqa: BLE001 - keep the engine alive, say what happened
                 self.errors.append(f"the engine stopped every voice: {exc!r}")
                 for track in list(self.active):
                     self._drop(track)
                 self.named.clear()
+
+    BEHIND_LOAD = 1.0
+    """Load (decode time per audio time) above which the decoder is falling behind."""
+
+    def _watch(self, took: float, seconds: float) -> None:
+        """Real time: follow the decoding load over the last two chunks of audio and the
+        ring's level; say once, as soon as it starts, that the decoder is falling behind
+        (decoding slower than real time with the ring under half full, or the ring, once
+        half full, under a quarter), while the ring still holds audio."""
+        sounding = [t for t in self.active if t.stem is not None and not t.finished(self.cursor)]
+        if not sounding:
+            self.load, self.behind, self._filled_once = 0.0, False, False
+            self._window.clear()
+            return
+        if seconds > 0:
+            self._window.append((took, seconds))
+            span = sum(s for _, s in self._window)
+            if len(self._window) >= self._window.maxlen:
+                self.load = sum(t for t, _ in self._window) / span
+        voices = sum(len(t.slots) for t in sounding)
+        if voices > 1 and not self._said_one_by_one:
+            self._said_one_by_one = True
+            self.notes.append(self.decoder.note)
+        level = self.mixer.ring.filled / self.ahead
+        if level >= 0.5:
+            self._filled_once = True
+        draining = self._filled_once and level < 0.25
+        slow = self.load > self.BEHIND_LOAD and level < 0.5  # and the ring shows it
+        if not self.behind and (slow or draining):
+            self.behind = True
+            cost = (f"take {self.load:.0%} of real time to decode" if self.load > 0
+                    else "decode slower than they play")
+            self.notes.append(
+                f"falling behind: {voices} voice{'s' * (voices != 1)} of "
+                f"{getattr(self.model, 'name', 'the model')} {cost}; the sound may break "
+                "up (stop a track, or load the model on a GPU)")
+        elif self.behind and self.load < 0.8 and level >= 0.5:
+            self.behind = False
 
     def _wants_audio(self) -> bool:
         if self.target is not None:
@@ -196,7 +247,7 @@ class Worker:
         def seeds(slot: int) -> int:
             return slot_seed(seed, name, slot)
 
-        track = Track(name, plan, start, loop, self.model, seeds, self.chunk_frames)
+        track = Track(name, plan, start, loop, self.model, seeds, self.decoder)
         track.decoding = name not in self.remote
         self.active.append(track)
         self.last_start = start
@@ -251,10 +302,12 @@ class Worker:
 
     def _tell_mix(self, sample: int, block: np.ndarray) -> None:
         """Give every mix listener the sum of the stems of the tracks that sound (not the
-        stopping ones) from engine sample `sample`, a new `(channels, n)` float32 array."""
+        stopping ones) from engine sample `sample`, through the master limiter (as the
+        reader gives it out), a new `(channels, n)` float32 array."""
         stems = [t.stem for t in self.active if t.stem is not None and not t.stopping
                  and self.mixer.state[t.stem] == LIVE]
         mix = block[stems].sum(axis=0) if stems else np.zeros(block.shape[1:], np.float32)
+        self.limiter.process(mix)
         for listener in list(self.mix_listeners):
             try:
                 listener(sample, mix)
@@ -263,9 +316,9 @@ class Worker:
                 if listener in self.mix_listeners:
                     self.mix_listeners.remove(listener)
 
-    def _produce(self, most: int = 1) -> None:
+    def _produce(self, most: int = 1) -> int:
         """Decode up to `most` latent frames from `cursor` (fewer where the ring wraps or the
-        target is reached) of every track into the ring and publish them."""
+        target is reached) of every track into the ring and publish them; return how many."""
         ratio = self.model.ratio
         ring = self.mixer.ring
         frame = self.cursor
@@ -288,25 +341,51 @@ class Worker:
                 continue
             track.stem = stem
             self.mixer.assign(stem, track.next_start * ratio)
+        sounding = []
         for track in list(self.active):
             if track.stem is None:
                 continue
-            out = block[track.stem]
-            out.fill(0.0)
-            if track.finished(frame) or self.mixer.state[track.stem] != LIVE:
-                continue
-            taps: dict[int, np.ndarray] | None = {} if self.listeners else None
-            try:
-                track.step(frame, stop, self.clock, out, taps)
-            except (UnravelError, RuntimeError, ValueError) as exc:
-                self.errors.append(f"track {track.name!r} stopped: {exc}")
-                out.fill(0.0)
-                self._drop(track)
-                continue
-            if taps and not track.stopping:  # a stopping track's new frames are never heard
-                self._tell(track.name, frame, taps)
+            block[track.stem].fill(0.0)
+            if not track.finished(frame) and self.mixer.state[track.stem] == LIVE:
+                sounding.append(track)
+        taps: dict[Track, dict[int, np.ndarray]] = {t: {} for t in sounding} if self.listeners \
+            else {}
+        for first, until in self._spans(frame, stop):
+            for track in list(sounding):
+                try:
+                    track.step(first, until, self.clock, block[track.stem], taps.get(track),
+                               base=frame)
+                except (UnravelError, RuntimeError, ValueError) as exc:
+                    self._fail(track, exc, block, sounding)
+            for track, exc in self.decoder.flush():
+                if track in sounding:
+                    self._fail(track, exc, block, sounding)
+        for track in sounding:
+            if taps.get(track) and not track.stopping:  # a stopping track is not heard on
+                self._tell(track.name, frame, taps[track])
         if self.mix_listeners:
             self._tell_mix(frame * ratio, block)
         ring.commit(n * ratio)
         self.cursor = stop
         self.clock.advance(stop)  # commands apply at the cursor, on the grid in force there
+        return n
+
+    def _spans(self, frame: int, stop: int) -> list[tuple[int, int]]:
+        """`[frame, stop)` cut on the decoder's chunk lines when it batches (every voice steps
+        one span, then the chunks they asked for are decoded together), else whole."""
+        if not self.decoder.aligned:
+            return [(frame, stop)]
+        spans = []
+        while frame < stop:
+            line = min(stop, self.decoder.next_line(frame))
+            spans.append((frame, line))
+            frame = line
+        return spans
+
+    def _fail(self, track: Track, exc: Exception, block: np.ndarray, sounding: list) -> None:
+        """Stop `track` after a decoding error: silence its stem, say why."""
+        self.errors.append(f"track {track.name!r} stopped: {exc}")
+        self.decoder.discard(track)
+        block[track.stem].fill(0.0)
+        sounding.remove(track)
+        self._drop(track)

@@ -123,9 +123,12 @@ class Plot(Node):
 
 @dataclass(frozen=True)
 class Model(Node):
-    """`model "path.ts"`, or `model default` (`path` is None)."""
+    """`model "path.ts"`, or `model default` (`path` is None); `... on "cuda"`: `on` is the
+    word after the path (checked to be `on`), `device` the device string."""
 
     path: String | None
+    on: Name | None = None
+    device: String | None = None
 
 
 @dataclass(frozen=True)

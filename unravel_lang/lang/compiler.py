@@ -164,7 +164,9 @@ class Checker:
             if not isinstance(v, int) or v < 0:
                 raise self.error(f"seed must be a whole number >= 0, got {v}", stmt.value)
         elif isinstance(stmt, ast.Model):
-            pass
+            if stmt.on is not None and stmt.on.id != "on":
+                raise self.error(f"after the model comes `on \"DEVICE\"`, got `{stmt.on.id}`",
+                                 stmt.on)
         elif isinstance(stmt, ast.Listen):
             if isinstance(stmt.source, ast.Name) and stmt.source.id != "off":
                 raise self.error(

@@ -165,8 +165,12 @@ class _ToAst(Transformer):
         return ast.Plot(word.line, word.column, value, self.string([path]))
 
     def model(self, items):
-        word, tok = items
+        word, tok, *device = items
         path = None if tok.type == "DEFAULT" else self.string([tok])
+        if device:
+            on, where = device
+            return ast.Model(word.line, word.column, path, self.name([on]),
+                             self.string([where]))
         return ast.Model(word.line, word.column, path)
 
     def bpm(self, items):

@@ -47,7 +47,8 @@ class Session:
     each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
     the source reads (encode, load, model) are taken from here; `out_dir`: relative paths it
     writes (export, plot) go here (both default to the current directory). `dry_run`: exports
-    and plots are checked but not written.
+    and plots are checked but not written. `device`: where models run ("cpu", "cuda"), unless
+    a `model ... on "DEVICE"` statement says otherwise.
     """
 
     def __init__(
@@ -62,12 +63,16 @@ class Session:
         dry_run: bool = False,
         out_dir: str | os.PathLike | None = None,
         quantum: str = "beat",
+        device: str = "cpu",
     ) -> None:
         self.env: dict[str, Any] = {}
+        self.device = device
+        self._model_device = device
         self._model_spec = model
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
         self.performer = performer if performer is not None else Recorder()
         self.seed = int(seed)
+        self.run_seed = int(seed)  # decoding: what plays and what exports (`seed` keeps it)
         self.draws = 0
         self.k = int(k)
         self.beats_per_bar = int(beats_per_bar)
@@ -91,11 +96,14 @@ class Session:
             from unravel_lang.model import load_model
 
             spec = self._model_spec
-            self._model = load_model(None if spec is None else self.resolve(spec))
+            self._model = load_model(None if spec is None else self.resolve(spec),
+                                     device=self._model_device)
         return self._model
 
-    def set_model(self, model: Any) -> None:
-        """Use `model` (a loaded model, a path, or None for the default) from now on."""
+    def set_model(self, model: Any, device: str | None = None) -> None:
+        """Use `model` (a loaded model, a path, or None for the default) from now on, on
+        `device` ("cpu", "cuda"; None: the session's `device`)."""
+        self._model_device = self.device if device is None else device
         self._model_spec = model
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
         hook = getattr(self.performer, "set_model", None)

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from unravel_lang.errors import ModelError
 from unravel_lang.lang import ast
 from unravel_lang.lang.evaluator import Evaluator, _what
 from unravel_lang.plan import Plan
@@ -120,9 +121,9 @@ def _audio_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any,
 
     def write() -> Path:
         from unravel_lang.audio import write_wav
-        from unravel_lang.render import render
+        from unravel_lang.engine.score import bounce
 
-        audio = render(plan, session.model, seed=session.seed)
+        audio = bounce(plan, session.model, seed=session.run_seed)
         return write_wav(path, audio, session.model.sr)
 
     return f"{plan.frames / session.latent_rate:.2f} s of audio", write
@@ -145,7 +146,12 @@ def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
 
 
 def _model(session: Session, ev: Evaluator, stmt: ast.Model) -> None:
-    session.set_model(None if stmt.path is None else stmt.path.value)
+    try:
+        session.set_model(None if stmt.path is None else stmt.path.value,
+                          device=None if stmt.device is None else stmt.device.value)
+    except ModelError as err:
+        node = stmt.device if stmt.device is not None and "device" in str(err) else stmt
+        raise ev.error(str(err), node) from None
     m = session.model
     session.output(f"model {Path(str(getattr(m, 'path', 'default'))).name}: sr {m.sr} Hz, "
                    f"ratio {m.ratio}, {m.dims} dims")
