@@ -275,3 +275,34 @@ def test_a_missing_model_is_refused_before_the_prompt(workdir):
     with pytest.raises(ModelError, match="missing.ts"):
         run_repl(model="missing.ts", stdin=io.StringIO("show 1\n"), stdout=out)
     assert out.getvalue() == ""
+
+
+@pytest.mark.parametrize(("file", "said"), [
+    ("nope.ts", "nope.ts: model file not found"),
+    ("broken.ts", "broken.ts: decode failed (RuntimeError: the decoder is broken)"),
+])
+def test_a_model_that_fails_to_load_is_reported_once_and_changes_nothing(repl, workdir,
+                                                                        file, said):
+    from broken_models import build_broken_model
+
+    build_broken_model(workdir / "broken.ts", "decode raises")
+    model = repl.session.model
+    repl.handle("track t = fibo(a)")
+    repl.engine.take()
+    assert not repl.handle(f'model "{file}"')
+    assert said in repl.out[-1] and "internal error" not in repl.out[-1]
+    assert repl.session.model is model and repl.engine.take() == []
+    assert list(repl.stage.tracks) == ["t"]
+    assert repl.handle("show a")  # the session goes on with its bindings
+
+
+def test_a_piped_repl_goes_on_after_a_missing_model(workdir, tiny_model_path):
+    (workdir / "none.conf").write_text(NO_DEVICE_ALSA)
+    done = subprocess.run(
+        [sys.executable, "-m", "unravel_lang", "repl", "--model", str(tiny_model_path)],
+        input='a = 1\nmodel "nope.ts"\nshow a\n', capture_output=True, text=True, timeout=120,
+        env=dict(os.environ, PYTHONPATH=str(REPO), ALSA_CONFIG_PATH=str(workdir / "none.conf")),
+    )
+    assert "nope.ts: model file not found" in done.stdout
+    assert done.stdout.rstrip().endswith("1")  # `show a` ran after the error
+    assert done.returncode == 1 and "unravel: error" not in done.stderr  # 1: an input failed

@@ -7,9 +7,12 @@ Audio arrays are `(channels, samples)` float32. Every format the installed libsn
 from __future__ import annotations
 
 import contextlib
+import errno
 import glob
 import os
+import re
 import secrets
+import stat
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -19,6 +22,14 @@ import soundfile as sf
 import soxr
 
 from unravel_lang.errors import AudioError, UnravelError
+from unravel_lang.paths import (
+    describe_os_error,
+    kind_of,
+    os_error_reason,
+    regular_file,
+    short_path,
+    writable_target,
+)
 
 AUDIO_EXTS: tuple[str, ...] = (
     ".wav", ".flac", ".ogg", ".oga", ".opus", ".mp3", ".aif", ".aiff", ".w64", ".caf",
@@ -47,13 +58,9 @@ class AudioInfo:
 
 def existing_file(path: str | os.PathLike, error: type[UnravelError] = AudioError,
                   kind: str = "an audio file") -> Path:
-    """`path` as a Path when it is a file; else `error` saying it is missing or a folder."""
-    p = Path(path)
-    if not p.exists():
-        raise error(f"{p}: no such file")
-    if p.is_dir():
-        raise error(f"{p}: is a folder, not {kind}")
-    return p
+    """`path` as a Path when it is a regular file; else `error` saying what it is instead
+    (missing, a folder, a named pipe, a device, a symbolic link loop, a name too long)."""
+    return regular_file(path, error, kind)
 
 
 def _unreadable(p: Path, err: Exception) -> AudioError:
@@ -242,9 +249,10 @@ def find_audio(
     for item in items:
         text = os.fspath(item)
         p = Path(text).expanduser()
-        if p.is_file():
+        kind = _kind(p)
+        if kind == "file":
             found = [p]
-        elif p.is_dir():
+        elif kind == "folder":
             found = _walk(p, wanted)
             if not found:
                 raise AudioError(f"{text}: no {', '.join(wanted)} files in this folder")
@@ -256,8 +264,12 @@ def find_audio(
                              else [])
             if not found:
                 raise AudioError(f"{text}: matches no {', '.join(wanted)} files")
-        else:
+        elif kind == "missing":
             raise AudioError(f"{text}: no such file or folder")
+        elif kind.startswith("is "):
+            raise AudioError(f"{text}: {kind}, not an audio file or folder")
+        else:
+            raise AudioError(f"{short_path(text)}: {kind}")
         for f in found:
             key = f.resolve()
             if key not in seen:
@@ -266,26 +278,91 @@ def find_audio(
     return out
 
 
+def _kind(p: Path) -> str:
+    """"file", "folder", "missing", or what else `p` is (a sentence: "is a named pipe ...")."""
+    try:
+        st = os.stat(p)
+    except OSError as err:
+        if err.errno in (errno.ENOENT, errno.ENOTDIR) and not os.path.islink(p):
+            return "missing"
+        return os_error_reason(p, err)
+    if stat.S_ISREG(st.st_mode):
+        return "file"
+    if stat.S_ISDIR(st.st_mode):
+        return "folder"
+    return "is " + kind_of(st.st_mode)
+
+
+TEMP_PATTERN = re.compile(r"^\.(?P<name>.+)\.(?P<pid>[0-9]+)\.[0-9a-f]{8}\.tmp(?:\.[^./]*)?$")
+"""Names of `atomic_output`'s temporary files: `.<target name>.<pid>.<8 hex>.tmp<suffix>`."""
+
+
+_CLEANED: set[str] = set()
+
+
+def _pid_alive(pid: int) -> bool:
+    if pid <= 0:
+        return False
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except OSError:
+        return True  # it exists, owned by another user
+    return True
+
+
+def remove_stale_temps(folder: str | os.PathLike) -> list[Path]:
+    """Remove temporary files of `atomic_output` in `folder` whose owner process (the pid in
+    the name) is no longer alive, e.g. after a SIGKILL; returns the paths removed."""
+    removed = []
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return removed
+    for entry in entries:
+        m = TEMP_PATTERN.match(entry.name)
+        if m is None or int(m["pid"]) == os.getpid() or _pid_alive(int(m["pid"])):
+            continue
+        try:
+            if entry.is_file(follow_symlinks=False):
+                os.unlink(entry.path)
+                removed.append(Path(entry.path))
+        except OSError:
+            pass
+    return removed
+
+
 @contextlib.contextmanager
 def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     """Yield a temporary path beside `path`; on success it is fsynced and renamed onto `path`.
 
-    If the body raises, the temporary file is removed and `path` is left as it was, so a failed
-    write never leaves a half-written file. The temporary name keeps `path`'s last extension
-    (writers that pick the format from it keep working). Missing parent folders are created.
+    If the body raises (or the process gets SIGTERM, see `cli.main`), the temporary file is
+    removed and `path` is left as it was, so a failed write never leaves a half-written file.
+    The temporary name holds the writer's pid (`TEMP_PATTERN`); temporary files in the folder
+    whose writer is gone (killed) are removed first (on the process's first write there).
+    The temporary name keeps `path`'s last extension (writers that pick the format from it
+    keep working). Missing parent folders are created. Overwriting keeps the existing file's
+    permission bits.
     """
-    target = Path(path)
+    target = writable_target(path, AudioError)
     folder = target.parent
     try:
         folder.mkdir(parents=True, exist_ok=True)
     except OSError as err:
-        reason = err.strerror or err
-        raise AudioError(f"{target}: cannot create folder {folder} ({reason})") from None
+        raise AudioError(f"{target}: cannot create folder ({describe_os_error(folder, err)})"
+                         ) from None
+    key = os.path.realpath(folder)
+    if key not in _CLEANED:  # once per folder and process: a batch writes many files there
+        _CLEANED.add(key)
+        remove_stale_temps(folder)
     tmp = folder / f".{target.name}.{os.getpid()}.{secrets.token_hex(4)}.tmp{target.suffix}"
     try:
         yield tmp
         if not tmp.exists():
             raise AudioError(f"{target}: nothing was written")
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(tmp, stat.S_IMODE(os.stat(target).st_mode))
         with open(tmp, "rb") as fh:
             os.fsync(fh.fileno())
         os.replace(tmp, target)

@@ -8,15 +8,20 @@ reading gives back the same array and rate. Samples are float, so values beyond 
 
 from __future__ import annotations
 
+import math
 import os
 import re
+from collections.abc import Iterator
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
+from numpy.lib import format as npformat
 
 from unravel_lang.audio import atomic_output, existing_file, open_wav_writer
 from unravel_lang.errors import LatentError
+from unravel_lang.paths import describe_os_error
 
 LATENT_SUFFIX = ".latent.wav"
 """File name ending of a latent audio file."""
@@ -54,9 +59,127 @@ def _existing(path: str | os.PathLike) -> Path:
     return existing_file(path, LatentError, "a latent file")
 
 
-def load_npy(path: str | os.PathLike) -> np.ndarray:
-    """Load a `(frames, dims)` latent array from `.npy` (never unpickles); float32 or float64."""
+@dataclass(frozen=True)
+class NpyHeader:
+    """What a `.npy` file's header says: shape, dtype, order and where the data starts."""
+
+    shape: tuple[int, ...]
+    dtype: np.dtype
+    fortran_order: bool
+    offset: int  # bytes before the data
+
+    @property
+    def nbytes(self) -> int:
+        """Bytes of data the header promises."""
+        return math.prod(self.shape) * self.dtype.itemsize
+
+
+def read_npy_header(path: str | os.PathLike) -> NpyHeader:
+    """Read and check the header of a `.npy` latent file without reading its data: a 2-D
+    array of real numbers (no pickled objects) that the file is long enough to hold.
+    `LatentError` otherwise (a 193-byte file claiming shape (10**11, 8) is refused here)."""
     p = _existing(path)
+    try:
+        with open(p, "rb") as fh:
+            version = npformat.read_magic(fh)
+            if version == (1, 0):
+                shape, fortran, dtype = npformat.read_array_header_1_0(fh)
+            elif version == (2, 0):
+                shape, fortran, dtype = npformat.read_array_header_2_0(fh)
+            else:
+                raise LatentError(f"{p}: .npy format version {version} is not supported "
+                                  "(save it with numpy's default format)")
+            offset = fh.tell()
+    except (ValueError, EOFError) as err:
+        raise LatentError(f"{p}: not a valid .npy file ({err})") from None
+    except OSError as err:
+        raise LatentError(describe_os_error(p, err)) from None
+    header = NpyHeader(tuple(int(n) for n in shape), np.dtype(dtype), bool(fortran), offset)
+    if header.dtype.hasobject:
+        raise LatentError(f"{p}: holds pickled objects, which are never loaded")
+    if header.dtype.kind not in "fiu" or header.dtype.fields is not None:
+        raise LatentError(f"{p}: expected a real number array, got dtype {header.dtype}")
+    if len(header.shape) != 2:
+        raise LatentError(f"{p}: expected shape (frames, dims), got {header.shape}")
+    if header.shape[0] < 1 or header.shape[1] < 1:
+        raise LatentError(f"{p}: empty latent array of shape {header.shape}")
+    size = os.stat(p).st_size - offset
+    if size < header.nbytes:
+        raise LatentError(f"{p}: the header says shape {header.shape} ({_bytes(header.nbytes)}) "
+                          f"but the file holds {_bytes(max(size, 0))} of data")
+    return header
+
+
+def _bytes(n: int) -> str:
+    for unit, size in (("TB", 1e12), ("GB", 1e9), ("MB", 1e6), ("kB", 1e3)):
+        if n >= size:
+            return f"{n / size:.1f} {unit}"
+    return f"{n} bytes"
+
+
+class LatentReader:
+    """A latent file opened for reading in blocks: `.frames`, `.dims`, `.rate` (None for
+    `.npy`) from its header; `blocks(n)` yields checked `(<= n, dims)` float32 arrays, so a
+    long file is never held whole in memory."""
+
+    def __init__(self, path: str | os.PathLike) -> None:
+        self.path = Path(path)
+        name = self.path.name.lower()
+        if name.endswith(".npy"):
+            self.header: NpyHeader | None = read_npy_header(self.path)
+            self.frames, self.dims = self.header.shape
+            self.rate: float | None = None
+        elif name.endswith(".wav"):
+            _load_kind(self.path)
+            self.header = None
+            try:
+                with sf.SoundFile(str(self.path)) as f:
+                    self.frames, self.dims = int(f.frames), int(f.channels)
+                    self.rate = _stored_rate(f.comment, int(f.samplerate)) or float(f.samplerate)
+            except (sf.LibsndfileError, RuntimeError, OSError) as err:
+                reason = str(err).strip().split("': ", 1)[-1]
+                raise LatentError(f"{self.path}: cannot read latent audio file ({reason})"
+                                  ) from None
+            if self.frames < 1:
+                raise LatentError(f"{self.path}: empty latent array of shape (0, {self.dims})")
+        else:
+            raise LatentError(f"{self.path}: unknown latent file type; use .npy or "
+                              f"{LATENT_SUFFIX}")
+
+    def blocks(self, n: int) -> Iterator[np.ndarray]:
+        """Consecutive `(<= n, dims)` float32 blocks; `LatentError` at the first NaN/inf
+        (naming its frame and dim)."""
+        if self.header is not None:
+            h = self.header
+            data = np.memmap(self.path, dtype=h.dtype, mode="r", shape=h.shape,
+                             order="F" if h.fortran_order else "C", offset=h.offset)
+            for start in range(0, self.frames, n):
+                yield self._checked(np.array(data[start : start + n], dtype=np.float32), start)
+            return
+        with sf.SoundFile(str(self.path)) as f:
+            start = 0
+            while start < self.frames:
+                block = f.read(n, dtype="float32", always_2d=True)
+                if len(block) == 0:
+                    return
+                yield self._checked(block, start)
+                start += len(block)
+
+    def _checked(self, block: np.ndarray, start: int) -> np.ndarray:
+        bad = ~np.isfinite(block)
+        if bad.any():
+            frame, dim = (int(i) for i in np.argwhere(bad)[0])
+            raise LatentError(f"{self.path}: {block[frame, dim]} at frame {start + frame}, "
+                              f"dim {dim}")
+        return np.ascontiguousarray(block, dtype=np.float32)
+
+
+def load_npy(path: str | os.PathLike) -> np.ndarray:
+    """Load a `(frames, dims)` latent array from `.npy` (never unpickles); float32 or float64.
+    The header is checked first (`read_npy_header`): nothing is allocated for a file whose
+    header promises more than it holds."""
+    p = _existing(path)
+    read_npy_header(p)
     try:
         a = np.load(p, allow_pickle=False)
     except ValueError as err:
@@ -176,25 +299,30 @@ def load_latent_with_rate(path: str | os.PathLike) -> tuple[np.ndarray, float | 
 
 
 def _load(p: Path) -> tuple[np.ndarray, float | None]:
+    _existing(p)
     name = p.name.lower()
     if name.endswith(".npy"):
         return load_npy(p), None
     if name.endswith(LATENT_SUFFIX):
         return read_latent_wav(p)
     if name.endswith(".wav"):
-        _existing(p)
-        if not is_latent_wav(p):
-            try:
-                info = sf.info(str(p))
-                plural = "s" if info.channels != 1 else ""
-                what = f"{info.samplerate} Hz, {info.channels} channel{plural}"
-            except (sf.LibsndfileError, RuntimeError, OSError):
-                raise LatentError(f"{p}: cannot read latent audio file") from None
-            raise LatentError(
-                f"{p}: looks like audio ({what}), not a latent file; encode it first"
-            )
+        _load_kind(p)
         return read_latent_wav(p)
     raise LatentError(f"{p}: unknown latent file type; use .npy or {LATENT_SUFFIX}")
+
+
+def _load_kind(p: Path) -> None:
+    """Refuse a `.wav` that holds audio rather than a latent array (see `is_latent_wav`)."""
+    _existing(p)
+    if p.name.lower().endswith(LATENT_SUFFIX) or is_latent_wav(p):
+        return
+    try:
+        info = sf.info(str(p))
+        plural = "s" if info.channels != 1 else ""
+        what = f"{info.samplerate} Hz, {info.channels} channel{plural}"
+    except (sf.LibsndfileError, RuntimeError, OSError):
+        raise LatentError(f"{p}: cannot read latent audio file") from None
+    raise LatentError(f"{p}: looks like audio ({what}), not a latent file; encode it first")
 
 
 def save_latent(
@@ -216,6 +344,9 @@ def save_latent(
 
 __all__ = [
     "LATENT_SUFFIX",
+    "LatentReader",
+    "NpyHeader",
+    "read_npy_header",
     "is_latent_wav",
     "load_latent",
     "load_latent_with_rate",

@@ -38,8 +38,10 @@ ENCODE_CHUNK_FRAMES = 256
 ENCODE_CONTEXT_FRAMES = 16
 """Frames of audio context on each side of an encode chunk, for non-streaming exports."""
 
-DECODE_BLOCK_FRAMES = 1024
-"""`decode` calls the model on at most this many frames at a time (through one stream)."""
+DECODE_BLOCK_FRAMES = 256
+"""`decode` calls the model on at most this many frames at a time (through one stream).
+256 frames (12 s at 44.1 kHz / 2048) decode faster per frame than 1024 with the embedded
+model (its activations stay in cache) and bound the memory of one call."""
 
 DECODE_CONTEXT_FRAMES = 8
 """Frames of latent history a non-streaming export decodes before each stream chunk."""
@@ -49,6 +51,22 @@ READ_BLOCK_SAMPLES = 1 << 16
 GRAPH_OPTIMIZE = False
 """Whether TorchScript may optimize graphs after a profiling run (see `_call`)."""
 """Samples per block when reading a file for `encode_file`."""
+
+SR_RANGE = (1_000, 768_000)
+"""Sample rates (Hz) a model may report; anything else is refused at load."""
+
+RATIO_RANGE = (1, 1 << 16)
+"""Audio samples per latent frame a model may report."""
+
+DIMS_RANGE = (1, 4096)
+"""Latent dimensions a model may report."""
+
+CHANNELS_RANGE = (1, 64)
+"""Audio channels (in and out) a model may report."""
+
+PROBE_FRAMES = 4
+"""Frames of silence encoded and decoded at load, to refuse a model whose encoder or decoder
+fails or returns the wrong shape."""
 
 _LOCK = threading.RLock()
 _SEED_MASK = (1 << 64) - 1
@@ -105,12 +123,11 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Ra
     Raises `ModelError` when the file is missing, is not TorchScript, or is a TorchScript
     module without `encode` / `decode`.
     """
+    from unravel_lang.paths import regular_file
+
     device = check_device(device)
     p = _default_model_path() if path is None else Path(path)
-    if not p.exists():
-        raise ModelError(f"{p}: model file not found")
-    if p.is_dir():
-        raise ModelError(f"{p}: is a folder, not a model file")
+    regular_file(p, ModelError, "a model file", missing=f"{p}: model file not found")
     try:
         with warnings.catch_warnings():
             # torch marks TorchScript deprecated; RAVE exports are TorchScript files.
@@ -146,6 +163,23 @@ def check_device(device: str) -> str:
     elif kind != "cpu":
         raise ModelError(f"device {device!r}: unravel runs models on \"cpu\" or \"cuda\"")
     return name
+
+
+def _check_range(path: Path, what: str, value: int, allowed: tuple[int, int],
+                 unit: str = "") -> None:
+    low, high = allowed
+    if not low <= value <= high:
+        raise ModelError(f"{path}: the model reports a {what} of {value:,}{unit}; a RAVE model's "
+                         f"is between {low:,} and {high:,}")
+
+
+def _last_line(err: BaseException) -> str:
+    """The message of an error raised inside TorchScript: its last non-empty line (the
+    TorchScript traceback above it is left out), at most 200 characters."""
+    lines = [line.strip() for line in str(err).splitlines() if line.strip()]
+    text = lines[-1] if lines else type(err).__name__
+    text = text.removeprefix("builtins.")
+    return text if len(text) <= 200 else text[:197] + "..."
 
 
 def _method_names(module: torch.jit.ScriptModule) -> tuple[str, ...]:
@@ -238,6 +272,7 @@ class RaveModel:
             sr = int(module.get_sample_rate())
         if sr is None or sr <= 0:
             raise ModelError(f"{path}: RAVE export has no sample rate attribute `sr`")
+        _check_range(path, "sample rate", sr, SR_RANGE, " Hz")
         self.sr: int = sr
         enc, dec = _params(module, "encode_params"), _params(module, "decode_params")
         if enc is not None and dec is not None:
@@ -255,12 +290,28 @@ class RaveModel:
             raise ModelError(
                 f"{path}: impossible geometry (in_channels, ratio, dims, out_channels) = {geometry}"
             )
+        _check_range(path, "ratio", self.ratio, RATIO_RANGE, " samples per latent frame")
+        _check_range(path, "latent size", self.dims, DIMS_RANGE, " dims")
+        _check_range(path, "input channels", self.in_channels, CHANNELS_RANGE)
+        _check_range(path, "output channels", self.out_channels, CHANNELS_RANGE)
         self.streaming: bool = _has_cache_buffers(module) or self._probe_streaming()
         self._slots = _buffer_slots(module) if self.streaming else []
         self._clean = [owner.getattr(attr) for owner, attr in self._slots]
         self._rows, self._row_count = _row_buffers(module) if self.streaming else (frozenset(), 0)
         self.noise_dims: int | None = self._probe_noise() if self.streaming else None
         self._batch: BatchSupport | None = None
+        self._probe_calls()
+
+    def _probe_calls(self) -> None:
+        """Encode and decode `PROBE_FRAMES` frames of silence: a model whose encoder or
+        decoder fails or returns the wrong shape is refused at load, before anything plays
+        through it (`ModelError` naming the model)."""
+        silence = np.zeros((self.in_channels, PROBE_FRAMES * self.ratio), dtype=np.float32)
+        z = self._call("encode", torch.from_numpy(silence)[None], 0, self._new_state())
+        if z.shape[1] != self.dims:
+            raise ModelError(f"{self.name}: encode returned {z.shape[1]} latent dims, but the "
+                             f"model reports {self.dims} (encode_params)")
+        DecoderStream(self, 0).decode(np.zeros((PROBE_FRAMES, self.dims), dtype=np.float32))
 
     @property
     def latent_rate(self) -> float:
@@ -315,20 +366,27 @@ class RaveModel:
                 for (owner, attr), tensor in zip(self._slots, state, strict=True):
                     owner.setattr(attr, tensor)
             fn = getattr(module, method)
-            if seed is None:
-                out = fn(x.to(self.device)).cpu()
-            elif self.device == "cpu":
-                generator = torch.default_generator
-                saved = generator.get_state()
-                generator.manual_seed(seed)
-                try:
-                    out = fn(x).cpu()
-                finally:
-                    generator.set_state(saved)
-            else:
-                with torch.random.fork_rng(device_type=torch.device(self.device).type):
-                    torch.manual_seed(seed)
+            try:
+                if seed is None:
                     out = fn(x.to(self.device)).cpu()
+                elif self.device == "cpu":
+                    generator = torch.default_generator
+                    saved = generator.get_state()
+                    generator.manual_seed(seed)
+                    try:
+                        out = fn(x).cpu()
+                    finally:
+                        generator.set_state(saved)
+                else:
+                    with torch.random.fork_rng(device_type=torch.device(self.device).type):
+                        torch.manual_seed(seed)
+                        out = fn(x.to(self.device)).cpu()
+            except Exception as err:  # noqa: BLE001 - torch.jit.Error, RuntimeError, ...: the model's fault
+                raise ModelError(f"{self.name}: {method} failed ({_last_line(err)})") from None
+            if not isinstance(out, torch.Tensor) or out.dim() != 3 or out.shape[0] != x.shape[0]:
+                shape = tuple(out.shape) if isinstance(out, torch.Tensor) else type(out).__name__
+                raise ModelError(f"{self.name}: {method} returned shape {shape} for input "
+                                 f"{tuple(x.shape)}; expected (batch, channels, time)")
             if state is not None:
                 state[:] = [owner.getattr(attr) for owner, attr in self._slots]
             return out
@@ -340,7 +398,7 @@ class RaveModel:
         for channels in (1, 2):
             try:
                 z = self._call("encode", torch.zeros(1, channels, n), 0, module=module)
-            except RuntimeError:
+            except ModelError:
                 continue
             if z.dim() != 3 or z.shape[-1] == 0 or n % z.shape[-1]:
                 break
@@ -472,7 +530,11 @@ class RaveModel:
     ) -> np.ndarray:
         """Decode checked `(frames, dims)` from `state`; exactly `frames * ratio` samples."""
         z = torch.from_numpy(np.ascontiguousarray(a.T))[None]
-        return self._fit(self._call("decode", z, seed, state)[0].numpy(), a.shape[0])
+        y = self._call("decode", z, seed, state)
+        if y.shape[1] != self.out_channels:
+            raise ModelError(f"{self.name}: decode returned {y.shape[1]} channels, but the model "
+                             f"reports {self.out_channels} (decode_params)")
+        return self._fit(y[0].numpy(), a.shape[0])
 
     def _fit(self, y: np.ndarray, frames: int) -> np.ndarray:
         """Audio `(channels, m)` cut or zero-padded to `frames * ratio` samples, float32."""
@@ -669,6 +731,11 @@ class _ChunkEncoder:
             x = self.buffer[:, start * ratio : (last - self.buffer_frame) * ratio]
             seed = None if self.seed is None else chunk_seed(self.seed, self.chunks)
             z = self.model._call("encode", torch.from_numpy(x)[None], seed, self.state)[0]
+            if z.shape[0] != self.model.dims:
+                raise ModelError(
+                    f"{self.model.name}: encode returned {z.shape[0]} latent dims, but the "
+                    f"model reports {self.model.dims} (encode_params)"
+                )
             if z.shape[-1] != last - first:
                 raise ModelError(
                     f"{self.model.path}: encode returned {z.shape[-1]} frames "

@@ -143,6 +143,9 @@ class Repl:
         except UnravelError as err:
             self.error(str(err))
             return False
+        finally:
+            for line in self.stage.take_notes():
+                self.write(line)
         if value is not None:
             self.write(self.session.summary(value))
         return True
@@ -214,8 +217,14 @@ class Repl:
         from unravel_lang.tempo import bpm_text
 
         session = self.session
-        parts = [f"model {model_label(session)}", f"k={session.k} {bpm_text(session.bpm)} BPM",
+        k, bpm = session.k, session.bpm
+        linked = getattr(self.stage.performer, "linked", None)
+        if linked is not None:  # following the session may have moved the grid
+            k, bpm = linked.k, session.bpm * session.k / linked.k
+        parts = [f"model {model_label(session)}", f"k={k} {bpm_text(bpm)} BPM",
                  f"quantum {session.quantum}"]
+        if linked is not None:
+            parts.append(linked.status())
         osc = self.stage.osc
         names = [f"{n} [{self.stage.mode(n)}]" if osc is not None or self.stage.mode(n) == "remote"
                  else n for n in self.stage.tracks]
@@ -274,7 +283,7 @@ def _snapshot(session: Session) -> tuple:
         session.draws,
         session.beats_per_bar,
         session.quantum,
-        session.model,
+        session.model_state(),
         dict(session.definitions),
     )
 
@@ -287,8 +296,8 @@ def _restore(session: Session, saved: tuple) -> None:
     session.tracks[:] = tracks
     session.k, session.seed, session.draws, session.beats_per_bar = k, seed, draws, beats_per_bar
     session.quantum = quantum
-    if session.model is not model:
-        session.set_model(model)
+    # never `session.model` here: reading it would load a model that just failed to load
+    session.restore_model_state(model)
 
 
 def split_inputs(stream: TextIO) -> Iterator[str]:
@@ -329,7 +338,7 @@ def run_plain(repl: Repl, stream: TextIO, blocks: bool = False) -> int:
     return 1 if repl.errors else 0
 
 
-def run_interactive(repl: Repl, bpm: float | None = None) -> int:
+def run_interactive(repl: Repl, bpm: float | None = None, link: bool = False) -> int:
     """The prompt_toolkit loop: history, multi-line input, highlighting, completion and
     the status line. Returns 0 when the user quits."""
     from prompt_toolkit import PromptSession
@@ -374,6 +383,8 @@ def run_interactive(repl: Repl, bpm: float | None = None) -> int:
         repl.write(repl.playback_note)
     if bpm is not None:
         repl.handle(f"bpm {bpm:g}")
+    if link:
+        repl.handle("link")
     stop_notes = threading.Event()
 
     def notes() -> None:  # engine notices as they come, not only after the next input
@@ -450,6 +461,7 @@ def run_repl(
     listen_host: str = "127.0.0.1",
     view: str | None = None,
     device: str = "cpu",
+    link: bool = False,
 ) -> int:
     """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
     tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
@@ -491,11 +503,13 @@ def run_repl(
         if view is not None:
             stage.view(view)
         if stdin.isatty() and stdout.isatty() and not plain:
-            return run_interactive(repl, bpm)
+            return run_interactive(repl, bpm, link)
         if note:
             write(note)
         if bpm is not None:
             repl.handle(f"bpm {bpm:g}")
+        if link:
+            repl.handle("link")
         return run_plain(repl, stdin, blocks=plain)
     finally:
         stage.close_view()

@@ -78,6 +78,7 @@ class Stage:
         self.beats: int | None = None
         self.quantum = quantum
         self.plays = 0
+        self.notes: list[str] = []  # lines for the user (the `link` answer), taken by the REPL
         self.seed = int(seed or 0)
         self.osc: Any = None  # an OscOut while `osc "host:port"` is on
         self.osc_lead = 0.0
@@ -172,8 +173,11 @@ class Stage:
             errors += self.osc.take_errors()
         return errors
 
-    def set_tempo(self, k: int) -> None:
-        if k == self.k:
+    def set_tempo(self, k: int, lead: bool = True) -> None:
+        """k frames a beat; in a Link session a tempo the user sets (`lead`) leads it even
+        when k is unchanged (the session may have moved)."""
+        linked = getattr(self.performer, "linked", None) is not None
+        if k == self.k and not (lead and linked):
             return
         self.k = int(k)
         if self.performer is not None:
@@ -197,6 +201,36 @@ class Stage:
         if hook is not None:
             hook(self.quantum)
 
+    def link(self, on: bool) -> None:
+        """`link` / `link off`: join or leave the Ableton Link session (its answer is noted).
+        Without a sound card an engine paced by the system clock joins (for OSC out)."""
+        if on:
+            from unravel_lang.live.link import load_aalink
+
+            load_aalink()  # says how to install Link support when it is missing
+            if self.performer is None and self.model is not None:
+                self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
+                for name, mode in self.decode.items():
+                    self.performer.set_decode(name, mode != "remote")
+                for name, plan in self.tracks.items():
+                    self.performer.track(name, plan)
+                if self.viewer is not None:
+                    self.viewer.follow(self.performer)
+        hook = getattr(self.performer, "link", None)
+        if hook is not None:
+            self.notes.append(hook(on))
+        elif on:
+            self.notes.append("link: not joined (no live engine)")
+
+    def set_nudge(self, ms: float) -> None:
+        hook = getattr(self.performer, "set_nudge", None)
+        if hook is not None:
+            hook(float(ms))
+
+    def take_notes(self) -> list[str]:
+        notes, self.notes = self.notes, []
+        return notes
+
     def wait(self, frames: int) -> None:
         """Pass a score's `wait` on to an engine that schedules it (others play at once)."""
         wait = getattr(self.performer, "wait", None)
@@ -215,6 +249,7 @@ class Stage:
             hook(model)
             return
         if self.performer is not None and self.reopen is not None:
+            linked = getattr(self.performer, "linked", None) is not None
             target = self.osc.target if self.osc is not None else None
             self.set_osc(None)
             self.tracks.clear()
@@ -229,6 +264,8 @@ class Stage:
                     hook(name, mode != "remote")
             if target is not None:
                 self.set_osc(target)
+            if linked:  # the new engine joins the Link session again
+                self.link(True)
             if self.viewer is not None:
                 self.viewer.follow(self.performer)
 
@@ -250,7 +287,10 @@ class Stage:
     def peers(self) -> list[str]:
         """What else the session plays with, for the view: e.g. `osc → 127.0.0.1:9000`."""
         osc = getattr(self, "osc", None)
-        return [f"osc → {osc.target}"] if osc is not None else []
+        peers = [f"osc → {osc.target}"] if osc is not None else []
+        link = getattr(self.performer, "link_status", None)
+        status = link() if link is not None else None
+        return peers + ([status] if status else [])
 
     def close_view(self) -> None:
         """Stop serving the view page (nothing when it is not served)."""
@@ -290,6 +330,8 @@ class Stage:
                 self.play(*args)
             elif method == "set_model":
                 self.set_model(*args)
+            elif method in ("link", "set_nudge"):
+                getattr(self, method)(*args)
             elif method == "view" and self.viewer is None:
                 self.view(*args)
             elif method == "set_osc":
@@ -333,17 +375,59 @@ def _model_file(model: Any) -> str | None:
 
 
 class Live:
-    """A started engine and the sound-card output reading it; engine calls pass through."""
+    """A started engine and the sound-card output reading it; engine calls pass through.
+
+    `link(True)` joins the Ableton Link session (`live.link.LinkControl`, in `linked`): the
+    output then hears the engine's beats on the session's, a tempo set here leads the
+    session, and the session's tempo is followed."""
 
     def __init__(self, engine: Any, output: Any) -> None:
         self.engine = engine
         self.output = output
+        self.linked: Any = None
+        self.nudge_ms = 0.0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.engine, name)
 
+    def link(self, on: bool) -> str:
+        """Join (`on`) or leave the Link session; returns the one-line answer."""
+        if not on:
+            if self.linked is not None:
+                self.linked.close()
+                self.linked = None
+            return "link: off"
+        if self.linked is None:
+            from unravel_lang.live.link import LinkControl
+
+            self.linked = LinkControl(self.engine, self.output, nudge_ms=self.nudge_ms)
+        return self.linked.answer()
+
+    def link_status(self) -> str | None:
+        """`link: N peers · T BPM` while linked, else None."""
+        return None if self.linked is None else self.linked.status()
+
+    def set_tempo(self, k: int) -> None:
+        """k frames a beat from the next bar line; while linked, the session's tempo too."""
+        self.engine.set_tempo(k)
+        if self.linked is not None:
+            self.linked.lead(k)
+
+    def set_beats_per_bar(self, beats: int) -> None:
+        self.engine.set_beats_per_bar(beats)
+        if self.linked is not None:
+            self.linked.session.quantum = int(beats)
+
+    def set_nudge(self, ms: float) -> None:
+        self.nudge_ms = float(ms)
+        if self.linked is not None:
+            self.linked.set_nudge(ms)
+
     def close(self) -> None:
         """Fade out what plays, let the fade reach the card, stop the sound and the worker."""
+        if self.linked is not None:
+            self.linked.close()
+            self.linked = None
         self.engine.hush()
         time.sleep(min(0.5, float(self.output.latency) + 0.05))
         self.output.close()

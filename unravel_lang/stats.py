@@ -150,7 +150,15 @@ class Stats:
             pct = {float(q): v for q, v in data.get("percentiles", [])}
         except (KeyError, TypeError, ValueError) as exc:
             raise PatternError(f"stats file is missing or has a malformed field: {exc}") from None
-        return cls(percentiles=pct, **kwargs)
+        for name in _VECTORS + _MATRICES:
+            if not _numbers(kwargs[name]):
+                raise PatternError(f"stats file has a malformed field {name!r}: expected "
+                                   f"{'a list' if name in _VECTORS else 'a matrix'} of numbers, "
+                                   f"got {_sample(kwargs[name])}")
+        try:
+            return cls(percentiles=pct, **kwargs)
+        except (TypeError, ValueError, OverflowError) as exc:
+            raise PatternError(f"stats file has a malformed field: {exc}") from None
 
     def to_json(self) -> str:
         """JSON text; `Stats.from_json(s.to_json()) == s` exactly."""
@@ -184,6 +192,18 @@ class Stats:
         except OSError as exc:
             raise PatternError(f"cannot read stats file {path}: {exc.strerror}") from None
         return cls.from_json(text)
+
+
+def _numbers(value: object) -> bool:
+    """True when `value` is a (nested) list of ints and floats, not bools or strings."""
+    if isinstance(value, list):
+        return all(_numbers(v) for v in value)
+    return isinstance(value, (int, float)) and not isinstance(value, bool)
+
+
+def _sample(value: object) -> str:
+    text = json.dumps(value)
+    return text if len(text) <= 40 else text[:37] + "..."
 
 
 def _lag1(arrays: list[np.ndarray], mean: np.ndarray) -> np.ndarray:

@@ -125,7 +125,7 @@ class ScoreWatcher:
         calls = recorder.take()
         k = session.k
         if k and not any(method == "set_tempo" for method, _ in calls):
-            calls.insert(0, ("set_tempo", (k,)))
+            calls.insert(0, ("set_tempo", (k, False)))  # the default: does not lead Link
         if not any(method == "set_quantum" for method, _ in calls):
             calls.insert(0, ("set_quantum", (session.quantum,)))
         try:
@@ -135,6 +135,8 @@ class ScoreWatcher:
             self.failures += 1
             self.write(str(err))
             return False
+        for line in self.stage.take_notes():
+            self.write(line)
         self.write(f"{self.path.name}: evaluated ({', '.join(changes) or 'nothing changed'})")
         self.session, self.recorder = session, recorder
         return True
@@ -206,15 +208,18 @@ def watch(
     listen_host: str = "127.0.0.1",
     view: str | None = None,
     device: str = "cpu",
+    link: bool = False,
 ) -> int:
     """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C). With
     `listen` (a port), code and controls sent over OSC (`unravel send`) run in the latest
     evaluation's session. `view`: an address to serve the live view page at ("" for
-    127.0.0.1 and a free port). Models run on `device`."""
+    127.0.0.1 and a free port). Models run on `device`. `link`: join the Ableton Link session
+    first (as a `link` statement does)."""
     write = write or (lambda line: print(line, flush=True))
-    path = Path(path)
-    if not path.is_file():
-        raise UnravelError(f"{path}: no such score file")
+    from unravel_lang.paths import regular_file
+
+    path = regular_file(path, UnravelError, "a score file",
+                        missing=f"{path}: no such score file")
     first = Session(model=model, seed=seed or 0, output=None, device=device)
     loaded = first.model
 
@@ -233,6 +238,14 @@ def watch(
         write=write,
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
+    if link:
+        try:
+            stage.link(True)
+        except UnravelError:
+            close_playback(stage.performer)
+            raise
+        for line in stage.take_notes():
+            write(line)
     server = None
     try:
         if listen is not None:

@@ -6,6 +6,7 @@ import argparse
 import shutil
 from pathlib import Path
 
+from unravel_lang.commands import options
 from unravel_lang.errors import UnravelError
 
 DESCRIPTION = """\
@@ -31,7 +32,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--model", metavar="MODEL.ts",
                    help="decode with this model and draw the waveform and spectrogram "
                         "('default' = the embedded model)")
-    p.add_argument("--seed", type=int, default=0, help="decoder seed (default 0)")
+    p.add_argument("--seed", type=options.seed, default=0, help="decoder seed (default 0)")
     p.add_argument("--text", action="store_true",
                    help="print the unicode view (latent arrays) or the table (stats) instead")
     p.add_argument("--width", type=int, metavar="COLS",
@@ -54,8 +55,9 @@ def _plot_stats(source: Path, args: argparse.Namespace) -> int:
 
     if args.model:
         raise UnravelError(f"{source}: --model draws decoded latent arrays, not stats files")
-    if not source.is_file():
-        raise UnravelError(f"{source}: no such stats file")
+    from unravel_lang.paths import regular_file
+
+    regular_file(source, UnravelError, "a stats file", missing=f"{source}: no such stats file")
     stats = Stats.load(source)
     if args.text:
         print(stats.table())

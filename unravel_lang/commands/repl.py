@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands import options
 from unravel_lang.live.address import add_view_arguments, view_address
 
 
@@ -18,7 +19,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--device", default="cpu", metavar="DEVICE",
                         help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     parser.add_argument("--bpm", type=float, metavar="B", help="start at the tempo nearest B")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument("--seed", type=options.seed, metavar="N", help="seed of every random draw")
     parser.add_argument("--quantum", choices=("beat", "bar"), default="beat",
                         help="new tracks start on the next beat (default) or bar line")
     parser.add_argument("--input", "-i", metavar="DEVICE",
@@ -30,6 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help="read blocks separated by blank lines, print no terminal control "
                         "codes (for editors that paste into a terminal: vim-slime, VS Code)")
     add_listen_arguments(parser)
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
     add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
@@ -73,4 +76,4 @@ def handler(args: argparse.Namespace) -> int:
     return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
                     plain=args.plain, listen=port, listen_host=host,
                     view=view_address(args), input=args.input, input_bars=args.input_bars,
-                    device=args.device)
+                    device=args.device, link=args.link)

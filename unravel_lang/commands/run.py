@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from unravel_lang.cluster import add_options
+from unravel_lang.commands import options
 from unravel_lang.commands.seeds import parse_seeds, render_seeds
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.address import add_view_arguments, view_address
@@ -30,7 +31,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("-m", "--model", default=None, metavar="MODEL",
                    help="TorchScript .ts export (default: the embedded model; a `model` "
                    "statement in the score overrides it)")
-    p.add_argument("--seed", type=int, default=0, metavar="N",
+    p.add_argument("--seed", type=options.seed, default=0, metavar="N",
                    help="seed of all randomness and decoding (default 0; a `seed` statement "
                    "in the score overrides it)")
     p.add_argument("--device", default="cpu", metavar="DEVICE",
@@ -51,9 +52,10 @@ def register(sub: argparse._SubParsersAction) -> None:
 def score_and_model(args: argparse.Namespace) -> tuple[Path, str | None]:
     """The score file of `args` (which must exist) and its `--model` as an absolute path
     (None: the embedded default), since a score's own paths are taken from its folder."""
-    score = Path(args.score)
-    if not score.is_file():
-        raise UnravelError(f"no score file {score}")
+    from unravel_lang.paths import regular_file
+
+    score = regular_file(args.score, UnravelError, "a score file",
+                         missing=f"no score file {args.score}")
     return score, str(Path(args.model).expanduser().resolve()) if args.model else None
 
 
@@ -64,6 +66,10 @@ def run(args: argparse.Namespace) -> int:
     if args.seeds is not None or args.workers is not None or args.scheduler is not None:
         return render_seeds(args)
     score, model = score_and_model(args)
+    if args.output:
+        from unravel_lang.paths import writable_target
+
+        writable_target(args.output)  # before the render: a bad target is known at once
     address = view_address(args)
     if address is not None and not args.play:
         raise UnravelError("--view shows a score as it plays: add --play")
@@ -87,7 +93,6 @@ def run(args: argparse.Namespace) -> int:
         from unravel_lang.audio import write_wav
 
         out = Path(args.output)
-        out.parent.mkdir(parents=True, exist_ok=True)
         write_wav(out, audio, sr)
         speed = seconds / took if took > 0 else float("inf")
         print(f"rendered {seconds:.2f} s to {out} in {took:.2f} s ({speed:.0f}× real time)")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands import options
 from unravel_lang.live.address import add_view_arguments, view_address
 
 
@@ -17,15 +18,16 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     parser.add_argument("score", metavar="SCORE.unr", help="the score file to watch")
     parser.add_argument("--model", "-m", metavar="M", help="RAVE .ts export (default: embedded)")
-    parser.add_argument("--seed", type=int, metavar="N", help="seed of every random draw")
+    parser.add_argument("--seed", type=options.seed, metavar="N", help="seed of every random draw")
     parser.add_argument("--device", default="cpu", metavar="DEVICE",
                         help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
-    parser.add_argument(
-        "--interval", type=float, default=0.2, metavar="S", help="poll every S seconds (0.2)"
-    )
+    parser.add_argument("--interval", type=options.interval, default=0.2, metavar="S",
+                        help="poll every S seconds (0.2; from 0.01 to 3600)")
     from unravel_lang.commands.repl import add_listen_arguments
 
     add_listen_arguments(parser)
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
     add_view_arguments(parser)
     parser.set_defaults(func=handler)
 
@@ -38,4 +40,4 @@ def handler(args: argparse.Namespace) -> int:
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
                  listen=port, listen_host=host, view=view_address(args),
-                 device=args.device)
+                 device=args.device, link=args.link)

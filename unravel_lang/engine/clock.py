@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections import deque
+from typing import NamedTuple
+
 from unravel_lang.errors import PatternError
 
 QUANTA = ("beat", "bar")
@@ -14,11 +17,25 @@ def ceil_to(frame: int, origin: int, step: int) -> int:
     return origin + -(-(frame - origin) // step) * step
 
 
+class GridChange(NamedTuple):
+    """From latent frame `frame` on, beats are `k` frames and bars `beats` beats long.
+
+    `restart`: the grid begins anew there (its downbeat moved); otherwise it continues the
+    previous grid from one of its bar lines (a booked tempo or bar change)."""
+
+    frame: int
+    k: int
+    beats: int
+    restart: bool
+
+
 class Clock:
     """One grid for all voices: beats at `origin + n * k` frames, bars every `beats_per_bar` beats.
 
     A tempo change is booked for a bar line (`schedule`) and takes over when the engine's
-    cursor reaches it (`advance`); until then the queries below already see it.
+    cursor reaches it (`advance`); until then the queries below already see it. Each grid that
+    takes over is appended to `changes` (the latest 256; `changes_total` counts them all), so
+    that a reader behind the cursor knows the grid of the samples it reads.
     """
 
     def __init__(self, k: int, beats_per_bar: int = 4, origin: int = 0) -> None:
@@ -26,6 +43,14 @@ class Clock:
         self.beats_per_bar = check_beats(beats_per_bar)
         self.origin = int(origin)
         self.pending: tuple[int, int, int] | None = None
+        self.changes: deque[GridChange] = deque(maxlen=256)
+        self.changes_total = 0
+        self._log(restart=True)
+
+    def _log(self, restart: bool) -> None:
+        """Note the grid that holds from `origin` on (read by readers that follow the grid)."""
+        self.changes.append(GridChange(self.origin, self.k, self.beats_per_bar, restart))
+        self.changes_total += 1
 
     @property
     def bar(self) -> int:
@@ -70,6 +95,7 @@ class Clock:
         if self.pending is not None and frame >= self.pending[0]:
             self.origin, self.k, self.beats_per_bar = self.pending
             self.pending = None
+            self._log(restart=False)
 
     def restart(self, frame: int, k: int | None = None, beats_per_bar: int | None = None) -> None:
         """Put the grid's origin at `frame` (with tempo `k` and `beats_per_bar`, or the booked
@@ -78,6 +104,7 @@ class Clock:
         self.k = booked_k if k is None else check_k(k)
         self.beats_per_bar = booked_beats if beats_per_bar is None else check_beats(beats_per_bar)
         self.origin, self.pending = int(frame), None
+        self._log(restart=True)
 
     def bars(self, frame: int) -> float:
         """Position of `frame` in bars since the grid's origin (0.0 = the first downbeat)."""

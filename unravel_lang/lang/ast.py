@@ -185,6 +185,21 @@ class Wait(Node):
 
 
 @dataclass(frozen=True)
+class Link(Node):
+    """`link` / `link off`: join or leave the Ableton Link session; `word` is None, or the
+    word after `link` (checked to be `on` or `off`)."""
+
+    word: Name | None
+
+
+@dataclass(frozen=True)
+class Nudge(Node):
+    """`nudge MS`: hear the beat MS milliseconds earlier (negative: later) in a Link session."""
+
+    value: Number
+
+
+@dataclass(frozen=True)
 class Listen(Node):
     """`listen` (default input), `listen "name"` / `listen 2` (a device, or an audio file
     played in real time), `listen off` (`source` is then the word: a `Name`, checked to be
@@ -231,7 +246,7 @@ class ExprStmt(Node):
 
 Statement = (
     Assign | Track | Play | Export | Show | Plot | Model | Bpm | SetK | Beats | Quantum | Osc | Seed
-    | Stop | Hush | Wait | View | Listen | Record | Monitor | ExprStmt
+    | Stop | Hush | Wait | View | Listen | Record | Monitor | Link | Nudge | ExprStmt
 )
 
 

@@ -37,7 +37,7 @@ INPUT = "input"
 
 KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
             "hush", "wait", "export", "show", "plot", "osc", "view", "listen", "record",
-            "monitor")
+            "monitor", "link", "nudge")
 """The statement words of the grammar."""
 
 QUANTA = ("beat", "bar")
@@ -163,6 +163,15 @@ class Checker:
             v = stmt.value.value
             if not isinstance(v, int) or v < 0:
                 raise self.error(f"seed must be a whole number >= 0, got {v}", stmt.value)
+        elif isinstance(stmt, ast.Link):
+            if stmt.word is not None and stmt.word.id not in ("on", "off"):
+                hint = suggest(stmt.word.id, ("on", "off"))
+                raise self.error(f"`link` is followed by nothing, `on` or `off`, got "
+                                 f"`{stmt.word.id}`{hint}", stmt.word)
+        elif isinstance(stmt, ast.Nudge):
+            if abs(stmt.value.value) > 1000:
+                raise self.error(f"nudge is at most 1000 ms either way, got {stmt.value.value}",
+                                 stmt.value)
         elif isinstance(stmt, ast.Model):
             if stmt.on is not None and stmt.on.id != "on":
                 raise self.error(f"after the model comes `on \"DEVICE\"`, got `{stmt.on.id}`",

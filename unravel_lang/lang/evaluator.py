@@ -14,6 +14,7 @@ from unravel_lang.lang import ast
 from unravel_lang.lang.compiler import CONSTANTS, INPUT
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
+from unravel_lang.paths import describe_error
 from unravel_lang.plan import Plan
 
 if TYPE_CHECKING:
@@ -75,6 +76,8 @@ class Evaluator:
             raise
         except UnravelError as err:
             raise self.error(str(err), node) from None
+        except (OSError, MemoryError) as err:  # the file system, or numpy asking too much
+            raise self.error(describe_error(err), node) from None
 
     def binop(self, node: ast.BinOp) -> Any:
         left, right = self.expr(node.left), self.expr(node.right)
@@ -135,6 +138,8 @@ class Evaluator:
             raise self.error(_prefixed(fn.name, str(err)), node) from None
         except _ARGUMENT_ERRORS as err:
             raise self.error(_prefixed(fn.name, str(err)), node) from None
+        except (OSError, MemoryError) as err:
+            raise self.error(_prefixed(fn.name, describe_error(err)), node) from None
         if isinstance(result, np.ndarray):
             return result.astype(np.float32, copy=False)
         return result

@@ -216,6 +216,17 @@ class _ToAst(Transformer):
         word, value = items
         return ast.Wait(word.line, word.column, value)
 
+    def link(self, items):
+        word, *rest = items
+        return ast.Link(word.line, word.column, self.name(rest) if rest else None)
+
+    def nudge(self, items):
+        word, *rest = items
+        number = _number(rest[-1])
+        if len(rest) == 2:  # a minus sign
+            number = ast.Number(number.line, number.col, -number.value)
+        return ast.Nudge(word.line, word.column, number)
+
     def listen(self, items):
         word, *rest = items
         if not rest:

@@ -17,9 +17,9 @@ from unravel_lang.plan import Plan
 
 class Recorder:
     """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
-    `set_quantum`, `set_model`, `set_osc`, `set_osc_lead`, `set_decode` and `view` calls as
-    `(method, args)` pairs in `calls`, and the line of code that made each track
-    (`track_source`) in `sources`."""
+    `set_quantum`, `set_model`, `set_osc`, `set_osc_lead`, `set_decode`, `view`, `link` and
+    `set_nudge` calls as `(method, args)` pairs in `calls`, and the line of code that made each
+    track (`track_source`) in `sources`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -60,6 +60,12 @@ class Recorder:
 
     def set_decode(self, track: str, mode: str) -> None:
         self.calls.append(("set_decode", (str(track), str(mode))))
+
+    def link(self, on: bool) -> None:
+        self.calls.append(("link", (bool(on),)))
+
+    def set_nudge(self, ms: float) -> None:
+        self.calls.append(("set_nudge", (float(ms),)))
 
     def view(self, address: str | int | None = None) -> None:
         self.calls.append(("view", (address,)))

@@ -110,6 +110,16 @@ class Session:
         if hook is not None:
             hook(self.model)
 
+    def model_state(self) -> tuple[Any, Any]:
+        """What `restore_model_state` puts back: the model as given and as loaded (None
+        while not loaded yet). Taking it loads nothing."""
+        return self._model_spec, self._model
+
+    def restore_model_state(self, state: tuple[Any, Any]) -> None:
+        """Put back the model of `model_state()` without loading anything and without telling
+        the performer (the REPL undoing a failed input: nothing reached the engine)."""
+        self._model_spec, self._model = state
+
     def resolve(self, path: str | os.PathLike) -> Path:
         """A path to read: `~` expanded, relative to `base_dir` when it is relative."""
         p = Path(os.path.expanduser(str(path)))

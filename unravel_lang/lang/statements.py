@@ -10,6 +10,7 @@ import numpy as np
 from unravel_lang.errors import ModelError
 from unravel_lang.lang import ast
 from unravel_lang.lang.evaluator import Evaluator, _what
+from unravel_lang.paths import make_parent, writable_target
 from unravel_lang.plan import Plan
 from unravel_lang.plot import plot_auto
 
@@ -86,10 +87,11 @@ def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
         what, write = _latent_export(session, ev, stmt, value, path)
     else:
         what, write = _audio_export(session, ev, stmt, value, path)
+    writable_target(path)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} ({what})")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     write()
     session.written.append(path)
     session.output(f"wrote {stmt.path.value} ({what})")
@@ -136,10 +138,11 @@ def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
 def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
     value = ev.expr(stmt.value)
     path = session.output_path(stmt.path.value)
+    writable_target(path)
     if session.dry_run:
         session.output(f"would write {stmt.path.value} (picture)")
         return
-    path.parent.mkdir(parents=True, exist_ok=True)
+    make_parent(path)
     plot_auto(value, path, k=session.k, beats_per_bar=session.beats_per_bar)
     session.written.append(path)
     session.output(f"wrote {stmt.path.value} (picture)")
@@ -204,6 +207,20 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
+def _link(session: Session, ev: Evaluator, stmt: ast.Link) -> None:
+    """`link` / `link off`: a performer that plays live joins or leaves the Link session (it
+    answers with one line); scores rendered to a file play on their own grid."""
+    hook = getattr(session.performer, "link", None)
+    if hook is not None:
+        hook(stmt.word is None or stmt.word.id == "on")
+
+
+def _nudge(session: Session, ev: Evaluator, stmt: ast.Nudge) -> None:
+    hook = getattr(session.performer, "set_nudge", None)
+    if hook is not None:
+        hook(float(stmt.value.value))
+
+
 def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
     live = session.live_input_host()
     if stmt.off:
@@ -243,7 +260,7 @@ _HANDLERS = {
     ast.Hush: _hush, ast.Wait: _wait, ast.Export: _export, ast.Show: _show, ast.Plot: _plot,
     ast.Model: _model, ast.Bpm: _bpm, ast.SetK: _set_k, ast.Beats: _beats, ast.Quantum: _quantum,
     ast.Osc: _osc,
-    ast.Seed: _seed,
+    ast.Seed: _seed, ast.Link: _link, ast.Nudge: _nudge,
     ast.View: _view, ast.Listen: _listen, ast.Record: _record, ast.Monitor: _monitor,
     ast.ExprStmt: _expr_stmt,
 }
