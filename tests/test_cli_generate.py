@@ -114,6 +114,8 @@ def test_every_distribution_and_pattern(tmp_path, encodings, tiny_model_path, ca
         (["--pattern", "zigzag"], "argument --pattern: invalid choice: 'zigzag'"),
         (["--k", "4", "--bpm", "120"], "argument --bpm: not allowed with argument --k"),
         (["--k", "300", "--pattern", "blend"], "one blend file would be 720,300 frames"),
+        (["--seed", "-1"], "argument --seed: a seed is a whole number from 0 to 2**64-1"),
+        (["--seed", str(2**64 - 2), "--files", "3"], "goes past the largest seed"),
     ],
 )
 def test_bad_arguments_exit_2_with_one_line(tmp_path, encodings, tiny_model_path, capsys, args,

@@ -7,12 +7,12 @@ import argparse
 import glob
 import secrets
 import sys
-from collections.abc import Callable
 from pathlib import Path
-from typing import Any, NoReturn
+from typing import Any
 
 import numpy as np
 
+from unravel_lang.commands import options
 from unravel_lang.errors import PatternError, UnravelError
 
 DISTRIBUTIONS = ("normal", "uniform", "iqr-uniform", "correlated", "smooth")
@@ -34,14 +34,6 @@ class _BadArgs(Exception):
     """An argument that makes the command impossible: one line, exit status 2."""
 
 
-def _usage_error(prog: str) -> Callable[[str], NoReturn]:
-    def error(message: str) -> NoReturn:
-        print(f"{prog}: error: {message}", file=sys.stderr)
-        raise SystemExit(2)
-
-    return error
-
-
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `generate` subcommand to `sub`."""
     p = sub.add_parser(
@@ -50,7 +42,6 @@ def register(sub: argparse._SubParsersAction) -> None:
         description=DESCRIPTION,
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
-    p.error = _usage_error("unravel generate")  # one line, exit status 2
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help=".npy / .latent.wav file, audio file, folder or glob")
     p.add_argument("--distribution", default="normal", choices=DISTRIBUTIONS,
@@ -67,7 +58,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="the pattern's loop count n (default 1)")
     p.add_argument("--files", type=int, default=1, metavar="N",
                    help="how many files to generate (default 1)")
-    p.add_argument("--seed", type=int, default=None, metavar="S",
+    p.add_argument("--seed", type=options.seed, default=None, metavar="S",
                    help="seed of the first file (default: a random one, stated in the names)")
     p.add_argument("-m", "--model", default=None, metavar="MODEL",
                    help="TorchScript .ts export (default: the embedded model)")
@@ -215,8 +206,9 @@ def _check_numbers(args: argparse.Namespace) -> None:
             raise _BadArgs(f"{name} must be >= 1, got {value}")
     if args.bpm is not None and not (args.bpm > 0 and np.isfinite(args.bpm)):
         raise _BadArgs(f"--bpm must be a tempo > 0, got {args.bpm:g}")
-    if args.seed is not None and args.seed < 0:
-        raise _BadArgs(f"--seed must be >= 0, got {args.seed}")
+    if args.seed is not None and args.seed + args.files - 1 > options.SEED_MAX:
+        raise _BadArgs(f"--seed {args.seed} with --files {args.files} goes past the largest "
+                       "seed, 2**64-1")
     out = Path(args.output)
     if out.exists() and not out.is_dir():
         raise _BadArgs(f"-o {args.output}: is a file, not a folder")
