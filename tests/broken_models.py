@@ -64,3 +64,30 @@ def build_broken_model(path: str | Path, fault: str, sr: int = 44100, ratio: int
     path = Path(path)
     scripted.save(str(path))
     return path
+
+
+LONG_NAME = "x" * 300
+"""A file name longer than any file system allows (NAME_MAX is 255)."""
+
+
+def make_error_files(folder) -> None:
+    """What the survival tests of the REPL and `watch` trip over, in `folder`: a good latent
+    `a.npy` (11 × 8), models that report an absurd rate (`sr.ts`), raise on decode
+    (`decode_raises.ts`) or decode to the wrong shape (`decode_shape.ts`), a FIFO posing as
+    `fifo.npy`, a `.npy` whose header claims 3.2 TB (`huge.npy`), a broken `.npy`
+    (`garbage.npy`), and `longname.unr`, a score that loads a file of too long a name."""
+    import os
+
+    import numpy as np
+    from numpy.lib import format as npformat
+
+    np.save(folder / "a.npy", np.random.default_rng(7).standard_normal((11, 8)).astype("f4"))
+    build_broken_model(folder / "sr.ts", "none", sr=2_000_000_000)
+    build_broken_model(folder / "decode_raises.ts", "decode raises")
+    build_broken_model(folder / "decode_shape.ts", "decode shape")
+    os.mkfifo(folder / "fifo.npy")
+    (folder / "longname.unr").write_text(f'b = load("{LONG_NAME}.npy")\n')
+    with open(folder / "huge.npy", "wb") as fh:
+        npformat.write_array_header_1_0(
+            fh, {"descr": "<f4", "fortran_order": False, "shape": (100_000_000_000, 8)})
+    (folder / "garbage.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")

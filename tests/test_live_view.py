@@ -4,11 +4,9 @@ viewer only loses its own messages."""
 
 from __future__ import annotations
 
-import base64
 import json
 import os
 import re
-import socket
 import time
 import urllib.error
 import urllib.request
@@ -17,6 +15,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from rave_testmodels import random_latent as latent
+from view_client import stalled_viewer
 
 from unravel_lang.engine import Engine, FileSink
 from unravel_lang.errors import UnravelError
@@ -226,30 +225,13 @@ def test_a_stopped_track_ends_where_the_reader_is(tiny):
     assert engine.worker.listeners == [] and engine.worker.mix_listeners == []
 
 
-def stalled_viewer(url: str) -> socket.socket:
-    """Opens a WebSocket and never reads (tiny receive buffer)."""
-    host, port = re.match(r"http://([^:/]+):(\d+)/", url).groups()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 1024)
-    sock.connect((host, int(port)))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert head.startswith(b"HTTP/1.1 101")
-    return sock
-
-
 def test_a_stalled_viewer_misses_messages_and_the_others_get_all():
     srv = ViewServer(tick=0.01, max_buffer=4096)
     srv.set_timing(44100, 2048, lambda sample: 5.0 + sample / 44100)
     srv.start()
     try:
-        stalled = stalled_viewer(srv.url)
-        closed = stalled_viewer(srv.url)
+        stalled = stalled_viewer(srv.url, rcvbuf=1024)
+        closed = stalled_viewer(srv.url, rcvbuf=1024)
         with connect(srv.url.replace("http", "ws") + "ws") as ws:
             receive(ws, lambda m: m and m[-1]["state"]["viewers"] == 3)
             closed.close()  # a viewer that goes away

@@ -8,13 +8,11 @@ more than 10 s causes no underrun. Set UNRAVEL_VIEW_SHOTS=DIR to keep the screen
 
 from __future__ import annotations
 
-import base64
 import io
 import os
 import queue
 import re
 import shutil
-import socket
 import subprocess
 import sys
 import threading
@@ -24,6 +22,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 from pulse_server import private_pulse, pulse_missing
+from view_client import stalled_viewer
 
 LOOP = 32   # frames of each pattern: 4 beats at k=8
 K = 8
@@ -86,24 +85,6 @@ class Repl:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             return self.proc.wait()
-
-
-def stalled_viewer(url: str) -> socket.socket:
-    """A WebSocket viewer that opens the connection and then never reads (a tiny receive
-    buffer, so the server's writes back up at once)."""
-    host, port = re.match(r"http://([^:/]+):(\d+)/", url).groups()
-    sock = socket.socket()
-    sock.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 2048)
-    sock.connect((host, int(port)))
-    key = base64.b64encode(os.urandom(16)).decode()
-    sock.sendall((f"GET /ws HTTP/1.1\r\nHost: {host}:{port}\r\nUpgrade: websocket\r\n"
-                  f"Connection: Upgrade\r\nSec-WebSocket-Key: {key}\r\n"
-                  "Sec-WebSocket-Version: 13\r\n\r\n").encode())
-    head = b""
-    while b"\r\n\r\n" not in head:
-        head += sock.recv(1)
-    assert head.startswith(b"HTTP/1.1 101"), head
-    return sock
 
 
 def open_browser(width: int, height: int):

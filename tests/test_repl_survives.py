@@ -10,12 +10,9 @@ import time
 
 import numpy as np
 import pytest
-from broken_models import build_broken_model
-from numpy.lib import format as npformat
+from broken_models import make_error_files
 from pulse_server import pulse_missing
 from test_repl import PULSE_TOOLS, pulse, start, workdir  # noqa: F401 - fixtures
-
-from unravel_lang.paths import NAME_MAX
 
 pytestmark = [
     pytest.mark.slow,
@@ -23,7 +20,6 @@ pytestmark = [
                        reason=str(pulse_missing(PULSE_TOOLS))),
 ]
 
-LONG = "x" * (NAME_MAX + 45)
 
 ERRORS = {
     "language": [("b = fibo(aa)", "<repl>:1:10: unknown name `aa`")],
@@ -38,21 +34,6 @@ ERRORS = {
     "numpy": [('b = load("huge.npy")', "(100000000000, 8) (3.2 TB) but the file holds"),
               ('b = load("garbage.npy")', "not a valid .npy file")],
 }
-
-
-def make_files(folder) -> None:
-    import os
-
-    np.save(folder / "a.npy", np.random.default_rng(7).standard_normal((11, 8)).astype("f4"))
-    build_broken_model(folder / "sr.ts", "none", sr=2_000_000_000)
-    build_broken_model(folder / "decode_raises.ts", "decode raises")
-    build_broken_model(folder / "decode_shape.ts", "decode shape")
-    os.mkfifo(folder / "fifo.npy")
-    (folder / "longname.unr").write_text(f'b = load("{LONG}.npy")\n')  # too wide to type
-    with open(folder / "huge.npy", "wb") as fh:
-        npformat.write_array_header_1_0(
-            fh, {"descr": "<f4", "fortran_order": False, "shape": (100_000_000_000, 8)})
-    (folder / "garbage.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
 
 
 def status(term, timeout: float = 30) -> str:
@@ -84,7 +65,7 @@ def sounding_seconds(capture, since_bytes: int, sr: int = 44100) -> float:
 
 
 def playing_repl(workdir, tiny_model_path, pulse):  # noqa: F811 - fixtures
-    make_files(workdir)
+    make_error_files(workdir)
     term = start(workdir, tiny_model_path, **pulse)
     term.run('a = load("a.npy")')
     term.run("k 8")

@@ -4,22 +4,17 @@ plays on exactly as if the save had not happened."""
 
 from __future__ import annotations
 
-import os
-
 import numpy as np
 import pytest
-from broken_models import build_broken_model
-from numpy.lib import format as npformat
+from broken_models import LONG_NAME, make_error_files
 from test_watch import save, settle, workdir  # noqa: F401 - fixture
 
 from unravel_lang.lang.session import Session
 from unravel_lang.model import load_model
-from unravel_lang.paths import NAME_MAX
 from unravel_lang.repl_perform import Stage
 from unravel_lang.watch import ScoreWatcher
 
 SOURCE = 'a = load("a.npy")\ntrack beat = fibo(a)\n'
-LONG = "x" * (NAME_MAX + 45)
 
 ERRORS = {
     "language": [("track beat = fibo(aa)", "unknown name `aa`")],
@@ -28,23 +23,11 @@ ERRORS = {
     "torch": [('model "decode_raises.ts"', "decode failed (RuntimeError: the decoder is broken)"),
               ('model "decode_shape.ts"', "decode_shape.ts: decode returned shape (1, 3)")],
     "file system": [('export a "noise.wav/x.npy"', "noise.wav is a file, not a folder"),
-                    (f'b = load("{LONG}.npy")', "file name too long"),
+                    (f'b = load("{LONG_NAME}.npy")', "file name too long"),
                     ('b = load("fifo.npy")', "is a named pipe (FIFO)")],
     "numpy": [('b = load("huge.npy")', "(100000000000, 8) (3.2 TB) but the file holds"),
               ('b = load("garbage.npy")', "not a valid .npy file")],
 }
-
-
-def make_files(folder) -> None:
-    np.save(folder / "a.npy", np.random.default_rng(7).standard_normal((11, 8)).astype("f4"))
-    build_broken_model(folder / "sr.ts", "none", sr=2_000_000_000)
-    build_broken_model(folder / "decode_raises.ts", "decode raises")
-    build_broken_model(folder / "decode_shape.ts", "decode shape")
-    os.mkfifo(folder / "fifo.npy")
-    with open(folder / "huge.npy", "wb") as fh:
-        npformat.write_array_header_1_0(
-            fh, {"descr": "<f4", "fortran_order": False, "shape": (100_000_000_000, 8)})
-    (folder / "garbage.npy").write_bytes(b"\x93NUMPY\x01\x00garbage")
 
 
 @pytest.mark.parametrize("kind", list(ERRORS))
@@ -55,7 +38,7 @@ def test_a_failing_save_changes_nothing_and_the_music_plays_on(workdir, tiny_mod
     from unravel_lang.patterns import fibo
     from unravel_lang.plan import Plan
 
-    make_files(workdir)
+    make_error_files(workdir)
     model = load_model(tiny_model_path)
     engine = Engine(model, seed=3, k=11, realtime=False)
     sink = FileSink(engine)

@@ -139,18 +139,24 @@ class Stage:
             return
         from unravel_lang.live.osc import OscOut
 
-        if self.performer is None and self.model is not None:
-            self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
-            for name, mode in self.decode.items():
-                self.performer.set_decode(name, mode != "remote")
-            for name, plan in self.tracks.items():
-                self.performer.track(name, plan)
-            if self.viewer is not None:
-                self.viewer.follow(self.performer)
+        self._start_silent()
         if self.performer is None:
             raise UnravelError("osc needs the live engine, and there is none")
         engine = getattr(self.performer, "engine", self.performer)
         self.osc = OscOut(engine, target, lead_ms=self.osc_lead, wanted=self.sends)
+
+    def _start_silent(self) -> None:
+        """Without a sound card, start an engine paced by the system clock (for OSC out and
+        Link) and give it the tracks and decode modes set so far."""
+        if self.performer is not None or self.model is None:
+            return
+        self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
+        for name, mode in self.decode.items():
+            self.performer.set_decode(name, mode != "remote")
+        for name, plan in self.tracks.items():
+            self.performer.track(name, plan)
+        if self.viewer is not None:
+            self.viewer.follow(self.performer)
 
     def set_osc_lead(self, ms: float) -> None:
         """Send frames `ms` milliseconds before they are due."""
@@ -208,14 +214,7 @@ class Stage:
             from unravel_lang.live.link import load_aalink
 
             load_aalink()  # says how to install Link support when it is missing
-            if self.performer is None and self.model is not None:
-                self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
-                for name, mode in self.decode.items():
-                    self.performer.set_decode(name, mode != "remote")
-                for name, plan in self.tracks.items():
-                    self.performer.track(name, plan)
-                if self.viewer is not None:
-                    self.viewer.follow(self.performer)
+            self._start_silent()
         hook = getattr(self.performer, "link", None)
         if hook is not None:
             self.notes.append(hook(on))
