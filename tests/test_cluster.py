@@ -21,7 +21,7 @@ distributed = pytest.importorskip("distributed", reason="needs unravel-lang[clus
 SCORE = """bpm 117
 s = stats(encode("a.wav"))
 a = normal(s, k=11)
-play fibo(a) >> orale(a, 3:1) >> reverse(a)
+play fibo(a) >> orale(a, 3:1, depth=2) >> reverse(a)
 """
 
 

@@ -4,7 +4,15 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from unravel_lang.errors import PatternError
-from unravel_lang.generate import GENERATORS, correlated, normal, smooth, uniform
+from unravel_lang.generate import (
+    GENERATORS,
+    correlated,
+    iqr_range,
+    iqr_uniform,
+    normal,
+    smooth,
+    uniform,
+)
 from unravel_lang.guards import frame_limit
 from unravel_lang.stats import Stats, stats
 
@@ -42,14 +50,45 @@ def test_normal_is_uncorrelated(target):
     assert np.abs(got.autocorr).max() < 0.03
 
 
-def test_uniform_bounds_and_flatness(target):
-    x = uniform(target, N, seed=3)
-    assert (x >= target.min.astype(np.float32)).all()
-    assert (x <= target.max.astype(np.float32)).all()
+def assert_flat_within(x: np.ndarray, lo: np.ndarray, hi: np.ndarray) -> None:
+    assert (x >= lo.astype(np.float32)).all() and (x <= hi.astype(np.float32)).all()
     got = stats(x)
-    np.testing.assert_allclose(got.mean, (target.min + target.max) / 2,
-                               atol=0.02 * (target.max - target.min).max())
-    np.testing.assert_allclose(got.std, (target.max - target.min) / np.sqrt(12), rtol=0.03)
+    np.testing.assert_allclose(got.mean, (lo + hi) / 2, atol=0.02 * (hi - lo).max())
+    np.testing.assert_allclose(got.std, (hi - lo) / np.sqrt(12), rtol=0.03)
+
+
+def test_uniform_covers_three_sigma(target):
+    x = uniform(target, N, seed=3)
+    lo, hi = target.mean - 3 * target.std, target.mean + 3 * target.std
+    assert_flat_within(x, lo, hi)
+
+
+def test_uniform_exact_small():
+    s = stats(np.array([[0.0, 1.0], [2.0, 1.0], [4.0, 4.0]], dtype=np.float32))
+    u = np.random.default_rng(9).random((2, 2))
+    expected = s.mean - 3 * s.std + 6 * s.std * u
+    np.testing.assert_allclose(uniform(s, 2, seed=9), expected.astype(np.float32), rtol=1e-6)
+    expected = s.min + (s.max - s.min) * u
+    np.testing.assert_allclose(uniform(s, 2, seed=9, within="minmax"), expected, rtol=1e-6)
+
+
+def test_uniform_within_minmax(target):
+    assert_flat_within(uniform(target, N, seed=3, within="minmax"), target.min, target.max)
+
+
+def test_iqr_uniform_within_the_fences(target):
+    q1, q3 = target.percentiles[25.0], target.percentiles[75.0]
+    lo, hi = iqr_range(target)
+    np.testing.assert_allclose(lo, q1 - 1.5 * (q3 - q1))
+    np.testing.assert_allclose(hi, q3 + 1.5 * (q3 - q1))
+    assert_flat_within(iqr_uniform(target, N, seed=6), lo, hi)
+
+
+def test_iqr_uniform_exact_small():
+    x = np.array([[0.0], [1.0], [2.0], [3.0], [100.0]], dtype=np.float32)
+    s = stats(x)  # Q1 = 1, Q3 = 3: fences -2 and 6, the outlier 100 is left out
+    u = np.random.default_rng(2).random((3, 1))
+    np.testing.assert_allclose(iqr_uniform(s, 3, seed=2), -2 + 8 * u, rtol=1e-6)
 
 
 def test_correlated_matches_correlation(target):
@@ -112,8 +151,11 @@ def test_seed_reproduces(target, name):
 def test_shape_dtype_finite(k, dims, phi, name, seed):
     s = Stats.prior(dims)
     s.autocorr = np.full(dims, phi)
+    before = s.to_json()
     x = GENERATORS[name](s, k, seed=seed)
     assert x.shape == (k, dims) and x.dtype == np.float32 and np.isfinite(x).all()
+    assert s.to_json() == before  # the stats are not changed
+    np.testing.assert_array_equal(GENERATORS[name](s, k, seed=seed), x)
 
 
 def test_constant_stats_give_constant_arrays():
@@ -133,3 +175,9 @@ def test_errors(target):
         normal(target, 4, seed="x")
     with pytest.raises(PatternError, match="seed"):
         normal(target, 4, seed=-1)
+    with pytest.raises(PatternError, match='within must be "sigma" or "minmax"'):
+        uniform(target, 4, within="range")
+    bare = Stats(frames=3, dims=1, mean=[0], std=[1], min=[-1], max=[1], autocorr=[0],
+                 cov=[[1]], corr=[[1]])
+    with pytest.raises(PatternError, match="25th and 75th percentiles"):
+        iqr_uniform(bare, 4)

@@ -38,7 +38,7 @@ def error_of(session: Session, source: str) -> LanguageError:
         ("x = blend(a, b, m=4)", 1, 17, "blend has no keyword `m`"),
         ("x = blend(a, b, nn=4)", 1, 17, "(did you mean `n`?)"),
         ("x = orale(a, 3:1, deepth=2)", 1, 19, "(did you mean `depth`?)"),
-        ("x = fibo(a, 1, 8, 9)", 1, 19, "fibo takes at most 3 values in order"),
+        ("x = fibo(a, 1, 8, 9, 2)", 1, 22, "fibo takes at most 4 values in order"),
         ("x = blend(a)", 1, 5, "blend needs `b`"),
         ("x = blend(a, b, n=1, n=2)", 1, 22, "blend: `n` is given twice"),
         ("x = fibo(3)", 1, 10, "fibo: `a` must be a latent array, got a number"),

@@ -140,7 +140,8 @@ def test_operators_build_plans(session):
     fib, orl, bl = p.voices
     assert fib.start == 0 and orl.start == 0
     assert bl.start == max(fib.end, orl.end)
-    assert orl.latent.shape[0] == 6 * 16
+    assert orl.latent.shape[0] == 6 * 64  # three levels of 3:1
+    assert bl.latent.shape[0] == 4 * 6 * (6 * 8 + 1)  # a itself, then 48 replacements
     assert p.frames == bl.end
 
 
@@ -297,7 +298,8 @@ def test_run_file_reads_relative_to_the_score(model, tmp_path, tone):
 
 RUNNABLE = [
     "x = fibo(a) | orale(b, 3:1) >> blend(a, b, n=2, step=8)\nplay x\nshow x",
-    "k 4\ns = stats(a, b)\nc = normal(s, k=1beats) * 2 - 1\nd = swap(c, a, count=3)\ntrack t = d",
+    "k 4\ns = stats(a, b)\nc = normal(s, k=1beats) * 2 - 1\nd = swap(c, a, n=2)\n"
+    "e = swap_once(c, a, count=3)\ntrack t = d >> e",
     "y = interpolate(a, b, t=0.5)\nz = jitter(repeat(y, n=2), amount=0.3)\nwait 2frames\nhush",
     "m = [1, 2, 3]\nn = select(a, [0, 1, 2, 3, 4, 5, 6, 7])\no = scale(bias(n, 0.5), 2) / 3",
 ]

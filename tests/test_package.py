@@ -18,7 +18,7 @@ def test_python_dash_m_is_the_unravel_command():
         [sys.executable, "-m", "unravel_lang", "--help"], capture_output=True, text=True
     )
     assert out.returncode == 0
-    for command in ("info", "encode", "decode", "run", "check"):
+    for command in ("info", "encode", "decode", "generate", "run", "check"):
         assert command in out.stdout
 
 

@@ -205,7 +205,8 @@ def test_plot_auto_dispatches_on_the_value(latent, encodings):
         ("fibo", False, {}),
         ("orale", False, {"ratio": "3:1", "depth": 2, "amount": 0.3}),
         ("blend", True, {"n": 2, "step": 2}),
-        ("swap", True, {"n": 3, "count": 5}),
+        ("swap", True, {"n": 2}),
+        ("swap_once", True, {"n": 3, "count": 5}),
     ],
 )
 def test_pattern_pictures(tmp_path, latent, name, two, kwargs):
@@ -244,17 +245,26 @@ def test_blend_trace_shows_the_progress_from_a_to_b(latent):
     assert share[-1] == 1.0
 
 
-def test_swap_trace_finds_the_swapped_points(latent):
+def test_swap_once_trace_finds_the_swapped_points(latent):
     a = latent[:6, :4]
     b = a + 100
-    trace = pattern_trace("swap", a, b, n=2, count=5, seed=4)
+    trace = pattern_trace("swap_once", a, b, n=2, count=5, seed=4)
     assert trace.source.sum() == 2 * 5
+    np.testing.assert_array_equal(trace.output > 50, trace.source.astype(bool))
+
+
+def test_swap_trace_changes_at_most_one_value_per_state(latent):
+    a = latent[:6, :4]
+    trace = pattern_trace("swap", a, a + 100, seed=4)
+    states = trace.source.reshape(6, 6 * 4).astype(int)  # 6 steps, each state 6 frames
+    assert (np.abs(np.diff(states, axis=0)).sum(axis=1) <= 1).all()
+    assert states[0].sum() == 1
     np.testing.assert_array_equal(trace.output > 50, trace.source.astype(bool))
 
 
 @settings(max_examples=40, deadline=None)
 @given(
-    name=st.sampled_from(["fibo", "orale", "blend", "swap"]),
+    name=st.sampled_from(["fibo", "orale", "blend", "swap", "swap_once"]),
     frames=st.integers(1, 9),
     dims=st.integers(1, 4),
     seed=st.integers(0, 1000),
@@ -264,8 +274,10 @@ def test_every_unaltered_output_value_is_the_traced_input_value(name, frames, di
     a = rng.normal(size=(frames, dims)).astype(np.float32)
     b = rng.normal(size=(frames, dims)).astype(np.float32)
     kwargs = {"fibo": {}, "orale": {"depth": 1, "seed": seed},
-              "blend": {"n": 1}, "swap": {"count": 1, "seed": seed}}[name]
-    trace = pattern_trace(name, a, b if name in ("blend", "swap") else None, **kwargs)
+              "blend": {"n": 1}, "swap": {"seed": seed},
+              "swap_once": {"count": 1, "seed": seed}}[name]
+    trace = pattern_trace(name, a, b if name in ("blend", "swap", "swap_once") else None,
+                          **kwargs)
     dim = np.broadcast_to(np.arange(dims), trace.output.shape)
     picked = np.where(trace.source == 1, b[trace.row, dim], a[trace.row, dim])
     keep = ~trace.altered

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import numpy as np
 
-from unravel_lang.generate import correlated, normal, uniform
+from unravel_lang.generate import correlated, iqr_uniform, normal, uniform
 from unravel_lang.model import RaveModel, load_model
 from unravel_lang.plot import plot_compare, plot_latent, plot_pattern, plot_stats
 from unravel_lang.stats import stats
@@ -77,11 +77,12 @@ def main(argv: list[str] | None = None) -> int:
     generated = {
         "normal": normal(s, frames, seed=1),
         "uniform": uniform(s, frames, seed=1),
+        "iqr_uniform": iqr_uniform(s, frames, seed=1),
         "correlated": correlated(s, frames, seed=1),
     }
     written.append(plot_compare(encodings, generated, out / "generated-vs-encoded.png",
-                                title="generated vs encoded: normal, uniform and correlated "
-                                      "draws from the stats of two encodings"))
+                                title="generated vs encoded: normal, uniform, iqr_uniform and "
+                                      "correlated draws from the stats of two encodings"))
     bars = encodings[0][: 2 * 4 * K]
     written.append(plot_latent(bars, out / "latent-heatmap.png", k=K, model=model, seed=0,
                                title=f"two bars of an encoding at k = {K} "
@@ -91,10 +92,10 @@ def main(argv: list[str] | None = None) -> int:
     a = encodings[0][::K][:8, :4]
     b = encodings[1][::K][:8, :4]
     written.append(plot_pattern("fibo", out / "pattern-fibo.png", a))
-    written.append(plot_pattern("orale", out / "pattern-orale.png", a[:4], ratio="3:1", depth=2,
-                                amount=0.3, seed=1))
-    written.append(plot_pattern("blend", out / "pattern-blend.png", a[:4], b[:4], n=2))
-    written.append(plot_pattern("swap", out / "pattern-swap.png", a, b, n=3, count=6, seed=1))
+    s4 = stats(*(e[:, :4] for e in encodings))  # the stats of the 4 dims drawn
+    written.append(plot_pattern("orale", out / "pattern-orale.png", a[:2], seed=1, stats=s4))
+    written.append(plot_pattern("blend", out / "pattern-blend.png", a[:3, :3], b[:3, :3], n=2))
+    written.append(plot_pattern("swap", out / "pattern-swap.png", a[:6], b[:6], n=2, seed=1))
     for picture in written:
         print(f"wrote {picture.path} ({picture.width}×{picture.height} px)")
     return 0

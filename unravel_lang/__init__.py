@@ -24,9 +24,16 @@ from unravel_lang.errors import (
     PlaybackUnavailable,
     UnravelError,
 )
-from unravel_lang.generate import GENERATORS, correlated, normal, smooth, uniform
+from unravel_lang.generate import (
+    GENERATORS,
+    correlated,
+    iqr_uniform,
+    normal,
+    smooth,
+    uniform,
+)
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
-from unravel_lang.patterns import blend, fibo, orale, swap, swap_pair
+from unravel_lang.patterns import blend, fibo, orale, swap, swap_once, swap_pair, swap_states
 from unravel_lang.plan import Plan, Voice
 from unravel_lang.render import render
 from unravel_lang.shaping import (
@@ -55,8 +62,8 @@ _LAZY: dict[str, tuple[str, ...]] = {
                   "write_latent_wav"),
     "model": ("DecoderStream", "load_model", "RaveModel"),
     "player": ("AudioOutput", "playback_status"),
-    "plot": ("pattern_trace", "Picture", "plot_auto", "plot_compare", "plot_latent",
-             "plot_pattern", "plot_plan", "plot_stats"),
+    "plot": ("pattern_trace", "Picture", "plot_auto", "plot_compare", "plot_generated",
+             "plot_latent", "plot_pattern", "plot_plan", "plot_stats"),
     "termview": ("latent_view", "plan_view"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
@@ -103,6 +110,7 @@ __all__ = [
     "frames_for",
     "get_frame_limit",
     "interpolate",
+    "iqr_uniform",
     "jitter",
     "latent_view",
     "load_latent",
@@ -116,6 +124,7 @@ __all__ = [
     "playback_status",
     "plot_auto",
     "plot_compare",
+    "plot_generated",
     "plot_latent",
     "plot_pattern",
     "plot_plan",
@@ -138,7 +147,9 @@ __all__ = [
     "stats",
     "stretch",
     "swap",
+    "swap_once",
     "swap_pair",
+    "swap_states",
     "tempo_table",
     "uniform",
     "write_latent_wav",

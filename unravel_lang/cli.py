@@ -15,7 +15,8 @@ from unravel_lang.paths import describe_error
 
 # Each module defines `register(subparsers)`, which adds its parser and sets `func=handler`,
 # where `handler(args) -> int` returns the exit code.
-COMMANDS = ("info", "encode", "decode", "stats", "run", "check", "repl", "watch", "plot", "send")
+COMMANDS = ("info", "encode", "decode", "stats", "generate", "run", "check", "repl", "watch",
+            "plot", "send")
 
 
 def build_parser() -> argparse.ArgumentParser:

@@ -36,12 +36,43 @@ def normal(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
     return _out(s.mean + s.std * rng.standard_normal((k, s.dims)), "normal")
 
 
-def uniform(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
-    """(k, dims): each dim drawn uniformly within [s.min[d], s.max[d]). Frames are independent."""
+#: What `uniform` draws within: "sigma" (mean ± 3·std, the original's) or "minmax".
+UNIFORM_RANGES = ("sigma", "minmax")
+
+
+def uniform(s: Stats, k: int, seed: Seed = None, within: str = "sigma") -> np.ndarray:
+    """(k, dims): each dim drawn uniformly within [s.mean[d] - 3 s.std[d], s.mean[d] + 3 s.std[d])
+    (within="sigma", the original's 3-sigma coverage) or within [s.min[d], s.max[d])
+    (within="minmax"). Frames are independent."""
     k = _check(s, k, "uniform")
+    if within not in UNIFORM_RANGES:
+        raise PatternError(f'uniform: within must be "sigma" or "minmax", got {within!r}')
+    lo, hi = (s.mean - 3 * s.std, s.mean + 3 * s.std) if within == "sigma" else (s.min, s.max)
     rng = as_generator(seed)
     u = rng.random((k, s.dims))
-    return _out(s.min + (s.max - s.min) * u, "uniform")
+    return _out(lo + (hi - lo) * u, "uniform")
+
+
+def iqr_range(s: Stats) -> tuple[np.ndarray, np.ndarray]:
+    """Per-dim (low, high) = (Q1 - 1.5 IQR, Q3 + 1.5 IQR), IQR = Q3 - Q1, from the 25th and
+    75th percentiles of `s`: two (dims,) float64 arrays."""
+    try:
+        q1, q3 = s.percentiles[25.0], s.percentiles[75.0]
+    except KeyError:
+        raise PatternError("iqr_uniform needs the 25th and 75th percentiles in the stats "
+                           "(measure them with stats(...))") from None
+    iqr = q3 - q1
+    return q1 - 1.5 * iqr, q3 + 1.5 * iqr
+
+
+def iqr_uniform(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
+    """(k, dims): each dim drawn uniformly within [Q1 - 1.5 IQR, Q3 + 1.5 IQR) of the
+    encodings (Tukey's fences: the range without outliers). Frames are independent."""
+    k = _check(s, k, "iqr_uniform")
+    lo, hi = iqr_range(s)
+    rng = as_generator(seed)
+    u = rng.random((k, s.dims))
+    return _out(lo + (hi - lo) * u, "iqr_uniform")
 
 
 def _cov_factor(cov: np.ndarray) -> np.ndarray:
@@ -103,6 +134,7 @@ def smooth(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
 GENERATORS: dict[str, Callable[[Stats, int, Seed], np.ndarray]] = {
     "normal": normal,
     "uniform": uniform,
+    "iqr_uniform": iqr_uniform,
     "correlated": correlated,
     "smooth": smooth,
 }

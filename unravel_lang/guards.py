@@ -70,7 +70,9 @@ def _size_text(frames: int) -> str:
 def _log_size_text(log10_frames: float) -> str:
     """"about 1.2e+60206 frames" for a length known only by its base-10 logarithm."""
     exponent = math.floor(log10_frames)
-    mantissa = 10 ** (log10_frames - exponent)
+    mantissa = round(10 ** (log10_frames - exponent), 1)
+    if mantissa >= 10.0:  # 9.96 rounds up to the next power of ten
+        mantissa, exponent = mantissa / 10, exponent + 1
     return f"about {mantissa:.1f}e+{exponent} frames"
 
 

@@ -560,6 +560,54 @@ def plot_compare(
         return _finish(fig, path)
 
 
+def plot_generated(
+    encoded: object,
+    generated: np.ndarray,
+    path: PathLike = None,
+    k: int | None = None,
+    latent_rate: float | None = None,
+    title: str | None = None,
+) -> Picture:
+    """Draw a generated array against the encodings it was drawn from: top, the distribution
+    per dimension (encoded in grey, generated in colour); bottom, the generated `(frames, dims)`
+    array as time series, one line per dimension, with beat lines every `k` frames.
+
+    `encoded` is an array, a list of arrays (pooled) or a `Stats`. Writes a PNG to `path` when
+    given. This is the picture `unravel generate --plot` writes.
+    """
+    ref = _source(encoded, "encoded")
+    gen = _source(generated, "generated")
+    if gen.dims != ref.dims:
+        raise LatentError(f"generated has {gen.dims} dims but the encodings have {ref.dims}")
+    share = _outside(gen, ref)
+    if share is not None:
+        gen.label += f" ({share:.1f} % outside the encoded range)"
+    arr = _plot_latent_array(generated)
+    frames, dims = arr.shape
+    with _figure(3.4 + 2.6) as fig:
+        dist_ax, series_ax = fig.subplots(2, 1, height_ratios=[3.2, 2.6])
+        _draw_distributions(dist_ax, [ref, gen])
+        dist_ax.legend(loc="lower left", bbox_to_anchor=(0.0, 1.0), ncols=2, frameon=False,
+                       borderaxespad=0.2)
+        x = np.arange(frames)
+        for d in range(dims):
+            series_ax.plot(x, arr[:, d], color=COLORS[d % len(COLORS)], lw=0.9,
+                           label=f"d{d}" if dims <= 8 else None)
+        if k is not None and k < frames <= 48 * k:
+            for f in range(k, frames, k):
+                series_ax.axvline(f, color="black", lw=0.5, alpha=0.3)
+        if dims <= 8:
+            series_ax.legend(loc="upper right", ncols=min(dims, 8), fontsize=8, frameon=False)
+        series_ax.set_xlim(0, max(frames - 1, 1))
+        series_ax.set_xlabel("frame" + (f" (beat = {k} frames"
+                                        + (f", {60 * latent_rate / k:.2f} BPM" if latent_rate
+                                           else "") + ")" if k else ""))
+        series_ax.set_ylabel("value")
+        series_ax.set_title("generated array: time series per dimension", fontsize=10)
+        fig.suptitle(title or f"generated: {frames} frames × {dims} dims", fontweight="bold")
+        return _finish(fig, path)
+
+
 def plot_plan(
     plan: Any,
     path: PathLike = None,
@@ -610,9 +658,9 @@ def plot_plan(
 # ---------------------------------------------------------------------------------------------
 # patterns
 
-PATTERNS = ("fibo", "orale", "blend", "swap")
-_TWO_INPUTS = ("blend", "swap")
-_SEEDED = ("orale", "swap")
+PATTERNS = ("fibo", "orale", "blend", "swap", "swap_once")
+_TWO_INPUTS = ("blend", "swap", "swap_once")
+_SEEDED = ("orale", "swap", "swap_once")
 
 
 @dataclass
@@ -701,21 +749,30 @@ def _describe(name: str, kwargs: Mapping[str, Any], a: np.ndarray, trace: Patter
     if name == "orale":
         ratio = kwargs.get("ratio", (3, 1))
         ratio = ratio if isinstance(ratio, str) else f"{ratio[0]}:{ratio[1]}"
-        return (f"orale {ratio}, depth {kwargs.get('depth', 2)}: plain copies of a (blue), "
-                f"altered copies (red, amount {kwargs.get('amount', 0.1)})")
+        alter = kwargs.get("alter", "shift")
+        amount = kwargs.get("amount")
+        if amount is None:
+            amount = 1.0 if alter == "shift" else 0.1
+        return (f"orale {ratio}, depth {kwargs.get('depth', 3)}: plain copies of a (blue), "
+                f"altered copies (red, {alter} of amount {amount:g})")
     share = 100.0 * float(trace.source.mean())
     if name == "blend":
-        return (f"blend: values of a replaced by b one step at a time, each state "
+        start = "a itself, then its" if kwargs.get("include_start", True) else "values of a"
+        return (f"blend: {start} values replaced by b one step at a time, each state "
                 f"{kwargs.get('n', 1)}× ({share:.0f} % of the output from b)")
+    if name == "swap":
+        steps = kwargs.get("steps") or a.shape[0]
+        return (f"swap: {steps} steps, one randomly picked cell of a and b exchanged per step, "
+                f"each state {kwargs.get('n', 1)}×")
     count = int(trace.source[: a.shape[0]].sum())
-    return (f"swap: {count} value{'s' if count != 1 else ''} of a swapped with b, "
+    return (f"swap_once: {count} value{'s' if count != 1 else ''} of a swapped with b, "
             f"repeated {kwargs.get('n', 1)}×")
 
 
 _HOW_TO_READ = {
     "fibo": "Each block replays the first L rows of a;\nL runs along the Fibonacci numbers "
             "1, 2, 3, 5, 8, …\nso the line below climbs one row further in each block.",
-    "orale": "p plain copies, then q altered copies (noise of amount × std per dim),\n"
+    "orale": "p plain copies, then q altered copies (shifted per dim within ±std),\n"
              "and that block again p:q, nested depth times.\nThick lines: the nested blocks.",
 }
 
@@ -747,11 +804,12 @@ def plot_pattern(
 ) -> Picture:
     """Draw a pattern's structure: its inputs, its output and where each output value comes from.
 
-    `name` is one of fibo, orale, blend, swap; `a` (and `b` for blend and swap) are latent
+    `name` is one of fibo, orale, blend, swap, swap_once; `a` (and `b` for the two-array
+    patterns) are latent
     arrays; `kwargs` go to the pattern (e.g. ``ratio="3:1", depth=2`` for orale, ``n=2`` for
     blend). Top: the inputs; middle: the output heatmap with its blocks; bottom: for fibo and
     orale the row of `a` each output frame plays (red where orale altered it); for blend and
-    swap which values come from `b` (dark) and which from `a` (light). See `pattern_trace`.
+    the swaps which values come from `b` (dark) and which from `a` (light). See `pattern_trace`.
     Writes a PNG to `path` when given.
     """
     if a is None:
