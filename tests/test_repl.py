@@ -237,7 +237,7 @@ def test_help_load_and_export_without_a_sound_card(workdir, tiny_model_path):
     term = start(workdir, tiny_model_path)
     try:
         out = term.run("help fibo")
-        assert out.startswith("fibo(a, start=1, stop=none)")
+        assert out.startswith("fibo(a, start=1, stop=none, n=1)")
         assert "Fibonacci" in out and "\nexample:\n  f = fibo(a)" in out
         out = term.run("load score.unr").splitlines()
         assert out[0].startswith("wrote out.wav") and out[1:] == ["loaded score.unr"]

@@ -157,18 +157,22 @@ def load_inputs(files: list[tuple[Path, bool]], model: Any) -> list[np.ndarray]:
 def output_length(pattern: str, k: int, dims: int, loops: int) -> int:
     """Frames of one output file, checked against the frame limit (PatternError above it)."""
     from unravel_lang import patterns
-    from unravel_lang.guards import check_frames
+    from unravel_lang.guards import check_frames, check_product, frame_limit
 
-    if pattern == "fibo":
-        total = patterns.fibo_length(k, n=loops)
-    elif pattern == "orale":
-        total = patterns.orale_length(k, n=loops)
-    elif pattern == "blend":
-        total = patterns.blend_length(k, dims, n=loops)
-    elif pattern == "swap":
-        total = patterns.swap_length(k, n=loops)
-    else:
-        total = loops * k
+    check_product((loops, k), f"one {pattern} file")  # every pattern is at least loops * k
+    # the lengths in full (products and powers are judged in log space first, so any --loops
+    # is cheap), refused below in this command's words
+    with frame_limit(sys.maxsize):
+        if pattern == "fibo":
+            total = patterns.fibo_length(k, n=loops)
+        elif pattern == "orale":
+            total = patterns.orale_length(k, n=loops)
+        elif pattern == "blend":
+            total = patterns.blend_length(k, dims, n=loops)
+        elif pattern == "swap":
+            total = patterns.swap_length(k, n=loops)
+        else:
+            total = loops * k
     return check_frames(total, f"one {pattern} file")
 
 
