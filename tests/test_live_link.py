@@ -105,14 +105,14 @@ def test_unravel_follows_a_peer_at_123_bpm_on_its_beats(linked):
         start = peer.timeline().beat_at(time.monotonic())
         first = np.ceil(start / 4) * 4 + 4  # from the bar after the one it waits for
         line = peer.timeline()
-        deadline = time.monotonic() + 30
-        while line.beat_at(sink.heard_at(sink.samples)) < first + 16 + 0.5:  # four bars
+        deadline = time.monotonic() + 60
+        while line.beat_at(sink.heard_at(sink.samples)) < first + 64 + 0.5:  # sixteen bars
             assert time.monotonic() < deadline, "the sink stopped"
             time.sleep(0.05)
         line = peer.timeline()
-    errors = errors_ms(sink, line, first, first + 16)
-    print(f"onset errors over 16 beats (ms): median {np.nanmedian(np.abs(errors)):.3f}, "
-          f"max {np.nanmax(np.abs(errors)):.3f}")
+    errors = errors_ms(sink, line, first, first + 64)
+    print(f"onset errors over 16 bars (ms): median {np.nanmedian(np.abs(errors)):.3f}, "
+          f"p95 {np.nanpercentile(np.abs(errors), 95):.3f}, max {np.nanmax(np.abs(errors)):.3f}")
     assert not np.any(np.isnan(errors))
     assert np.max(np.abs(errors)) < 5.0
 
