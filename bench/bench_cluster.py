@@ -72,13 +72,13 @@ def on_cluster(args, cwd: Path, workers: int) -> tuple[float, float, list[float]
     """Run `unravel args(tag)` on `workers` processes two ways, tag "w" with --workers and
     tag "s" with --scheduler on a running cluster: (wall of each, peak RSS in MB of each
     worker of the running cluster)."""
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
+
+    from unravel_lang.cluster import local_cluster
 
     unravel = [sys.executable, "-m", "unravel_lang"]
     with_start, _ = timed([*unravel, *args("w"), "--workers", str(workers)], cwd)
-    with LocalCluster(n_workers=workers, threads_per_worker=1, processes=True,
-                      host="127.0.0.1", dashboard_address=None) as cluster, \
-            Client(cluster) as client:
+    with local_cluster(workers) as cluster, Client(cluster) as client:
         running, _ = timed([*unravel, *args("s"), "--scheduler", cluster.scheduler_address],
                            cwd)
         rss = client.run(lambda: resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024)

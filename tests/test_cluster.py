@@ -50,11 +50,12 @@ def test_stats_on_a_local_cluster_writes_the_bytes_of_one_process(tmp_path, tiny
 
 def test_seeds_survive_a_killed_worker_and_equal_single_renders(score, tmp_path,
                                                                 tiny_model_path, capsys):
-    from dask.distributed import Client, LocalCluster
+    from dask.distributed import Client
+
+    from unravel_lang.cluster import local_cluster
 
     out = tmp_path / "out"
-    with LocalCluster(n_workers=2, threads_per_worker=1, processes=True, host="127.0.0.1",
-                      dashboard_address=None) as cluster, Client(cluster) as client:
+    with local_cluster(2) as cluster, Client(cluster) as client:
         done: list[int] = []
         runner = threading.Thread(target=lambda: done.append(main(
             ["run", str(score), "-m", str(tiny_model_path), "--seeds", "1:6",
