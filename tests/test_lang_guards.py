@@ -63,14 +63,20 @@ def test_every_length_is_bounded_before_it_is_computed(source, where):
     refused(source, where, "more than the frame limit")
 
 
-def test_a_huge_orale_in_watch_is_refused_and_later_saves_are_heard(folder, tiny_model_path):
-    model = load_model(tiny_model_path)
+def watching(folder, model_path) -> tuple[ScoreWatcher, Stage, list[str]]:
+    """A score watcher of `folder/s.unr` on a recording stage, and the lines it prints."""
+    model = load_model(model_path)
     lines: list[str] = []
     stage = Stage(Recorder(), k=11, model=model)
     watcher = ScoreWatcher(
         folder / "s.unr",
         lambda rec, out: Session(model=model, performer=rec, output=out, base_dir=folder),
         stage, lines.append)
+    return watcher, stage, lines
+
+
+def test_a_huge_orale_in_watch_is_refused_and_later_saves_are_heard(folder, tiny_model_path):
+    watcher, stage, lines = watching(folder, tiny_model_path)
     with watchdog(30, "watch evaluation"):
         assert not watcher.evaluate('a = load("x.npy")\ntrack t = orale(a, 2:1, depth=100000000)\n')
     assert "orale would be about" in lines[0] and lines[-1].endswith("still playing: nothing")
@@ -167,13 +173,7 @@ def test_a_form_feed_does_not_shift_line_numbers():
 
 
 def test_bom_and_cr_in_watch_and_the_repl(folder, tiny_model_path):
-    model = load_model(tiny_model_path)
-    lines: list[str] = []
-    stage = Stage(Recorder(), k=11, model=model)
-    watcher = ScoreWatcher(
-        folder / "s.unr",
-        lambda rec, out: Session(model=model, performer=rec, output=out, base_dir=folder),
-        stage, lines.append)
+    watcher, stage, lines = watching(folder, tiny_model_path)
     assert watcher.evaluate('\ufeffa = load("x.npy")\rtrack t = fibo(a)\r')
     assert list(stage.tracks) == ["t"]
 
