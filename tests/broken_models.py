@@ -8,10 +8,10 @@ load), or it reports an absurd sample rate.
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 
 import torch
+from rave_testmodels import save_scripted
 from torch import nn
 
 
@@ -58,12 +58,7 @@ FAULTS = ("decode raises", "decode shape", "encode raises", "encode dims", "loud
 def build_broken_model(path: str | Path, fault: str, sr: int = 44100, ratio: int = 2048,
                        dims: int = 8) -> Path:
     """Script a `Broken(fault)` and save it at `path` (fault "" or "none": it works)."""
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        scripted = torch.jit.script(Broken(fault, sr, ratio, dims).eval())
-    path = Path(path)
-    scripted.save(str(path))
-    return path
+    return save_scripted(Broken(fault, sr, ratio, dims).eval(), path)
 
 
 LONG_NAME = "x" * 300

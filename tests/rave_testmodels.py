@@ -167,11 +167,15 @@ def build_test_model(
         torch.manual_seed(seed)
         module = RaveShaped(sr, ratio, dims, noise_dims, channels, streaming, params,
                             rows).eval()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        scripted = torch.jit.script(module)
+    return save_scripted(module, path)
+
+
+def save_scripted(module: nn.Module, path: str | Path) -> Path:
+    """Script `module` and save it as TorchScript at `path`; returns the path."""
     path = Path(path)
-    scripted.save(str(path))
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", category=DeprecationWarning)  # TorchScript's notice
+        torch.jit.script(module).save(str(path))
     return path
 
 
@@ -184,11 +188,7 @@ class NotRave(nn.Module):
 
 def build_not_rave(path: str | Path) -> Path:
     """Save a TorchScript module that is not RAVE-like at `path`."""
-    path = Path(path)
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        torch.jit.script(NotRave()).save(str(path))
-    return path
+    return save_scripted(NotRave(), path)
 
 
 def random_latent(frames: int, seed: int = 0, dims: int = 8) -> np.ndarray:
@@ -263,9 +263,4 @@ def build_discrete_model(path: str | Path, *, n_codes: int = 16, quantizers: int
     with torch.random.fork_rng():
         torch.manual_seed(seed)
         module = DiscreteRaveShaped(quantizers=quantizers, n_codes=n_codes).eval()
-    with warnings.catch_warnings():
-        warnings.filterwarnings("ignore", category=DeprecationWarning)
-        scripted = torch.jit.script(module)
-    path = Path(path)
-    scripted.save(str(path))
-    return path
+    return save_scripted(module, path)
