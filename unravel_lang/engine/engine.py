@@ -180,7 +180,7 @@ class Engine:
             return self.mixer.read_into(out)
         heard = self.sample_clock.time_of(self.playhead)
         n = self.mixer.read_into(out, limit=False)
-        for source in tuple(self.sources):
+        for source in self.sources:  # a tuple, replaced whole by add/remove_source
             source.add_into(out, heard)
         self.mixer.limiter.process(out)
         return n
