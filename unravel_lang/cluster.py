@@ -52,23 +52,12 @@ class Where:
         return "in one process"
 
 
-def check_workers(text: str) -> int:
-    """`--workers N`: a whole number of worker processes, at least 1 (argparse type)."""
-    import argparse
-
-    try:
-        n = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"must be a whole number, got {text!r}") from None
-    if n < 1:
-        raise argparse.ArgumentTypeError(f"must be at least 1, got {n}")
-    return n
-
-
 def add_options(parser) -> None:
     """Add `--workers N` and `--scheduler ADDRESS` to an argparse parser."""
+    from unravel_lang.commands.options import positive_int
+
     group = parser.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=check_workers, default=None, metavar="N",
+    group.add_argument("--workers", type=positive_int, default=None, metavar="N",
                        help="run on a local Dask cluster of N worker processes "
                        f"(needs {EXTRA})")
     group.add_argument("--scheduler", default=None, metavar="ADDRESS",
