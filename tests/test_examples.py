@@ -1,7 +1,10 @@
-"""Every example score runs on the embedded model; the same seed writes the same bytes."""
+"""Every example score runs on the embedded model; the same seed writes the same bytes, and
+the bytes recorded in `data/example_renders.json` (a change to them is deliberate and noted)."""
 
 from __future__ import annotations
 
+import hashlib
+import json
 from pathlib import Path
 
 import numpy as np
@@ -12,6 +15,7 @@ from unravel_lang.cli import main
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
 SCORES = sorted(EXAMPLES.glob("*.unr"))
+RECORDED = json.loads((Path(__file__).parent / "data" / "example_renders.json").read_text())
 
 
 def test_there_are_enough_examples():
@@ -20,14 +24,17 @@ def test_there_are_enough_examples():
 
 
 @pytest.mark.parametrize("score", SCORES, ids=lambda p: p.stem)
-def test_example_renders_sound(score, tmp_path, monkeypatch, capsys):
+def test_example_renders_sound_and_the_recorded_bytes(score, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
-    assert main(["run", str(score), "-o", "out.wav"]) == 0
-    audio, sr = sf.read(tmp_path / "out.wav", dtype="float32", always_2d=True)
+    assert main(["run", str(score), "-o", "mix.wav", "--out-dir", str(tmp_path)]) == 0
+    audio, sr = sf.read(tmp_path / "mix.wav", dtype="float32", always_2d=True)
     assert sr == 44100
     assert 1.0 < audio.shape[0] / sr < 20.0
     assert np.isfinite(audio).all() and np.abs(audio).max() > 1e-3
     assert "rendered" in capsys.readouterr().out
+    written = {str(p.relative_to(tmp_path)): hashlib.sha256(p.read_bytes()).hexdigest()
+               for p in sorted(tmp_path.rglob("*")) if p.is_file()}
+    assert written == RECORDED["renders"][score.stem]
 
 
 def test_same_seed_same_bytes_and_exports(tmp_path, monkeypatch):

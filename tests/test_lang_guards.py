@@ -10,9 +10,9 @@ from watchdog import watchdog
 from unravel_lang.cli import main
 from unravel_lang.lang import LanguageError, Session, evaluate
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.live.stage import Stage
+from unravel_lang.live.watch import ScoreWatcher
 from unravel_lang.model import load_model
-from unravel_lang.repl_perform import Stage
-from unravel_lang.watch import ScoreWatcher
 
 A = np.random.default_rng(1).standard_normal((8, 8)).astype(np.float32)
 

@@ -10,7 +10,7 @@ from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
-from unravel_lang.repl_perform import Stage
+from unravel_lang.live.stage import Stage
 
 
 def test_the_four_forms_parse():
@@ -56,7 +56,7 @@ def test_the_stage_passes_decode_modes_to_the_engine_and_the_status_shows_them(t
     from unravel_lang.engine import Engine
     from unravel_lang.lang.recorder import Recorder as Rec
     from unravel_lang.plan import Plan
-    from unravel_lang.repl import Repl
+    from unravel_lang.repl.app import Repl
 
     engine = Engine(tiny, k=4, realtime=False)
     with engine:

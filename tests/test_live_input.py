@@ -272,7 +272,7 @@ def test_listening_follows_a_change_of_model(session, tmp_path, tiny_model_path)
 
 
 def test_help_explains_input():
-    from unravel_lang.repl_help import topic
+    from unravel_lang.repl.help import topic
 
     text = topic("input")
     assert text.startswith("input\n") and "take(input, 2bars)" in text

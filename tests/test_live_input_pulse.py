@@ -206,10 +206,10 @@ def listen(seconds: float, wav: str) -> dict:
     from unravel_lang.engine import Engine
     from unravel_lang.lang.session import Session
     from unravel_lang.live.host import LiveHost
+    from unravel_lang.live.stage import Live
     from unravel_lang.model import load_model
     from unravel_lang.plan import Plan
     from unravel_lang.player import AudioOutput
-    from unravel_lang.repl_perform import Live
 
     os.sched_setaffinity(0, sorted(os.sched_getaffinity(0))[:2])
     model = load_model(None)

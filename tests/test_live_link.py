@@ -61,8 +61,8 @@ def test_the_repl_links_follows_then_leads_at_its_grid_tempo(tiny):
     from unravel_lang.lang.recorder import Recorder
     from unravel_lang.lang.session import Session
     from unravel_lang.live.clocksink import PacedSink
-    from unravel_lang.repl import Repl
-    from unravel_lang.repl_perform import Live, Stage
+    from unravel_lang.live.stage import Live, Stage
+    from unravel_lang.repl.app import Repl
 
     lines: list[str] = []
     engine = Engine(tiny, k=11)
@@ -187,7 +187,7 @@ def test_without_the_extra_link_says_how_to_install_it(tmp_path):
 
 def test_watch_link_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch):
     from unravel_lang.live.link import LinkUnavailable
-    from unravel_lang.watch import watch
+    from unravel_lang.live.watch import watch
 
     monkeypatch.setitem(sys.modules, "aalink", None)
     score = tmp_path / "score.unr"
@@ -200,7 +200,7 @@ def test_watch_link_without_the_extra_says_how_to_install_it(tmp_path, monkeypat
 def test_without_a_sound_card_link_joins_with_an_engine_on_the_system_clock(tiny):
     """No playback here: `link` starts the engine paced by the system clock (as `osc` does),
     and `k 11` at the same k still leads the session that moved away."""
-    from unravel_lang.repl_perform import Stage, close_playback
+    from unravel_lang.live.stage import Stage, close_playback
 
     stage = Stage(None, k=11, model=tiny)
     try:

@@ -176,7 +176,7 @@ def test_a_bad_target_is_an_unravel_error(tiny):
 def test_without_a_sound_card_osc_starts_an_engine_paced_by_the_clock(tiny, rx):
     """A stage without playback: `osc` starts the engine on the system clock, replays the
     booked tracks and decode modes, and the frames of the remote track arrive."""
-    from unravel_lang.repl_perform import Stage
+    from unravel_lang.live.stage import Stage
 
     a = latent(4, 8)
     stage = Stage(None, k=4, model=tiny)

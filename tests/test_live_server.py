@@ -18,8 +18,8 @@ from unravel_lang.lang.recorder import Recorder  # noqa: E402
 from unravel_lang.lang.session import Session  # noqa: E402
 from unravel_lang.live import oscmsg  # noqa: E402
 from unravel_lang.live.silent import SilentOutput  # noqa: E402
-from unravel_lang.repl import Repl, start_listening  # noqa: E402
-from unravel_lang.repl_perform import Live, Stage  # noqa: E402
+from unravel_lang.live.stage import Live, Stage  # noqa: E402
+from unravel_lang.repl.app import Repl, start_listening  # noqa: E402
 
 A, B = latent(8, 11), latent(8, 12)
 
@@ -173,7 +173,7 @@ def test_stop_and_malformed_packets_never_stop_the_music(live):
 
 
 def test_code_sent_to_a_watch_session_runs_on_top_of_the_score(tiny, tmp_path):
-    from unravel_lang.watch import ScoreWatcher, serve_watcher
+    from unravel_lang.live.watch import ScoreWatcher, serve_watcher
 
     score = tmp_path / "s.unr"
     score.write_text("x = 2\n")

@@ -312,8 +312,8 @@ def test_a_score_is_recorded_and_fed_in_time(tiny):
 def test_the_view_statement_serves_the_page_once_and_follows_the_engine(tiny):
     from unravel_lang.lang.recorder import Recorder
     from unravel_lang.lang.session import Session
-    from unravel_lang.repl import Repl
-    from unravel_lang.repl_perform import Stage
+    from unravel_lang.live.stage import Stage
+    from unravel_lang.repl.app import Repl
 
     out: list[str] = []
     engine = Engine(tiny, seed=1, k=4, realtime=False)
@@ -349,7 +349,7 @@ def test_the_view_statement_serves_the_page_once_and_follows_the_engine(tiny):
 
 
 def test_without_playback_the_view_says_it_is_silent():
-    from unravel_lang.repl_perform import Stage
+    from unravel_lang.live.stage import Stage
 
     out: list[str] = []
     stage = Stage(None, write=out.append)
@@ -363,8 +363,8 @@ def test_without_playback_the_view_says_it_is_silent():
 
 def test_watch_serves_the_view_of_a_score_once(tmp_path, tiny):
     from unravel_lang.lang.session import Session
-    from unravel_lang.repl_perform import Stage
-    from unravel_lang.watch import ScoreWatcher
+    from unravel_lang.live.stage import Stage
+    from unravel_lang.live.watch import ScoreWatcher
 
     out: list[str] = []
     np.save(tmp_path / "x.npy", latent(8, 1, dims=tiny.dims))

@@ -5,8 +5,8 @@ from __future__ import annotations
 from prompt_toolkit.completion import CompleteEvent
 from prompt_toolkit.document import Document
 
-from unravel_lang.repl_complete import UnravelCompleter, candidates
-from unravel_lang.repl_syntax import Vocabulary
+from unravel_lang.repl.complete import UnravelCompleter, candidates
+from unravel_lang.repl.syntax import Vocabulary
 
 
 def vocab(names=("drums", "dark")):

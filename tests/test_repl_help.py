@@ -6,7 +6,7 @@ import pytest
 
 from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
-from unravel_lang.repl_help import (
+from unravel_lang.repl.help import (
     COMMAND_HELP,
     example_for,
     language_doc,

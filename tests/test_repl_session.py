@@ -15,10 +15,10 @@ import soundfile as sf
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
+from unravel_lang.live.stage import Stage
 from unravel_lang.model import load_model
 from unravel_lang.patterns import fibo
-from unravel_lang.repl import Repl, history_path
-from unravel_lang.repl_perform import Stage
+from unravel_lang.repl.app import Repl, history_path
 from unravel_lang.tempo import snap
 
 REPO = Path(__file__).resolve().parent.parent
@@ -88,7 +88,7 @@ def test_quantum_is_a_keyword_of_the_repl(repl):
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from unravel_lang.repl_complete import UnravelCompleter
+    from unravel_lang.repl.complete import UnravelCompleter
 
     got = [c.text for c in UnravelCompleter(repl.vocab).get_completions(
         Document("quan"), CompleteEvent(completion_requested=True))]
@@ -171,7 +171,7 @@ def test_completion_sees_new_bindings(repl):
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from unravel_lang.repl_complete import UnravelCompleter
+    from unravel_lang.repl.complete import UnravelCompleter
 
     repl.handle("drums = fibo(a)")
     completer = UnravelCompleter(repl.vocab)
@@ -212,7 +212,7 @@ def test_without_portaudio_the_repl_says_so_once_and_everything_else_works(
         monkeypatch, workdir, tiny_model_path):
     import io
 
-    from unravel_lang.repl import run_repl
+    from unravel_lang.repl.app import run_repl
 
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if it could not be imported
     script = ('a = normal(stats(encode("noise.wav")), k=11)\ntrack t = fibo(a)\nplay a\n'
@@ -252,7 +252,7 @@ def test_the_status_line_follows_the_engines_playhead_in_bars_and_beats(repl):
 def test_an_unwritable_history_is_kept_in_memory_and_said_once(monkeypatch, tmp_path):
     from prompt_toolkit.history import InMemoryHistory
 
-    from unravel_lang.repl import open_history
+    from unravel_lang.repl.app import open_history
 
     (tmp_path / "file").write_text("")
     monkeypatch.setenv("UNRAVEL_HISTORY", str(tmp_path / "file" / "history"))  # under a file
@@ -269,7 +269,7 @@ def test_a_missing_model_is_refused_before_the_prompt(workdir):
     import io
 
     from unravel_lang.errors import ModelError
-    from unravel_lang.repl import run_repl
+    from unravel_lang.repl.app import run_repl
 
     out = io.StringIO()
     with pytest.raises(ModelError, match="missing.ts"):

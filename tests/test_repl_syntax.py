@@ -6,7 +6,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from prompt_toolkit.document import Document
 
-from unravel_lang.repl_syntax import (
+from unravel_lang.repl.syntax import (
     UnravelLexer,
     Vocabulary,
     bracket_depth,
@@ -120,7 +120,7 @@ def test_every_example_splits_into_inputs_that_parse():
 
     from unravel_lang.lang.errors import LanguageError
     from unravel_lang.lang.parser import parse
-    from unravel_lang.repl import split_inputs
+    from unravel_lang.repl.app import split_inputs
 
     repo = Path(__file__).resolve().parent.parent
     texts = [p.read_text() for p in sorted((repo / "examples").glob("*.unr"))]

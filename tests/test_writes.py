@@ -12,10 +12,10 @@ import pytest
 from unravel_lang.cli import main
 from unravel_lang.lang import LanguageError, Session, evaluate
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.live.stage import Stage
+from unravel_lang.live.watch import ScoreWatcher
 from unravel_lang.model import load_model
-from unravel_lang.repl import run_repl
-from unravel_lang.repl_perform import Stage
-from unravel_lang.watch import ScoreWatcher
+from unravel_lang.repl.app import run_repl
 from unravel_lang.writes import WriteRefused, confine
 
 A = np.random.default_rng(2).standard_normal((6, 8)).astype(np.float32)

@@ -22,8 +22,8 @@ from bench_view import PacedReader  # noqa: E402
 
 from unravel_lang.engine import Engine  # noqa: E402
 from unravel_lang.lang.session import Session  # noqa: E402
+from unravel_lang.live.stage import Stage  # noqa: E402
 from unravel_lang.model import load_model  # noqa: E402
-from unravel_lang.repl_perform import Stage  # noqa: E402
 
 SCORE = """\
 drums = encode("audio/drums.wav")

@@ -70,7 +70,7 @@ def listen_options(args: argparse.Namespace) -> tuple[int | None, str]:
 def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
     from unravel_lang.errors import UnravelError
-    from unravel_lang.repl import run_repl
+    from unravel_lang.repl.app import run_repl
 
     if args.input_bars is not None and args.input_bars < 1:
         raise UnravelError(f"--input-bars must be at least 1, got {args.input_bars}")

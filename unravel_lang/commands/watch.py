@@ -37,7 +37,7 @@ def register(sub: argparse._SubParsersAction) -> None:
 def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
     from unravel_lang.commands.repl import listen_options
-    from unravel_lang.watch import watch
+    from unravel_lang.live.watch import watch
 
     port, host = listen_options(args)
     return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,

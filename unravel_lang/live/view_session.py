@@ -13,7 +13,7 @@ from unravel_lang.live.view_feed import EngineFeed
 
 class LiveView:
     """Serves the view page at `address` (see `parse_address`) at once; `follow(performer)`
-    shows what `performer` plays (a `repl_perform.Live`, an `Engine`, or None for nothing).
+    shows what `performer` plays (a `live.stage.Live`, an `Engine`, or None for nothing).
     `sources` maps track names to the line of code that made them; `peers()` names what else
     the session plays with."""
 

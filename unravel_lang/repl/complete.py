@@ -8,7 +8,7 @@ from collections.abc import Iterable
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion, PathCompleter
 from prompt_toolkit.document import Document
 
-from unravel_lang.repl_syntax import Vocabulary, current_word, in_string
+from unravel_lang.repl.syntax import Vocabulary, current_word, in_string
 
 
 def candidates(prefix: str, vocab: Vocabulary) -> list[tuple[str, str]]:

@@ -15,10 +15,10 @@ import soundfile as sf
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
+from unravel_lang.live.stage import Stage
+from unravel_lang.live.watch import ScoreWatcher, digest, stamp
 from unravel_lang.model import load_model
-from unravel_lang.repl_perform import Stage
 from unravel_lang.tempo import snap
-from unravel_lang.watch import ScoreWatcher, digest, stamp
 
 REPO = Path(__file__).resolve().parent.parent
 NO_DEVICE_ALSA = "pcm.!default { type hw card 99 }\nctl.!default { type hw card 99 }\n"
@@ -215,7 +215,7 @@ def test_watch_command_reevaluates_on_save_and_stops_on_ctrl_c(workdir, tiny_mod
 
 
 def test_watch_refuses_a_missing_score(tmp_path):
-    from unravel_lang.watch import watch
+    from unravel_lang.live.watch import watch
 
     with pytest.raises(UnravelError, match="no such score file"):
         watch(tmp_path / "nope.unr")

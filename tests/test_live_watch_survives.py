@@ -7,12 +7,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 from broken_models import LONG_NAME, make_error_files
-from test_watch import save, settle, workdir  # noqa: F401 - fixture
+from test_live_watch import save, settle, workdir  # noqa: F401 - fixture
 
 from unravel_lang.lang.session import Session
+from unravel_lang.live.stage import Stage
+from unravel_lang.live.watch import ScoreWatcher
 from unravel_lang.model import load_model
-from unravel_lang.repl_perform import Stage
-from unravel_lang.watch import ScoreWatcher
 
 SOURCE = 'a = load("a.npy")\ntrack beat = fibo(a)\n'
 

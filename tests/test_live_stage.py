@@ -5,8 +5,8 @@ from __future__ import annotations
 import numpy as np
 
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.live.stage import Stage, same_plan
 from unravel_lang.plan import Plan
-from unravel_lang.repl_perform import Stage, same_plan
 
 
 def plan(value: float, frames: int = 4) -> Plan:

@@ -20,8 +20,9 @@ from unravel_lang.errors import UnravelError
 from unravel_lang.lang.compiler import CONSTANTS
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
-from unravel_lang.repl_perform import Stage, close_playback, open_playback
-from unravel_lang.repl_syntax import Vocabulary, needs_more
+from unravel_lang.live.stage import Stage, close_playback, open_playback
+from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.repl.syntax import Vocabulary, needs_more
 from unravel_lang.tempo import check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
@@ -102,7 +103,7 @@ class Repl:
             self.report_engine_errors()
 
     def help(self, name: str | None) -> str:
-        from unravel_lang import repl_help
+        from unravel_lang.repl import help as repl_help
 
         if name is None:
             return repl_help.overview()
@@ -272,7 +273,7 @@ def model_label(session: Session) -> str:
 
 
 def _default_model_path() -> Path:
-    return (Path(__file__).resolve().parent / "models" / "default.ts").resolve()
+    return (Path(__file__).resolve().parents[1] / "models" / DEFAULT_MODEL).resolve()
 
 
 def _snapshot(session: Session) -> tuple:
@@ -347,8 +348,8 @@ def run_interactive(repl: Repl, bpm: float | None = None, link: bool = False) ->
     from prompt_toolkit.patch_stdout import patch_stdout
     from prompt_toolkit.styles import Style
 
-    from unravel_lang.repl_complete import UnravelCompleter
-    from unravel_lang.repl_syntax import UnravelLexer
+    from unravel_lang.repl.complete import UnravelCompleter
+    from unravel_lang.repl.syntax import UnravelLexer
 
     bindings = KeyBindings()
 

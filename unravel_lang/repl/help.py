@@ -31,8 +31,8 @@ _HEADING = re.compile(r"^(#{1,6})\s+(.*)$")
 def language_doc() -> Path | None:
     """`language.md`: the copy shipped inside the installed package, else the source tree's
     `docs/language.md`; None when neither is there."""
-    here = Path(__file__).resolve().parent
-    for path in (here / "docs" / "language.md", here.parent / "docs" / "language.md"):
+    package = Path(__file__).resolve().parents[1]
+    for path in (package / "docs" / "language.md", package.parent / "docs" / "language.md"):
         if path.is_file():
             return path
     return None

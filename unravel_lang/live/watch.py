@@ -21,7 +21,7 @@ from pathlib import Path
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
-from unravel_lang.repl_perform import Stage, close_playback, open_playback
+from unravel_lang.live.stage import Stage, close_playback, open_playback
 
 
 @dataclass(frozen=True)
@@ -145,7 +145,7 @@ class ScoreWatcher:
         """A `ReplControl` over the latest good evaluation's session (a fresh one before
         any): code sent in runs there, on top of the score, until the next save."""
         from unravel_lang.live.control import ReplControl
-        from unravel_lang.repl import Repl
+        from unravel_lang.repl.app import Repl
 
         if self.session is None:
             self.recorder = Recorder()
