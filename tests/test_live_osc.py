@@ -79,7 +79,7 @@ def test_remote_tracks_are_sent_but_not_decoded(tiny, rx):
             out = OscOut(engine, rx.target, record=True,
                          wanted=lambda name: name == "b")  # a is local only
             if remote:
-                engine.set_decode("b", False)
+                engine.set_decode("b", "remote")
             engine.track("a", Plan.of(a))
             engine.track("b", Plan.of(b))
             sink.until(16)

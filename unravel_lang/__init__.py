@@ -34,6 +34,7 @@ from unravel_lang.generate import (
 )
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
 from unravel_lang.patterns import blend, fibo, orale, swap, swap_once, swap_pair, swap_states
+from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan, Voice
 from unravel_lang.render import render
 from unravel_lang.shaping import (
@@ -80,6 +81,7 @@ __all__ = [
     "LatentError",
     "ModelError",
     "PatternError",
+    "Performer",
     "Picture",
     "Plan",
     "PlaybackUnavailable",

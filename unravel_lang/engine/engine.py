@@ -13,7 +13,11 @@ from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
+from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan
+
+DECODE_MODES = ("local", "remote", "both")
+"""Where a track is decoded (`Engine.set_decode`)."""
 
 
 @dataclass(frozen=True)
@@ -29,7 +33,7 @@ class EngineStatus:
     behind: bool = False   # the decoder cannot keep up: the sound is about to break up
 
 
-class Engine:
+class Engine(Performer):
     """Plays `Plan`s through `model` as looping named tracks and one-shots (a `Performer`).
 
     - `track(name, plan)` starts a looping track on the next beat (or bar: `quantum`), or,
@@ -76,7 +80,7 @@ class Engine:
         self._tracks: dict[str, None] = {}
         self.worker.start()
 
-    # --- the Performer protocol ------------------------------------------------------------
+    # --- the Performer calls ---------------------------------------------------------------
 
     def play(self, plan: Plan) -> None:
         """Play `plan` once, from the next beat (at once after silence)."""
@@ -119,11 +123,13 @@ class Engine:
         """Start new tracks on the next "beat" or the next "bar"."""
         self.worker.send("quantum", check_quantum(quantum))
 
-    def set_decode(self, name: str, local: bool) -> None:
-        """Decode track `name` here (`local=True`, the default) or not at all (its frames are
-        only given to the listeners, e.g. sent to a decoder elsewhere); applies to the track
-        now and whenever a track of that name starts later."""
-        self.worker.send("decode", str(name), bool(local))
+    def set_decode(self, name: str, mode: str) -> None:
+        """Decode track `name` here ("local" or "both", the default) or not at all ("remote":
+        its frames are only given to the listeners, e.g. sent to a decoder elsewhere);
+        applies to the track now and whenever a track of that name starts later."""
+        if mode not in DECODE_MODES:
+            raise UnravelError(f"decode mode is 'local', 'remote' or 'both', got {mode!r}")
+        self.worker.send("decode", str(name), mode != "remote")
 
     def run_to(self, frame: int) -> None:
         """Without real time: decode up to latent frame `frame` into the ring and wait for it.
@@ -204,6 +210,16 @@ class Engine:
     def k(self) -> int:
         """Latent frames per beat (the tempo in force at the worker's cursor)."""
         return self.clock.k
+
+    @property
+    def beats_per_bar(self) -> int:  # type: ignore[override]
+        """Beats per bar (in force at the worker's cursor)."""
+        return self.clock.beats_per_bar
+
+    @property
+    def engine(self) -> Engine:  # type: ignore[override]
+        """This engine (what OSC out and the view watch)."""
+        return self
 
     @property
     def bpm(self) -> float:

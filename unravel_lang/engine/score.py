@@ -22,7 +22,7 @@ So a score rendered to a file sounds like the same statements played live.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
@@ -32,6 +32,7 @@ from unravel_lang.engine.engine import Engine
 from unravel_lang.engine.filesink import FileSink
 from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_frames
+from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
 
 AHEAD_FRAMES = 64
@@ -64,7 +65,7 @@ class SilentStream:
         return np.zeros((self.channels, chunk.shape[0] * self.ratio), dtype=np.float32)
 
 
-class ScoreRender:
+class ScoreRender(Performer):
     """A performer that plays a score through a non-real-time `Engine` into a `FileSink`.
 
     `model`: a loaded model, or None with `load` a function that returns it (called when the
@@ -121,7 +122,7 @@ class ScoreRender:
         while self.sink.frame < frame:
             self.sink.until(min(frame, self.sink.frame + SILENT_PULL_FRAMES))
 
-    # ---- the performer protocol -------------------------------------------------------------
+    # ---- the Performer calls ------------------------------------------------------------------
 
     def play(self, plan: Plan) -> None:
         """Play `plan` once from the next beat (at once after silence); the cursor moves to
@@ -223,4 +224,14 @@ def bounce(plan: Plan, model: Any, seed: int = 0) -> np.ndarray:
     sounds live); `export x "a.wav"` writes this."""
     with ScoreRender(model, seed=seed) as score:
         score.play(plan)
+        return score.finish()
+
+
+def render_calls(calls: Iterable[tuple[str, tuple[Any, ...]]], model: Any, seed: int = 0,
+                 k: int = 11, beats_per_bar: int = 4) -> np.ndarray:
+    """The audio of recorded performer calls (a `lang.Recorder`'s `calls`) as the live engine
+    plays them, rendered faster than real time: float32 `(channels, samples)` at `model.sr`
+    (`ScoreRender.finish`). `k` and `beats_per_bar` are the grid the session started with."""
+    with ScoreRender(model, seed=seed, k=k, beats_per_bar=beats_per_bar) as score:
+        perform(calls, score)
         return score.finish()

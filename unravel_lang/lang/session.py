@@ -24,6 +24,7 @@ from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
+from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan
 from unravel_lang.tempo import check_beats, check_k
 
@@ -44,7 +45,7 @@ class Session:
     `model`: a loaded model, a path to a `.ts` file, or None for the embedded default (loaded
     when first needed). `quantum`: where new tracks start, "beat" or "bar", until a `quantum`
     statement changes it. `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
-    go (default: a `Recorder`, whose `timeline()` is what was played). `output`: called with
+    go (a `Performer`; by default a `Recorder` of the calls). `output`: called with
     each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
     the source reads (encode, load, model) are taken from here; `out_dir`: the output
     folder: relative paths it writes (export, plot) go here (both default to the current
@@ -58,7 +59,7 @@ class Session:
     def __init__(
         self,
         model: Any = None,
-        performer: Any = None,
+        performer: Performer | None = None,
         seed: int = 0,
         k: int = DEFAULT_K,
         beats_per_bar: int = 4,
@@ -75,7 +76,10 @@ class Session:
         self._model_device = device
         self._model_spec = model
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
-        self.performer = performer if performer is not None else Recorder()
+        if performer is not None and not isinstance(performer, Performer):
+            raise TypeError("performer: expected an unravel_lang.performer.Performer (every "
+                            f"method has a no-op default), got {type(performer).__name__}")
+        self.performer: Performer = performer if performer is not None else Recorder()
         self.seed = int(seed)
         self.run_seed = int(seed)  # decoding: what plays and what exports (`seed` keeps it)
         self.draws = 0
@@ -112,9 +116,7 @@ class Session:
         self._model_device = self.device if device is None else device
         self._model_spec = model
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
-        hook = getattr(self.performer, "set_model", None)
-        if hook is not None:
-            hook(self.model)
+        self.performer.set_model(self.model)
 
     def model_state(self) -> tuple[Any, Any]:
         """What `restore_model_state` puts back: the model as given and as loaded (None
@@ -194,38 +196,29 @@ class Session:
         self.performer.set_tempo(self.k)
 
     def set_beats_per_bar(self, beats: int) -> None:
-        """`beats N`: N beats per bar (1 to `tempo.MAX_BEATS`); a performer with
-        `set_beats_per_bar` is told."""
+        """`beats N`: N beats per bar (1 to `tempo.MAX_BEATS`); the performer is told
+        (`set_beats_per_bar`)."""
         self.beats_per_bar = check_beats(beats)
-        hook = getattr(self.performer, "set_beats_per_bar", None)
-        if hook is not None:
-            hook(self.beats_per_bar)
+        self.performer.set_beats_per_bar(self.beats_per_bar)
 
     def set_quantum(self, quantum: str) -> None:
         """`quantum beat|bar`: new tracks and plays start on the next beat or bar line; a
-        performer with `set_quantum` is told."""
+        performer is told (`set_quantum`)."""
         self.quantum = _checked_quantum(quantum)
-        hook = getattr(self.performer, "set_quantum", None)
-        if hook is not None:
-            hook(self.quantum)
+        self.performer.set_quantum(self.quantum)
 
     def set_osc(self, target: str | None) -> None:
-        """`osc "host:port"` / `osc off`: send latent frames there, or stop; a performer with
-        `set_osc` is told (others, e.g. file renders, ignore it)."""
-        self._tell("set_osc", target)
+        """`osc "host:port"` / `osc off`: send latent frames there, or stop; the performer is
+        told (file renders ignore it)."""
+        self.performer.set_osc(target)
 
     def set_osc_lead(self, ms: float) -> None:
         """`osc lead MS`: send each frame MS milliseconds before it is due."""
-        self._tell("set_osc_lead", float(ms))
+        self.performer.set_osc_lead(float(ms))
 
     def set_decode(self, track: str, mode: str) -> None:
         """`osc NAME local|remote|both`: where track NAME is decoded."""
-        self._tell("set_decode", track, mode)
-
-    def _tell(self, method: str, *args: Any) -> None:
-        hook = getattr(self.performer, method, None)
-        if hook is not None:
-            hook(*args)
+        self.performer.set_decode(track, mode)
 
     # ---- the live input -----------------------------------------------------------------
 
@@ -359,7 +352,7 @@ def evaluate(
     env: dict[str, Any] | None = None,
     model: Any = None,
     seed: int = 0,
-    performer: Any = None,
+    performer: Performer | None = None,
     out_dir: str | os.PathLike | None = None,
     allow_write: Iterable[str | os.PathLike] = (),
 ) -> Any:

@@ -52,9 +52,9 @@ def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
     if plan.frames == 0:
         raise ev.error("a track needs at least one frame", stmt.value)
     session.performer.track(stmt.name, plan)
-    note = getattr(session.performer, "track_source", None)
-    if note is not None:  # the line of code that made the track (for the live view)
-        note(stmt.name, ev.program.source.splitlines()[stmt.line - 1].strip())
+    # the line of code that made the track (for the live view)
+    session.performer.track_source(stmt.name,
+                                   ev.program.source.splitlines()[stmt.line - 1].strip())
     session.definitions[stmt.name] = (ev.program, stmt)
     if stmt.name not in session.tracks:
         session.tracks.append(stmt.name)
@@ -81,9 +81,7 @@ def _wait(session: Session, ev: Evaluator, stmt: ast.Wait) -> None:
     if isinstance(frames, bool) or not isinstance(frames, (int, float)) or not frames >= 0:
         raise ev.error(f"wait needs a length >= 0, got {_what(frames)}", stmt.value)
     ev.guard(stmt.value, lambda: check_frames(frames, "wait"))
-    hook = getattr(session.performer, "wait", None)
-    if hook is not None:
-        hook(int(frames))
+    session.performer.wait(int(frames))
 
 
 def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
@@ -219,15 +217,11 @@ def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
 def _link(session: Session, ev: Evaluator, stmt: ast.Link) -> None:
     """`link` / `link off`: a performer that plays live joins or leaves the Link session (it
     answers with one line); scores rendered to a file play on their own grid."""
-    hook = getattr(session.performer, "link", None)
-    if hook is not None:
-        hook(stmt.word is None or stmt.word.id == "on")
+    session.performer.link(stmt.word is None or stmt.word.id == "on")
 
 
 def _nudge(session: Session, ev: Evaluator, stmt: ast.Nudge) -> None:
-    hook = getattr(session.performer, "set_nudge", None)
-    if hook is not None:
-        hook(float(stmt.value.value))
+    session.performer.set_nudge(float(stmt.value.value))
 
 
 def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
@@ -255,9 +249,8 @@ def _monitor(session: Session, ev: Evaluator, stmt: ast.Monitor) -> None:
 
 
 def _view(session: Session, ev: Evaluator, stmt: ast.View) -> None:
-    hook = getattr(session.performer, "view", None)
-    if hook is not None:  # a performer that plays in real time serves the view page
-        hook(None if stmt.address is None else stmt.address.value)
+    # a performer that plays in real time serves the view page
+    session.performer.view(None if stmt.address is None else stmt.address.value)
 
 
 def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:

@@ -194,8 +194,8 @@ class Repl:
         its notices (falling behind, a model that decodes one voice at a time)."""
         for message in self.stage.take_errors():
             self.write(message if message.startswith("osc") else f"playback: {message}")
-        take = getattr(self.stage.performer, "take_notes", None)
-        for message in take() if take is not None else ():
+        performer = self.stage.performer
+        for message in performer.take_notes() if performer is not None else ():
             self.write(f"playback: {message}")
 
     def tracks_listing(self) -> str:
@@ -220,7 +220,7 @@ class Repl:
 
         session = self.session
         k, bpm = session.k, session.bpm
-        linked = getattr(self.stage.performer, "linked", None)
+        linked = self.stage.linked
         if linked is not None:  # following the session may have moved the grid
             k, bpm = linked.k, session.bpm * session.k / linked.k
         parts = [f"model {model_label(session)}", f"k={k} {bpm_text(bpm)} BPM",
@@ -246,9 +246,8 @@ class Repl:
             text = live.status()
             if text:
                 parts.append(text)
-        status = getattr(self.stage.performer, "status", None)
-        state = status() if status is not None else None
-        if getattr(state, "behind", False):
+        state = self.stage.status()
+        if state is not None and state.behind:
             parts.append(f"⚠ falling behind (decoding takes {state.load:.0%} of real time)")
         return " │ ".join(parts)
 
@@ -256,11 +255,11 @@ class Repl:
         """The engine's playhead as (bar, beat), both counted from 1 since the grid's latest
         downbeat (the first sound after silence, or the bar line where a tempo change took
         over); None without playback."""
-        position = getattr(self.stage.performer, "bar_position", None)
+        position = self.stage.bar_position()
         if position is None:
             return None
-        bars = max(0.0, float(position()))
-        per_bar = getattr(getattr(self.stage.performer, "clock", None), "beats_per_bar", 4)
+        bars = max(0.0, float(position))
+        per_bar = self.stage.beats_per_bar or 4
         return int(bars) + 1, min(int((bars % 1.0) * per_bar), per_bar - 1) + 1
 
 
