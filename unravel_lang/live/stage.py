@@ -199,7 +199,12 @@ class Stage(Performer):
     def set_tempo(self, k: int) -> None:
         """k frames a beat; in a Link session a tempo the user sets leads it even when k is
         unchanged (the session may have moved)."""
-        if k == self.k and self._to.linked is None:
+        self._set_tempo(k)
+
+    def _set_tempo(self, k: int, lead: bool = True) -> None:
+        """`set_tempo`; `lead=False`: an unchanged k is not sent again (a score's default
+        tempo does not lead the Link session)."""
+        if k == self.k and not (lead and self._to.linked is not None):
             return
         self.k = int(k)
         self._to.set_tempo(int(k))
@@ -301,7 +306,8 @@ class Stage(Performer):
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).
 
-        Tempo, quantum and model changes and one-shot plays are performed, waits are ignored; a
+        Tempo, quantum and model changes and one-shot plays are performed (a `set_tempo` call
+        may carry `False` after k: a default tempo that does not lead Link), waits are ignored; a
         track whose final plan equals the running one is left alone, a changed or new one is
         (re)started, a running track the score no longer starts is stopped. Returns one line
         per change, e.g. `~ drums`, `k=8`, `quantum bar`.
@@ -318,7 +324,7 @@ class Stage(Performer):
             elif method == "set_tempo":
                 if args[0] != self.k:
                     report.append(f"k={args[0]}")
-                self.set_tempo(*args)
+                self._set_tempo(*args)
             elif method == "set_beats_per_bar":
                 self.set_beats_per_bar(*args)
             elif method == "set_quantum":
