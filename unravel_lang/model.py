@@ -26,6 +26,7 @@ import torch
 
 from unravel_lang.errors import AudioError, LatentError, ModelError
 from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.seeds import chunk_seed
 
 """File name of the embedded default model inside `unravel_lang/models/`."""
 
@@ -69,15 +70,6 @@ PROBE_FRAMES = 4
 fails or returns the wrong shape."""
 
 _LOCK = threading.RLock()
-_SEED_MASK = (1 << 64) - 1
-_SEED_DOMAIN = 0x6D6F64656C  # keeps chunk seeds apart from other seeds drawn from the same pair
-
-
-def chunk_seed(seed: int, index: int) -> int:
-    """The torch seed (63-bit) for chunk `index` of a stream or encode seeded with `seed`."""
-    entropy = [int(seed) & _SEED_MASK, int(index), _SEED_DOMAIN]
-    state = np.random.SeedSequence(entropy).generate_state(2)
-    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
 
 
 THREADS_ENV = "UNRAVEL_TORCH_THREADS"
