@@ -189,12 +189,13 @@ def test_nan_named_by_frame_and_dim(tiny):
 def test_inf_in_stream_chunk(tiny):
     z = latent(4)
     z[2, 5] = -np.inf
-    with pytest.raises(LatentError, match=r"latent chunk has -inf at frame 2, dim 5"):
+    with pytest.raises(LatentError, match=r"latent chunk holds .*: -inf at frame 2, dim 5"):
         tiny.stream(seed=0).decode(z)
 
 
 def test_latent_must_be_2d(tiny):
-    with pytest.raises(LatentError, match=r"2-D array \(frames, dims\), got shape \(8,\)"):
+    with pytest.raises(LatentError, match=r"latent must have shape \(frames, dims\), got "
+                                          r"shape \(8,\)"):
         tiny.decode(np.zeros(8, dtype=np.float32))
 
 

@@ -13,6 +13,7 @@ from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
+from unravel_lang.guards import check_latent
 from unravel_lang.plan import Plan
 
 
@@ -301,10 +302,8 @@ class Engine:
             raise LatentError(f"{where}: the pattern is empty (0 frames)")
         dims = int(self.model.dims)
         for voice in plan.voices:
-            latent = voice.latent
-            if latent.ndim != 2 or latent.shape[1] != dims:
-                raise LatentError(f"{where}: a latent array of shape {tuple(latent.shape)} does "
-                                  f"not fit the model, which takes (frames, {dims})")
-            if not np.all(np.isfinite(latent)) or not math.isfinite(voice.gain):
-                raise LatentError(f"{where}: the pattern holds NaN or infinite values")
+            check_latent(voice.latent, f"{where}: the pattern", dims=dims, allow_empty=True,
+                         dtype=None, error=LatentError)
+            if not math.isfinite(voice.gain):
+                raise LatentError(f"{where}: a voice's gain is not finite ({voice.gain})")
         return plan
