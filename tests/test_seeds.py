@@ -1,18 +1,12 @@
-"""Seed derivation: one formula, its three paths, and no second copy of it in the package."""
+"""Seed derivation: one formula and its three paths (`tests/test_rules.py`: no second copy)."""
 
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 from hypothesis import given
 from hypothesis import strategies as st
 
-import unravel_lang
-from unravel_lang import seeds
 from unravel_lang.seeds import CHUNK_DOMAIN, call_seed, chunk_seed, derive, voice_seed
-
-PACKAGE = Path(unravel_lang.__file__).parent
 
 
 def documented(*entropy: int) -> int:
@@ -39,15 +33,3 @@ def test_chunk_seed_is_a_deterministic_63_bit_seed(seed, index):
     assert 0 <= value < 2**63
     assert value == chunk_seed(seed, index)
     assert value != chunk_seed(seed, index + 1)
-
-
-def sources_containing(text: str) -> list[str]:
-    """The package's Python files (relative paths) whose source contains `text`."""
-    return sorted(str(p.relative_to(PACKAGE)) for p in PACKAGE.rglob("*.py")
-                  if text in p.read_text(encoding="utf-8"))
-
-
-def test_the_formula_lives_only_in_seeds():
-    home = Path(seeds.__file__).name
-    assert sources_containing("SeedSequence(") == [home]
-    assert sources_containing("<< 31") == [home]

@@ -24,12 +24,9 @@ from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
-from unravel_lang.plan import Plan
+from unravel_lang.plan import Plan, as_plan
 from unravel_lang.seeds import call_seed
-from unravel_lang.tempo import check_beats, check_k
-
-DEFAULT_K = 11
-"""Frames per beat until a score sets the tempo (117.45 BPM at 44.1 kHz / 2048)."""
+from unravel_lang.tempo import DEFAULT_K, check_beats, check_k
 
 
 class Session:
@@ -323,11 +320,10 @@ class Session:
 
     def to_plan(self, value: Any, what: str = "play") -> Plan:
         """`value` as a plan: a latent array becomes a one-voice plan."""
-        if isinstance(value, Plan):
-            return value
-        if isinstance(value, np.ndarray) and value.ndim == 2:
-            return Plan.of(value.astype(np.float32, copy=False))
-        raise UnravelError(f"{what} needs a latent array or a plan")
+        plan = as_plan(value)
+        if plan is None:
+            raise UnravelError(f"{what} needs a latent array or a plan")
+        return plan
 
     def describe(self, value: Any) -> str:
         """A few lines about a value: shape, duration, bars and a per-dim summary."""
