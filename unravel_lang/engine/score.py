@@ -34,6 +34,7 @@ from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_frames
 from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import DEFAULT_K
 
 AHEAD_FRAMES = 64
 """Latent frames the worker may decode ahead of the sink: fewer hand-overs between threads."""
@@ -76,7 +77,7 @@ class ScoreRender(Performer):
     closes the engine's thread; `close()` (or `with`) closes it without finishing.
     """
 
-    def __init__(self, model: Any = None, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
+    def __init__(self, model: Any = None, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = 4,
                  decode: bool = True, load: Callable[[], Any] | None = None,
                  ahead_frames: int = AHEAD_FRAMES, quantum: str = "beat") -> None:
         if model is None and load is None:
@@ -228,7 +229,7 @@ def bounce(plan: Plan, model: Any, seed: int = 0) -> np.ndarray:
 
 
 def render_calls(calls: Iterable[tuple[str, tuple[Any, ...]]], model: Any, seed: int = 0,
-                 k: int = 11, beats_per_bar: int = 4) -> np.ndarray:
+                 k: int = DEFAULT_K, beats_per_bar: int = 4) -> np.ndarray:
     """The audio of recorded performer calls (a `lang.Recorder`'s `calls`) as the live engine
     plays them, rendered faster than real time: float32 `(channels, samples)` at `model.sr`
     (`ScoreRender.finish`). `k` and `beats_per_bar` are the grid the session started with."""
