@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands.score import score_and_model, write_places
 from unravel_lang.commands.write_options import add_write_options
 
 
@@ -27,7 +28,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.commands.run import score_and_model, write_places
     from unravel_lang.engine.score import ScoreRender
     from unravel_lang.lang import Session
 
