@@ -12,8 +12,8 @@ from unravel_lang.engine.limiter import limit
 from unravel_lang.engine.mixer import fade_ramp
 from unravel_lang.engine.timeline import loop_iterations, render_track
 from unravel_lang.lang import LanguageError, Session
-from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.live.host import LiveHost
 from unravel_lang.patterns import fibo
 from unravel_lang.plan import Plan

@@ -14,6 +14,7 @@ from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import frames_for
 
 
 @dataclass(frozen=True)
@@ -269,8 +270,10 @@ class Engine:
         return self.sample_clock.time_of(sample)
 
     def frames_for(self, bars: float = 0, beats: float = 0) -> int:
-        """Latent frames in `bars` bars plus `beats` beats at the current tempo."""
-        return round((bars * self.clock.beats_per_bar + beats) * self.clock.k)
+        """Latent frames in `bars` bars plus `beats` beats at the current tempo: the language's
+        rule, `tempo.frames_for` (a length that is not a whole number of frames is refused)."""
+        return frames_for(self.clock.k, bars=bars, beats=beats,
+                          beats_per_bar=self.clock.beats_per_bar)
 
     def close(self) -> None:
         """Stop the worker thread."""

@@ -17,7 +17,6 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from unravel_lang.errors import UnravelError
-from unravel_lang.lang.compiler import CONSTANTS
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.live.stage import Stage, close_playback, open_playback
@@ -71,12 +70,7 @@ class Repl:
         self.errors = 0
         self.lock = threading.RLock()  # one input at a time: the prompt, OSC in, `send`
         self.listening: str | None = None  # "host:port" of OSC in, when it runs
-        self.vocab = Vocabulary(
-            keywords=lambda: (*session.keywords(), *CONSTANTS),
-            functions=session.functions,
-            names=session.names,
-            commands=lambda: COMMANDS,
-        )
+        self.vocab = Vocabulary.of_language(names=session.names, commands=lambda: COMMANDS)
 
     def handle(self, text: str) -> bool:
         """Run one input (a REPL command or statements of the language); False on error."""

@@ -8,8 +8,8 @@ import numpy as np
 import pytest
 
 from unravel_lang.lang import LanguageError, Session
-from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.stats import stats
 
 
@@ -25,7 +25,7 @@ def session() -> Session:
 
 def error_of(session: Session, source: str) -> LanguageError:
     with pytest.raises(LanguageError) as info:
-        session.parse(source, "t.unr")
+        session.check(source, "t.unr")
     return info.value
 
 
@@ -82,7 +82,7 @@ def test_check_errors_name_the_place(session, source, line, col, message):
 
 
 def test_names_bound_earlier_in_the_same_source_are_known(session):
-    program = session.parse("x = fibo(a)\ny = blend(x, x, n=2)\nplay y")
+    program = session.check("x = fibo(a)\ny = blend(x, x, n=2)\nplay y")
     assert len(program.statements) == 3
 
 
