@@ -14,6 +14,7 @@ from unravel_lang.commands.seeds import parse_seeds, render_seeds
 from unravel_lang.commands.write_options import add_write_options
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.address import add_view_arguments, view_address
+from unravel_lang.paths import writable_target
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -56,8 +57,6 @@ def run(args: argparse.Namespace) -> int:
         return render_seeds(args)
     score, model = score_and_model(args)
     if args.output:
-        from unravel_lang.paths import writable_target
-
         writable_target(args.output)  # before the render: a bad target is known at once
     address = view_address(args)
     if address is not None and not args.play:

@@ -11,6 +11,7 @@ from pathlib import Path
 from unravel_lang.cluster import Where, run_jobs, worker_model
 from unravel_lang.commands.score import render_score, score_and_model
 from unravel_lang.errors import UnravelError
+from unravel_lang.progress import Progress
 
 MAX_SEEDS = 1_000_000
 
@@ -52,8 +53,6 @@ def render_one(task: tuple) -> float:
 
 def render_seeds(args: argparse.Namespace) -> int:
     """Render every seed of `args.seeds` not rendered yet; returns 1 when any failed."""
-    from unravel_lang.progress import Progress
-
     if args.seeds is None:
         raise UnravelError("--workers and --scheduler render several seeds: add --seeds "
                            "FIRST:LAST")

@@ -21,8 +21,9 @@ from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.live.stage import Stage, close_playback, open_playback
 from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.repl import help as repl_help
 from unravel_lang.repl.syntax import Vocabulary, needs_more
-from unravel_lang.tempo import check_bpm
+from unravel_lang.tempo import bpm_text, check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
 
@@ -97,8 +98,6 @@ class Repl:
             self.report_engine_errors()
 
     def help(self, name: str | None) -> str:
-        from unravel_lang.repl import help as repl_help
-
         if name is None:
             return repl_help.overview()
         bound = {n: self.session.summary(self.session[n]) for n in self.session.names()}
@@ -210,8 +209,6 @@ class Repl:
 
     def status(self) -> str:
         """The status line: model, tempo, quantum, running tracks, playhead."""
-        from unravel_lang.tempo import bpm_text
-
         session = self.session
         k, bpm = session.k, session.bpm
         linked = getattr(self.stage.performer, "linked", None)
