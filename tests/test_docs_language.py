@@ -1,4 +1,4 @@
-"""docs/language.md: every example block runs, and everything the compiler knows is documented."""
+"""docs/language.md: every example block runs, and everything the checker knows is documented."""
 
 from __future__ import annotations
 

@@ -19,7 +19,7 @@ import numpy as np
 from unravel_lang.errors import PatternError
 from unravel_lang.plan import Plan, Voice
 
-# What a value is, as far as the compiler can tell before running anything.
+# What a value is, as far as the checker can tell before running anything.
 ARRAY, PLAN, STATS, NUMBER, RATIO, STRING, LIST, BOOL, ANY = (
     "latent array", "plan", "stats", "number", "ratio", "string", "list", "true/false", "any"
 )
