@@ -160,11 +160,6 @@ class Session:
         """The tempo in BPM: 60 * latent_rate / k."""
         return self.grid.bpm
 
-    def frames(self, amount: float, unit: str) -> int:
-        """Latent frames in `amount` `unit`s ("bars", "beats", "frames", "s") at this tempo
-        (`Grid.frames`)."""
-        return self.grid.frames(amount, unit)
-
     def next_seed(self) -> int:
         """The seed of the next seeded call: `derive_seed(seed, n)`, n counting calls since
         the last `seed` statement."""
