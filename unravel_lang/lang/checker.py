@@ -146,8 +146,8 @@ class Checker:
             word = stmt.value.id
             if word not in QUANTA:
                 hint = suggest(word, QUANTA)
-                raise self.error(
-                    f"quantum is `beat` or `bar`, got `{word}`{hint}", stmt.value)
+                choices = " or ".join(f"`{q}`" for q in QUANTA)
+                raise self.error(f"quantum is {choices}, got `{word}`{hint}", stmt.value)
         elif isinstance(stmt, ast.Osc):
             self._osc(stmt)
         elif isinstance(stmt, ast.Seed):

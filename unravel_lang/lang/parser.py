@@ -20,7 +20,7 @@ from unravel_lang.lang import ast
 from unravel_lang.lang.errors import LanguageError, suggest
 from unravel_lang.lang.functions import functions
 from unravel_lang.lang.grammar import grammar_text
-from unravel_lang.lang.words import KEYWORDS, UNITS
+from unravel_lang.lang.words import KEYWORDS, QUANTA, UNITS
 
 # A newline after one of these tokens continues the statement.
 _CONTINUING = {"THEN", "BAR", "EQUAL", "COMMA", "LPAR", "LSQB", "PLUS", "MINUS", "STAR", "SLASH"}
@@ -425,7 +425,7 @@ def _syntax_error(
     ):
         wanted = _keyword_kind(calls[-1], str(before[-2])) or wanted
     if before and before[-1].type == "QUANTUM":
-        wanted = "`beat` or `bar`"
+        wanted = " or ".join(f"`{q}`" for q in QUANTA)
     if before and before[-1].type == "OSC":
         wanted = "`\"host:port\"`, `off`, `lead MS` or a track name"
     message = f"expected {wanted}{after}, found {_describe_token(tok)}"
