@@ -21,7 +21,7 @@ from unravel_lang.lang.parser import MAX_WHOLE
 from unravel_lang.lang.walk import fold
 from unravel_lang.lang.words import CONSTANTS, INPUT
 from unravel_lang.paths import describe_error
-from unravel_lang.plan import Plan
+from unravel_lang.plan import Plan, as_plan
 from unravel_lang.stats import Stats
 
 # Python errors a library function raises on arguments it cannot use; shown as the user's error.
@@ -137,11 +137,10 @@ class Evaluator:
 
     def plan(self, value: Any, node: ast.Node, what: str) -> Plan:
         """`value` as a plan (an array becomes a one-voice plan)."""
-        if isinstance(value, Plan):
-            return value
-        if isinstance(value, np.ndarray) and value.ndim == 2:
-            return Plan.of(value.astype(np.float32, copy=False))
-        raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+        plan = as_plan(value)
+        if plan is None:
+            raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+        return plan
 
     def call(self, node: ast.Call, values: list[Any]) -> Any:
         fn = self.table[node.func]
