@@ -18,9 +18,6 @@ from unravel_lang.commands import options
 from unravel_lang.errors import PatternError, UnravelError
 
 DISTRIBUTIONS = ("normal", "uniform", "iqr-uniform", "correlated", "smooth")
-#: Every pattern with a loop count `n`, then "repeat" (the drawn array looped, no pattern).
-PATTERNS = (*(name for name, fn in patterns.PATTERNS.items()
-              if "n" in inspect.signature(fn).parameters), "repeat")
 LATENT_EXTS = (".npy", ".latent.wav")
 
 DESCRIPTION = """\
@@ -32,6 +29,12 @@ the distribution and the time series. Names state seed, distribution, pattern an
 seed7_normal_fibo_k11.latent.wav. File i (from 0) uses seed S + i; the same seed writes the
 same bytes. Folders are searched recursively: for latent files when they hold any, else for
 audio files."""
+
+
+def pattern_choices() -> tuple[str, ...]:
+    """Every pattern with a loop count `n`, then "repeat" (the drawn array looped, no pattern)."""
+    return (*(name for name, fn in patterns.PATTERNS.items()
+              if "n" in inspect.signature(fn).parameters), "repeat")
 
 
 class _BadArgs(Exception):
@@ -51,7 +54,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distribution", default="normal", choices=DISTRIBUTIONS,
                    help="how values are drawn (default normal; uniform = mean ± 3 std; "
                         "iqr-uniform = Q1 - 1.5 IQR .. Q3 + 1.5 IQR)")
-    p.add_argument("--pattern", default="fibo", choices=PATTERNS,
+    p.add_argument("--pattern", default="fibo", choices=pattern_choices(),
                    help="how the drawn arrays are arranged (default fibo)")
     tempo = p.add_mutually_exclusive_group()
     tempo.add_argument("--k", type=int, default=None, metavar="K",
