@@ -12,6 +12,7 @@ from unravel_lang.termview import as_latent
 
 
 def latent_array(latent: object) -> np.ndarray:
+    """`latent` as a finite float64 `(frames, dims)` array with at least one value to draw."""
     arr = as_latent(latent)
     if arr.shape[0] == 0 or arr.shape[1] == 0:
         raise LatentError(f"nothing to plot: the latent array has shape {arr.shape}")
@@ -19,6 +20,7 @@ def latent_array(latent: object) -> np.ndarray:
 
 
 def dim_ticks(ax: Any, dims: int, axis: str = "y") -> None:
+    """Label at most 16 of `dims` dimensions (d0, d1, …) along the `axis` ("x" or "y")."""
     step = max(1, math.ceil(dims / 16))
     ticks = list(range(0, dims, step))
     labels = [f"d{d}" for d in ticks]

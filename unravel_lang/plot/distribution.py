@@ -37,6 +37,7 @@ class _Source:
 
 
 def is_stats(value: object) -> bool:
+    """True for a `Stats`-like summary (mean, std, corr), not an array."""
     return all(hasattr(value, name) for name in ("mean", "std", "corr")) and not isinstance(
         value, np.ndarray
     )

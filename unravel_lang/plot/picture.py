@@ -92,6 +92,7 @@ def figure(height_in: float, width_in: float = WIDTH_IN) -> Iterator[Any]:
 
 
 def png_path(path: str | os.PathLike) -> Path:
+    """`path` as a Path, refused (`UnravelError`) unless it names a *.png file."""
     target = Path(path)
     if target.suffix.lower() != ".png":
         raise UnravelError(f"{target}: pictures are written as PNG; name the file *.png")
@@ -101,6 +102,7 @@ def png_path(path: str | os.PathLike) -> Path:
 
 
 def write(target: Path, png: bytes) -> None:
+    """Write `png` to `target` atomically; an `UnravelError` naming the file when it fails."""
     from unravel_lang.audio import atomic_output
 
     try:

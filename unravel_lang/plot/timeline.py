@@ -15,6 +15,7 @@ from unravel_lang.plot.picture import COLORS, PathLike, Picture, figure, finish
 
 
 def check_grid(k: int | None, beats_per_bar: int) -> tuple[int | None, int]:
+    """`(k, beats_per_bar)` as whole numbers >= 1 (k may be None), else an `UnravelError`."""
     if k is not None:
         if isinstance(k, bool) or int(k) != k or k < 1:
             raise UnravelError(f"k (frames per beat) must be a positive integer; got {k!r}")
