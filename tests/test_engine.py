@@ -205,7 +205,7 @@ def test_stop_in_real_time_fades_within_one_read(noisy):
 
 def test_bad_input_names_the_track(noisy):
     with Engine(noisy, realtime=False) as engine:
-        with pytest.raises(LatentError, match="track 'lead'.*takes \\(frames, 8\\)"):
+        with pytest.raises(LatentError, match="track 'lead': the pattern has 3 dims but the model"):
             engine.track("lead", Plan.of(np.zeros((4, 3), np.float32)))
         with pytest.raises(LatentError, match="empty"):
             engine.track("lead", Plan.of(np.zeros((0, 8), np.float32)))

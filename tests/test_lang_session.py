@@ -10,7 +10,6 @@ from hypothesis import strategies as st
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import LanguageError, Recorder, Session, evaluate
-from unravel_lang.lang.session import derive_seed
 from unravel_lang.latent_io import load_npy, read_latent_wav
 from unravel_lang.model import load_model
 from unravel_lang.plan import Plan
@@ -112,12 +111,6 @@ def test_generators_take_lengths_and_the_session_seed(session):
 def test_explicit_seed_argument_wins(session):
     session.run("s = stats(a)\nx = normal(s, k=5, seed=3)\ny = normal(s, k=5, seed=3)")
     np.testing.assert_array_equal(session["x"], session["y"])
-
-
-def test_derive_seed_is_documented_formula():
-    expected = np.random.SeedSequence([4, 2]).generate_state(2)
-    assert derive_seed(4, 2) == ((int(expected[0]) << 31) ^ int(expected[1])) & (2**63 - 1)
-    assert derive_seed(4, 2) != derive_seed(4, 3)
 
 
 def test_arithmetic_on_arrays_and_numbers(session):

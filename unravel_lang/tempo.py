@@ -17,6 +17,10 @@ from dataclasses import dataclass
 from unravel_lang.errors import PatternError
 from unravel_lang.guards import check_float, check_int
 
+DEFAULT_K = 11
+"""Frames per beat until a score, a command or a caller sets the tempo: the default grid
+(117.45 BPM at 44.1 kHz / 2048)."""
+
 MAX_K = 4096
 """The longest beat, in latent frames (about 3 minutes at 44100 Hz / 2048). The tempo range
 is one rule: k is a whole number from 1 to MAX_K, and a tempo in BPM is accepted when it lies

@@ -15,24 +15,17 @@ import textwrap
 import numpy as np
 
 from unravel_lang.errors import LatentError, UnravelError
+from unravel_lang.guards import check_latent
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 MIN_WIDTH = 30
 
 
 def as_latent(latent: object) -> np.ndarray:
-    """`latent` as a finite float64 `(frames, dims)` array, or a `LatentError` naming the fault."""
-    arr = np.asarray(latent)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise LatentError(f"a latent array has shape (frames, dims); got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise LatentError(f"a latent array holds numbers; got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise LatentError("the latent array holds NaN or infinite values")
-    return arr
+    """`latent` as a finite float64 `(frames, dims)` array (a 1-D array is one dim; empty
+    allowed), or a `LatentError` naming the fault (`guards.check_latent`)."""
+    return check_latent(latent, "the latent array", allow_empty=True, vector_as_column=True,
+                        dtype=np.float64, error=LatentError)
 
 
 def _fmt(value: float) -> str:

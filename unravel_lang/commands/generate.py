@@ -16,6 +16,7 @@ import numpy as np
 from unravel_lang import patterns
 from unravel_lang.commands import options
 from unravel_lang.errors import PatternError, UnravelError
+from unravel_lang.tempo import DEFAULT_K
 
 DISTRIBUTIONS = ("normal", "uniform", "iqr-uniform", "correlated", "smooth")
 LATENT_EXTS = (".npy", ".latent.wav")
@@ -58,7 +59,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="how the drawn arrays are arranged (default fibo)")
     tempo = p.add_mutually_exclusive_group()
     tempo.add_argument("--k", type=int, default=None, metavar="K",
-                       help="frames per beat = frames drawn per array (default 11)")
+                       help=f"frames per beat = frames drawn per array (default {DEFAULT_K})")
     tempo.add_argument("--bpm", type=float, default=None, metavar="B",
                        help="a tempo, snapped to the nearest k of the model's grid")
     p.add_argument("--loops", type=int, default=1, metavar="N",
@@ -258,7 +259,7 @@ def _run(args: argparse.Namespace) -> int:
 
         load_matplotlib()  # say which extra to install before any work
     model = load_model(args.model)
-    k = args.k if args.k is not None else 11
+    k = args.k if args.k is not None else DEFAULT_K
     if args.bpm is not None:
         k = snap(args.bpm, model.sr, model.ratio).k
     try:

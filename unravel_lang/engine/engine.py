@@ -13,7 +13,9 @@ from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
-from unravel_lang.plan import Plan
+from unravel_lang.guards import check_latent
+from unravel_lang.plan import Plan, as_plan
+from unravel_lang.tempo import DEFAULT_K
 
 
 @dataclass(frozen=True)
@@ -48,7 +50,7 @@ class Engine:
     `realtime=False`, then nothing is decoded beyond what the sink asks for).
     """
 
-    def __init__(self, model, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
+    def __init__(self, model, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = 4,
                  quantum: str = "beat", ahead_frames: int = 8, max_voices: int = 16,
                  fade_ms: float = 5.0, realtime: bool = True,
                  chunk_frames: int | None = None, batch: bool | None = None) -> None:
@@ -292,19 +294,18 @@ class Engine:
             self.mixer.stop_req[stem] = True
 
     def _check_plan(self, plan: Plan, where: str) -> Plan:
-        if isinstance(plan, np.ndarray):
-            plan = Plan.of(plan)
-        if not isinstance(plan, Plan):
-            raise UnravelError(f"{where}: expected a latent array or a plan, got "
-                               f"{type(plan).__name__}")
+        value, plan = plan, as_plan(plan)
+        if plan is None:
+            got = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
+                   else type(value).__name__)
+            raise UnravelError(f"{where}: expected a latent array (frames, dims) or a plan, "
+                               f"got {got}")
         if plan.frames == 0:
             raise LatentError(f"{where}: the pattern is empty (0 frames)")
         dims = int(self.model.dims)
         for voice in plan.voices:
-            latent = voice.latent
-            if latent.ndim != 2 or latent.shape[1] != dims:
-                raise LatentError(f"{where}: a latent array of shape {tuple(latent.shape)} does "
-                                  f"not fit the model, which takes (frames, {dims})")
-            if not np.all(np.isfinite(latent)) or not math.isfinite(voice.gain):
-                raise LatentError(f"{where}: the pattern holds NaN or infinite values")
+            check_latent(voice.latent, f"{where}: the pattern", dims=dims, allow_empty=True,
+                         dtype=None, error=LatentError)
+            if not math.isfinite(voice.gain):
+                raise LatentError(f"{where}: a voice's gain is not finite ({voice.gain})")
         return plan

@@ -33,6 +33,7 @@ from unravel_lang.engine.filesink import FileSink
 from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_frames
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import DEFAULT_K
 
 AHEAD_FRAMES = 64
 """Latent frames the worker may decode ahead of the sink: fewer hand-overs between threads."""
@@ -75,7 +76,7 @@ class ScoreRender:
     closes the engine's thread; `close()` (or `with`) closes it without finishing.
     """
 
-    def __init__(self, model: Any = None, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
+    def __init__(self, model: Any = None, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = 4,
                  decode: bool = True, load: Callable[[], Any] | None = None,
                  ahead_frames: int = AHEAD_FRAMES, quantum: str = "beat") -> None:
         if model is None and load is None:

@@ -20,7 +20,7 @@ from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
 from unravel_lang.lang.parser import MAX_WHOLE
 from unravel_lang.lang.walk import fold
 from unravel_lang.paths import describe_error
-from unravel_lang.plan import Plan
+from unravel_lang.plan import Plan, as_plan
 
 if TYPE_CHECKING:
     from unravel_lang.lang.session import Session
@@ -138,11 +138,10 @@ class Evaluator:
 
     def plan(self, value: Any, node: ast.Node, what: str) -> Plan:
         """`value` as a plan (an array becomes a one-voice plan)."""
-        if isinstance(value, Plan):
-            return value
-        if isinstance(value, np.ndarray) and value.ndim == 2:
-            return Plan.of(value.astype(np.float32, copy=False))
-        raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+        plan = as_plan(value)
+        if plan is None:
+            raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+        return plan
 
     def call(self, node: ast.Call, values: list[Any]) -> Any:
         fn = self.table[node.func]

@@ -13,6 +13,7 @@ from typing import Any
 import numpy as np
 
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import DEFAULT_K
 
 
 class Recorder:
@@ -92,7 +93,8 @@ class Recorder:
             if hook is not None:
                 hook(*args)
 
-    def render(self, model: Any, seed: int = 0, k: int = 11, beats_per_bar: int = 4) -> np.ndarray:
+    def render(self, model: Any, seed: int = 0, k: int = DEFAULT_K,
+               beats_per_bar: int = 4) -> np.ndarray:
         """The audio of the recorded calls as the live engine plays them, rendered faster than
         real time: float32 `(channels, samples)` at `model.sr` (`ScoreRender.finish`). `k` and
         `beats_per_bar` are the grid the session started with."""

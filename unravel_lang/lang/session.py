@@ -24,18 +24,9 @@ from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
-from unravel_lang.plan import Plan
-from unravel_lang.tempo import check_beats, check_k
-
-DEFAULT_K = 11
-"""Frames per beat until a score sets the tempo (117.45 BPM at 44.1 kHz / 2048)."""
-
-
-def derive_seed(seed: int, n: int) -> int:
-    """The seed of the `n`-th seeded call (from 0) after `seed N`: a 63-bit integer drawn from
-    `numpy.random.SeedSequence([N, n])`."""
-    state = np.random.SeedSequence([int(seed), int(n)]).generate_state(2)
-    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
+from unravel_lang.plan import Plan, as_plan
+from unravel_lang.seeds import call_seed
+from unravel_lang.tempo import DEFAULT_K, check_beats, check_k
 
 
 class Session:
@@ -176,9 +167,9 @@ class Session:
                             what)
 
     def next_seed(self) -> int:
-        """The seed of the next seeded call: `derive_seed(seed, n)`, n counting calls since
-        the last `seed` statement."""
-        value = derive_seed(self.seed, self.draws)
+        """The seed of the next seeded call: `seeds.call_seed(seed, n)`, n counting calls
+        since the last `seed` statement."""
+        value = call_seed(self.seed, self.draws)
         self.draws += 1
         return value
 
@@ -329,11 +320,10 @@ class Session:
 
     def to_plan(self, value: Any, what: str = "play") -> Plan:
         """`value` as a plan: a latent array becomes a one-voice plan."""
-        if isinstance(value, Plan):
-            return value
-        if isinstance(value, np.ndarray) and value.ndim == 2:
-            return Plan.of(value.astype(np.float32, copy=False))
-        raise UnravelError(f"{what} needs a latent array or a plan")
+        plan = as_plan(value)
+        if plan is None:
+            raise UnravelError(f"{what} needs a latent array or a plan")
+        return plan
 
     def describe(self, value: Any) -> str:
         """A few lines about a value: shape, duration, bars and a per-dim summary."""

@@ -18,6 +18,7 @@ import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import DEFAULT_K
 
 
 class Performer(Protocol):
@@ -150,7 +151,7 @@ class Stage:
         Link) and give it the tracks and decode modes set so far."""
         if self.performer is not None or self.model is None:
             return
-        self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
+        self.performer = open_silent(self.model, self.k or DEFAULT_K, self.seed, self.quantum)
         for name, mode in self.decode.items():
             self.performer.set_decode(name, mode != "remote")
         for name, plan in self.tracks.items():
