@@ -1,4 +1,4 @@
-"""docs/language.md: every example block runs, and everything the compiler knows is documented."""
+"""docs/language.md: every example block runs, and everything the checker knows is documented."""
 
 from __future__ import annotations
 
@@ -13,8 +13,8 @@ from unravel_lang.engine.mixer import fade_ramp
 from unravel_lang.engine.score import render_calls
 from unravel_lang.engine.timeline import loop_iterations, render_track
 from unravel_lang.lang import LanguageError, Session
-from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.live.host import LiveHost
 from unravel_lang.patterns import fibo
 from unravel_lang.plan import Plan

@@ -320,3 +320,14 @@ def test_in_real_time_a_replacement_lands_exactly_on_a_loop_boundary(noisy):
         if np.array_equal(heard, render_track(noisy, SEED, "a", iterations, total)):
             matches.append(swap)
     assert len(matches) == 1 and matches[0] >= 2 * loop
+
+
+def test_frames_for_is_the_language_s_rule(tiny):
+    """Bars and beats on the engine's grid count as in a score: a fraction of a frame is
+    refused, never rounded."""
+    from unravel_lang.tempo import frames_for
+
+    with Engine(tiny, seed=SEED, realtime=False, k=11, beats_per_bar=3) as engine:
+        assert engine.frames_for(bars=2, beats=1) == frames_for(11, 2, 1, 3) == 77
+        with pytest.raises(PatternError, match="not a whole number"):
+            engine.frames_for(beats=0.5)

@@ -31,6 +31,9 @@ a k. At 44100 Hz / 2048 that is 0.31 … 1291.99 BPM."""
 MAX_BEATS = 64
 """The most beats in a bar (`beats N`: N from 1 to MAX_BEATS)."""
 
+QUANTA = ("beat", "bar")
+"""Where new tracks and plays start (`quantum beat|bar`): on the next beat or the next bar line."""
+
 
 def check_beats(beats: object) -> int:
     """`beats` as an int; refuses anything but a whole number from 1 to `MAX_BEATS`."""

@@ -6,8 +6,7 @@ from collections import deque
 from typing import NamedTuple
 
 from unravel_lang.errors import PatternError
-
-QUANTA = ("beat", "bar")
+from unravel_lang.tempo import QUANTA
 
 
 def ceil_to(frame: int, origin: int, step: int) -> int:

@@ -16,7 +16,7 @@ from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.guards import check_latent
 from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan, as_plan
-from unravel_lang.tempo import DEFAULT_K
+from unravel_lang.tempo import DEFAULT_K, frames_for
 
 DECODE_MODES = ("local", "remote", "both")
 """Where a track is decoded (`Engine.set_decode`)."""
@@ -287,8 +287,10 @@ class Engine(Performer):
         return self.sample_clock.time_of(sample)
 
     def frames_for(self, bars: float = 0, beats: float = 0) -> int:
-        """Latent frames in `bars` bars plus `beats` beats at the current tempo."""
-        return round((bars * self.clock.beats_per_bar + beats) * self.clock.k)
+        """Latent frames in `bars` bars plus `beats` beats at the current tempo: the language's
+        rule, `tempo.frames_for` (a length that is not a whole number of frames is refused)."""
+        return frames_for(self.clock.k, bars=bars, beats=beats,
+                          beats_per_bar=self.clock.beats_per_bar)
 
     def close(self) -> None:
         """Stop the worker thread."""

@@ -11,23 +11,22 @@ import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import ast
-from unravel_lang.lang.compiler import (
-    KEYWORDS,
-    QUANTA,
-    Scope,
-    check_program,
-    kind_of_value,
-)
+from unravel_lang.lang.checker import Scope, check_program, kind_of_value
+from unravel_lang.lang.context import Grid
+from unravel_lang.lang.describe import describe, summary
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.evaluator import Evaluator
 from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.lang.statements import execute
+from unravel_lang.lang.words import KEYWORDS, QUANTA
 from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
 from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan, as_plan
 from unravel_lang.seeds import call_seed
 from unravel_lang.tempo import DEFAULT_K, check_beats, check_k
+from unravel_lang.writes import confine
 
 
 class Session:
@@ -134,8 +133,6 @@ class Session:
         """A path to write: `~` expanded, relative to the output folder when it is relative;
         `WriteRefused` when it leads outside the output folder and the `allow_write`
         folders (see `writes.confine`)."""
-        from unravel_lang.writes import confine
-
         return confine(path, self.output_folder(), self.allow_write)
 
     @property
@@ -146,27 +143,15 @@ class Session:
         return float(self.model.sr) / float(self.model.ratio)
 
     @property
+    def grid(self) -> Grid:
+        """The tempo grid now: k, beats per bar and the latent rate (asked only when needed,
+        so a grid in bars and beats loads no model)."""
+        return Grid(self.k, self.beats_per_bar, lambda: self.latent_rate)
+
+    @property
     def bpm(self) -> float:
         """The tempo in BPM: 60 * latent_rate / k."""
-        return 60.0 * self.latent_rate / self.k
-
-    def frames(self, amount: float, unit: str) -> int:
-        """Latent frames in `amount` `unit`s ("bars", "beats", "frames", "s") at this tempo;
-        a length beyond the frame limit is refused (`PatternError`)."""
-        from unravel_lang.guards import check_float, check_frames
-        from unravel_lang.tempo import frames_for
-
-        what = f"the length {amount:g}{unit}"
-        amount = check_float(amount, what)
-        if unit == "frames":
-            return check_frames(int(amount), what)
-        if unit == "s":
-            return check_frames(int(round(min(amount * self.latent_rate, 1e18))), what)
-        if unit == "bars":
-            return check_frames(
-                frames_for(self.k, bars=amount, beats_per_bar=self.beats_per_bar), what)
-        return check_frames(frames_for(self.k, beats=amount, beats_per_bar=self.beats_per_bar),
-                            what)
+        return self.grid.bpm
 
     def next_seed(self) -> int:
         """The seed of the next seeded call: `seeds.call_seed(seed, n)`, n counting calls
@@ -245,8 +230,10 @@ class Session:
         return Scope({n: kind_of_value(v) for n, v in self.env.items()}, set(self.tracks),
                      recording - set(self.env))
 
-    def parse(self, source: str, file: str = "<input>") -> ast.Program:
-        """Parse and check `source` against this session, running nothing."""
+    def check(self, source: str, file: str = "<input>") -> ast.Program:
+        """`source` parsed (`parser.parse`) and checked against this session's bindings and
+        tracks (`checker.check_program`), running nothing; `LanguageError` at the first
+        mistake."""
         program = parse(source, file)
         check_program(program, self.scope())
         return program
@@ -258,7 +245,7 @@ class Session:
         syntax or name error runs nothing; an error while running stops there (what ran
         before it stays: bindings, tracks).
         """
-        program = self.parse(source, file)
+        program = self.check(source, file)
         return self.execute(program)
 
     def run_file(self, path: str | os.PathLike) -> Any:
@@ -277,15 +264,13 @@ class Session:
 
     def eval(self, source: str) -> Any:
         """The value of one expression, e.g. `session.eval("fibo(a)")`."""
-        program = self.parse(source)
+        program = self.check(source)
         if len(program.statements) != 1 or not isinstance(program.statements[0], ast.ExprStmt):
             raise LanguageError("expected one expression", 1, 1, source)
         return self.execute(program)
 
     def execute(self, program: ast.Program) -> Any:
         """Run the statements of a checked program."""
-        from unravel_lang.lang.statements import execute
-
         result = None
         ev = Evaluator(self, program)
         for stmt in program.statements:
@@ -320,15 +305,11 @@ class Session:
 
     def describe(self, value: Any) -> str:
         """A few lines about a value: shape, duration, bars and a per-dim summary."""
-        from unravel_lang.lang.describe import describe
-
-        return describe(self, value)
+        return describe(self.grid, value)
 
     def summary(self, value: Any) -> str:
         """One line about a value: shape, seconds and bars."""
-        from unravel_lang.lang.describe import summary
-
-        return summary(self, value)
+        return summary(self.grid, value)
 
 
 def _checked_quantum(quantum: str) -> str:

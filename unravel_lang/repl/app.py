@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from unravel_lang.errors import UnravelError
-from unravel_lang.lang.compiler import CONSTANTS
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.live.stage import Stage, close_playback, open_playback
 from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.repl import help as repl_help
 from unravel_lang.repl.syntax import Vocabulary, needs_more
-from unravel_lang.tempo import check_bpm
+from unravel_lang.tempo import bpm_text, check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
 
@@ -71,12 +71,7 @@ class Repl:
         self.errors = 0
         self.lock = threading.RLock()  # one input at a time: the prompt, OSC in, `send`
         self.listening: str | None = None  # "host:port" of OSC in, when it runs
-        self.vocab = Vocabulary(
-            keywords=lambda: (*session.keywords(), *CONSTANTS),
-            functions=session.functions,
-            names=session.names,
-            commands=lambda: COMMANDS,
-        )
+        self.vocab = Vocabulary.of_language(names=session.names, commands=lambda: COMMANDS)
 
     def handle(self, text: str) -> bool:
         """Run one input (a REPL command or statements of the language); False on error."""
@@ -103,8 +98,6 @@ class Repl:
             self.report_engine_errors()
 
     def help(self, name: str | None) -> str:
-        from unravel_lang.repl import help as repl_help
-
         if name is None:
             return repl_help.overview()
         bound = {n: self.session.summary(self.session[n]) for n in self.session.names()}
@@ -216,8 +209,6 @@ class Repl:
 
     def status(self) -> str:
         """The status line: model, tempo, quantum, running tracks, playhead."""
-        from unravel_lang.tempo import bpm_text
-
         session = self.session
         k, bpm = session.k, session.bpm
         linked = self.stage.linked
