@@ -17,8 +17,8 @@ from unravel_lang.plan import Plan, Voice
 
 pytest.importorskip("pythonosc", reason="python-osc is missing: pip install 'unravel-lang[osc]'")
 
+from unravel_lang.addresses import parse_target  # noqa: E402
 from unravel_lang.live.osc import OscOut  # noqa: E402
-from unravel_lang.live.target import parse_target  # noqa: E402
 
 
 @pytest.fixture

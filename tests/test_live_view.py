@@ -17,9 +17,9 @@ import pytest
 from rave_testmodels import random_latent as latent
 from view_client import stalled_viewer
 
+from unravel_lang.addresses import parse_address
 from unravel_lang.engine import Engine, FileSink
 from unravel_lang.errors import UnravelError
-from unravel_lang.live.address import parse_address
 from unravel_lang.live.view_meter import FLOOR_DB, latent_rows, level_db, spectrum_db
 from unravel_lang.plan import Plan
 

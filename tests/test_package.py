@@ -176,3 +176,20 @@ def test_the_package_has_no_import_cycle():
     assert "unravel_lang.lang.statements" in graph["unravel_lang.lang.session"]
     cycles = [" ↔ ".join(group) for group in cycles_of(graph)]
     assert cycles == [], "import cycles: " + "; ".join(cycles)
+
+
+def test_the_language_reaches_the_engine_only_to_bounce_an_export():
+    """The language plays through a `Performer`; it imports no front end (REPL, live, the
+    command line), and of the engine only `engine.score`, whose `bounce` renders `export x
+    "a.wav"` as the engine plays it."""
+    graph = import_graph(PACKAGE)
+    outward = {}
+    for name, targets in graph.items():
+        if name == "unravel_lang.lang" or name.startswith("unravel_lang.lang."):
+            for target in targets:
+                top = target.split(".")[1] if target.count(".") else ""
+                if top in ("repl", "live", "commands", "cli") or (
+                        top == "engine" and target != "unravel_lang.engine.score"):
+                    outward.setdefault(name, []).append(target)
+    assert outward == {}
+    assert "unravel_lang.engine.score" in graph["unravel_lang.lang.statements"]  # read

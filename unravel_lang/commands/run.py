@@ -7,13 +7,12 @@ import argparse
 import time
 from pathlib import Path
 
-from unravel_lang.cluster import add_options
 from unravel_lang.commands import options
+from unravel_lang.commands.options import add_cluster_options, add_view_arguments, view_address
 from unravel_lang.commands.score import render_score, score_and_model, write_places
 from unravel_lang.commands.seeds import parse_seeds, render_seeds
 from unravel_lang.commands.write_options import add_write_options
 from unravel_lang.errors import UnravelError
-from unravel_lang.live.address import add_view_arguments, view_address
 from unravel_lang.paths import writable_target
 
 
@@ -43,7 +42,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render once per seed FIRST..LAST (inclusive) to -o, whose name holds "
                    "{seed} (out/{seed}.wav); files that exist are kept; each file equals the "
                    "single render with --seed")
-    add_options(p)
+    add_cluster_options(p)
     add_view_arguments(p)
     add_write_options(p, "the score's folder")
     p.set_defaults(func=run)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands import options
+from unravel_lang.commands.options import add_view_arguments, view_address
 from unravel_lang.commands.repl import add_listen_arguments, listen_options
 from unravel_lang.commands.write_options import add_write_options
-from unravel_lang.live.address import add_view_arguments, view_address
 
 
 def register(sub: argparse._SubParsersAction) -> None:

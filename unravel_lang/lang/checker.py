@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
+from unravel_lang.addresses import parse_address, parse_target
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import ast
 from unravel_lang.lang.errors import LanguageError, suggest
@@ -31,8 +32,6 @@ from unravel_lang.lang.functions import (
 )
 from unravel_lang.lang.walk import fold
 from unravel_lang.lang.words import CONSTANTS, INPUT, QUANTA
-from unravel_lang.live.address import parse_address
-from unravel_lang.live.target import parse_target
 from unravel_lang.plan import Plan
 from unravel_lang.stats import Stats
 from unravel_lang.tempo import MAX_BEATS, MAX_K

@@ -367,7 +367,7 @@ class Stage(Performer):
 
 
 def _target_text(target: str) -> str:
-    from unravel_lang.live.target import parse_target
+    from unravel_lang.addresses import parse_target
 
     try:
         host, port = parse_target(target)

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from unravel_lang.live.address import parse_address
+from unravel_lang.addresses import parse_address
 from unravel_lang.live.view import ViewServer
 from unravel_lang.live.view_feed import EngineFeed
 from unravel_lang.performer import Performer
