@@ -32,8 +32,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "tests"))
 from linkpeer import Peer, onset_errors, onsets  # noqa: E402
 
 from unravel_lang.engine import Engine  # noqa: E402
-from unravel_lang.live.clocksink import PacedSink  # noqa: E402
 from unravel_lang.live.link import LinkControl  # noqa: E402
+from unravel_lang.live.paced import PacedOutput  # noqa: E402
 from unravel_lang.model import load_model  # noqa: E402
 from unravel_lang.plan import Plan  # noqa: E402
 
@@ -43,7 +43,7 @@ def phase_errors(model, tempo: float, seconds: float) -> dict:
     hit = np.full((1, model.dims), 3.0, np.float32)
     with Peer(tempo) as peer:
         engine = Engine(model, k=11)
-        sink = PacedSink(engine, keep_seconds=seconds + 30)
+        sink = PacedOutput(engine, lead=0.05, keep_seconds=seconds + 30)
         sink.start()
         control = LinkControl(engine, sink)
         engine.track("hit", Plan.of(hit))
@@ -81,7 +81,7 @@ def cpu_cost(model, seconds: float, follow: bool) -> dict:
     """CPU seconds per audio second playing a steady pattern, direct or following at 123."""
     noise = np.random.default_rng(0).normal(0, 1, (44, model.dims)).astype(np.float32)
     engine = Engine(model, k=11)
-    sink = PacedSink(engine, keep_seconds=seconds + 10)
+    sink = PacedOutput(engine, lead=0.05, keep_seconds=seconds + 10)
     peer = Peer(123) if follow else None
     control = LinkControl(engine, sink) if follow else None
     spent = [0.0]

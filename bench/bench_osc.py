@@ -24,7 +24,7 @@ import numpy as np
 
 from unravel_lang.engine import Engine
 from unravel_lang.live.osc import OscOut
-from unravel_lang.live.silent import SilentOutput
+from unravel_lang.live.paced import PacedOutput
 from unravel_lang.model import load_model
 from unravel_lang.plan import Plan
 
@@ -65,7 +65,7 @@ def play(model, seconds: float, remote: bool, lead_ms: float = 0.0):
     """4 looping tracks for `seconds` of wall time; (OscOut log, sink arrivals, CPU s)."""
     sink = Sink()
     engine = Engine(model, seed=0, k=11)
-    output = SilentOutput(engine)
+    output = PacedOutput(engine)
     with engine:
         output.start()
         out = OscOut(engine, f"127.0.0.1:{sink.sock.getsockname()[1]}", lead_ms=lead_ms,

@@ -28,11 +28,11 @@ HIT = np.full((1, 8), 3.0, np.float32)
 def linked(tiny):
     """A real-time engine at k=11 read by a paced sink; `join()` links it (LinkControl)."""
     from unravel_lang.engine import Engine
-    from unravel_lang.live.clocksink import PacedSink
     from unravel_lang.live.link import LinkControl
+    from unravel_lang.live.paced import PacedOutput
 
     engine = Engine(tiny, k=11)
-    sink = PacedSink(engine)
+    sink = PacedOutput(engine, lead=0.05, keep_seconds=120)
     sink.start()
     made = []
 
@@ -60,13 +60,13 @@ def test_the_repl_links_follows_then_leads_at_its_grid_tempo(tiny):
     from unravel_lang.engine import Engine
     from unravel_lang.lang.recorder import Recorder
     from unravel_lang.lang.session import Session
-    from unravel_lang.live.clocksink import PacedSink
+    from unravel_lang.live.paced import PacedOutput
     from unravel_lang.live.stage import Live, Stage
     from unravel_lang.repl.app import Repl
 
     lines: list[str] = []
     engine = Engine(tiny, k=11)
-    sink = PacedSink(engine)
+    sink = PacedOutput(engine, lead=0.05, keep_seconds=120)
     sink.start()
     recorder = Recorder()
     session = Session(model=tiny, performer=recorder, output=lines.append)

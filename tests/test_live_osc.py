@@ -137,11 +137,11 @@ def test_a_refused_target_is_reported_and_the_music_goes_on(tiny):
 def test_due_times_follow_the_sample_clock_minus_the_lead(tiny, rx):
     """With a real-time reader (the system-clock one), each message's due time is when its
     frame's first sample is heard minus the lead, and nothing leaves before it is due."""
-    from unravel_lang.live.silent import SilentOutput
+    from unravel_lang.live.paced import PacedOutput
 
     a = latent(4, 7)
     engine = Engine(tiny, k=4)
-    with engine, SilentOutput(engine):
+    with engine, PacedOutput(engine):
         out = OscOut(engine, rx.target, lead_ms=30, record=True)
         engine.track("a", Plan.of(a))
         assert rx.until(lambda got: len(got) >= 12, 10)

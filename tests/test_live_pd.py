@@ -20,7 +20,7 @@ pytest.importorskip("pythonosc", reason="python-osc is missing: pip install 'unr
 from unravel_lang.engine import Engine  # noqa: E402
 from unravel_lang.live import oscmsg  # noqa: E402
 from unravel_lang.live.osc import OscOut  # noqa: E402
-from unravel_lang.live.silent import SilentOutput  # noqa: E402
+from unravel_lang.live.paced import PacedOutput  # noqa: E402
 from unravel_lang.plan import Plan  # noqa: E402
 
 PD = shutil.which("pd")
@@ -96,7 +96,7 @@ def test_pd_receives_every_frame_in_order_with_equal_values(tiny, tmp_path, caps
                 break
         a, b = latent(8, 21), latent(4, 22)
         engine = Engine(tiny, k=4)
-        with engine, SilentOutput(engine):
+        with engine, PacedOutput(engine):
             out = OscOut(engine, f"127.0.0.1:{port}", record=True)
             engine.track("a", Plan.of(a))
             engine.track("b", Plan.of(b))

@@ -17,7 +17,7 @@ from unravel_lang.engine import Engine  # noqa: E402
 from unravel_lang.lang.recorder import Recorder  # noqa: E402
 from unravel_lang.lang.session import Session  # noqa: E402
 from unravel_lang.live import oscmsg  # noqa: E402
-from unravel_lang.live.silent import SilentOutput  # noqa: E402
+from unravel_lang.live.paced import PacedOutput  # noqa: E402
 from unravel_lang.live.stage import Live, Stage  # noqa: E402
 from unravel_lang.repl.app import Repl, start_listening  # noqa: E402
 
@@ -50,7 +50,7 @@ def live(tiny):
     """A REPL on a live engine (k=4) with a system-clock reader, serving OSC on a free port;
     A and B bound; yields (client, receiver of OSC out, printed lines, repl)."""
     engine = Engine(tiny, k=4)
-    output = SilentOutput(engine)
+    output = PacedOutput(engine)
     output.start()
     lines: list[str] = []
     recorder = Recorder()

@@ -170,7 +170,7 @@ class LinkSession:
 
 class LinkControl:
     """Plays the live `engine` in a Link session through `output` (an `AudioOutput` or
-    `PacedSink`: anything that reads its `engine` attribute each buffer; None: tempo only).
+    `PacedOutput`: anything that reads its `engine` attribute each buffer; None: tempo only).
 
     - following: when another peer sets the session's tempo T, the engine moves to the
       nearest k from its next bar line, and the retimer keeps its beats on the session's;

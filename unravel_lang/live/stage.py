@@ -382,7 +382,7 @@ def _model_file(model: Any) -> str | None:
 
 
 class Live(Performer):
-    """A started engine and the output reading it (a sound card's, or a `SilentOutput`); the
+    """A started engine and the output reading it (a sound card's, or a `PacedOutput`); the
     performer calls and questions pass through to the engine.
 
     `link(True)` joins the Ableton Link session (`live.link.LinkControl`, in `linked`): the
@@ -498,13 +498,13 @@ def open_playback(
 
 
 def open_silent(model: Any, k: int, seed: int | None, quantum: str = "beat") -> Live:
-    """The live engine paced by the system clock, with no sound card (`SilentOutput`): for
+    """The live engine paced by the system clock, with no sound card (`PacedOutput`): for
     tracks decoded elsewhere."""
     from unravel_lang.engine import Engine
-    from unravel_lang.live.silent import SilentOutput
+    from unravel_lang.live.paced import PacedOutput
 
     engine = Engine(model, seed=seed or 0, k=k, quantum=quantum)
-    output = SilentOutput(engine)
+    output = PacedOutput(engine)
     output.start()
     return Live(engine, output)
 
