@@ -187,13 +187,14 @@ def test_without_the_extra_link_says_how_to_install_it(tmp_path):
 
 def test_watch_link_without_the_extra_says_how_to_install_it(tmp_path, monkeypatch):
     from unravel_lang.live.link import LinkUnavailable
+    from unravel_lang.live.options import LiveOptions
     from unravel_lang.live.watch import watch
 
     monkeypatch.setitem(sys.modules, "aalink", None)
     score = tmp_path / "score.unr"
     score.write_text("bpm 120\n")
     with pytest.raises(LinkUnavailable, match=r"pip install 'unravel-lang\[link\]'$"):
-        watch(score, link=True, write=lambda line: None)
+        watch(score, LiveOptions(link=True), write=lambda line: None)
 
 
 @needs_link

@@ -225,13 +225,15 @@ def test_without_portaudio_the_repl_says_so_once_and_everything_else_works(
         monkeypatch, workdir, tiny_model_path):
     import io
 
+    from unravel_lang.live.options import LiveOptions
     from unravel_lang.repl.app import run_repl
 
     monkeypatch.setitem(sys.modules, "sounddevice", None)  # as if it could not be imported
     script = ('a = normal(stats(encode("noise.wav")), k=11)\ntrack t = fibo(a)\nplay a\n'
               'export fibo(a) "out/a.wav"\nexport a "out/a.npy"\nshow a\ntracks\n')
     out = io.StringIO()
-    code = run_repl(model=str(tiny_model_path), bpm=120, stdin=io.StringIO(script), stdout=out)
+    code = run_repl(LiveOptions(model=str(tiny_model_path)), bpm=120,
+                    stdin=io.StringIO(script), stdout=out)
     text = out.getvalue()
     assert code == 0, text
     assert text.startswith("playback unavailable: the sounddevice package is missing")
@@ -282,11 +284,12 @@ def test_a_missing_model_is_refused_before_the_prompt(workdir):
     import io
 
     from unravel_lang.errors import ModelError
+    from unravel_lang.live.options import LiveOptions
     from unravel_lang.repl.app import run_repl
 
     out = io.StringIO()
     with pytest.raises(ModelError, match="missing.ts"):
-        run_repl(model="missing.ts", stdin=io.StringIO("show 1\n"), stdout=out)
+        run_repl(LiveOptions(model="missing.ts"), stdin=io.StringIO("show 1\n"), stdout=out)
     assert out.getvalue() == ""
 
 

@@ -12,6 +12,7 @@ import pytest
 from unravel_lang.cli import main
 from unravel_lang.lang import LanguageError, Session, evaluate
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.live.options import LiveOptions
 from unravel_lang.live.stage import Stage
 from unravel_lang.live.watch import ScoreWatcher
 from unravel_lang.model import load_model
@@ -112,7 +113,7 @@ def test_a_repl_line_that_writes_out_is_refused_and_the_session_goes_on(tree):
              'export a "../a.npy"\nexport a "in/a.npy"\nshow a\n'
              f'export a "{other}/b.npy"\n')
     _noise(work / "noise.wav")
-    code = run_repl(stdin=io.StringIO(lines), stdout=out, allow_write=[str(other)])
+    code = run_repl(LiveOptions(allow_write=[str(other)]), stdin=io.StringIO(lines), stdout=out)
     text = out.getvalue()
     assert code == 1  # one line failed
     assert "<repl>:1:10: cannot write '../a.npy'" in text

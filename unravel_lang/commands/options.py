@@ -1,6 +1,6 @@
 """Options shared by the subcommands: their types, refused at the option (exit status 2, one
 line) when out of range, before any work; and the groups of options several subcommands add
-(the live view, the cluster)."""
+(the live view, the cluster, the options of a live session)."""
 
 from __future__ import annotations
 
@@ -9,6 +9,9 @@ import math
 
 from unravel_lang.addresses import parse_address
 from unravel_lang.cluster import EXTRA as CLUSTER_EXTRA
+from unravel_lang.commands.write_options import add_write_options
+from unravel_lang.errors import UnravelError
+from unravel_lang.live.options import LiveOptions
 
 SEED_MAX = (1 << 64) - 1
 """Largest seed: seeds are 64-bit unsigned integers (numpy's SeedSequence takes them)."""
@@ -88,3 +91,38 @@ def add_cluster_options(parser) -> None:
     group.add_argument("--scheduler", default=None, metavar="ADDRESS",
                        help="run on an existing Dask cluster: its scheduler's address "
                        f"(tcp://host:8786) or scheduler file (needs {CLUSTER_EXTRA})")
+
+
+def add_live_arguments(parser, writes: str) -> None:
+    """Add the options a live session (`repl`, `watch`) takes after its own: `--listen`,
+    `--listen-host`, `--link`, the view's and the write options (`writes`: the output folder
+    without `--out-dir`). `--model`, `--seed` and `--device` each command adds in its place.
+    A new live option goes here, in `live_options` and in `live.options.LiveOptions`."""
+    from unravel_lang.live.server import DEFAULT_PORT
+
+    parser.add_argument("--listen", type=int, nargs="?", const=DEFAULT_PORT, metavar="PORT",
+                        help="take code and controls over OSC (unravel send, /unravel/eval, "
+                        f"/unravel/set ...) on 127.0.0.1:PORT (default {DEFAULT_PORT})")
+    parser.add_argument("--listen-host", metavar="HOST", default=None,
+                        help="listen on another interface than 127.0.0.1, e.g. 0.0.0.0 for a "
+                        "phone running TouchOSC. Security: anyone who reaches it can run code "
+                        "in the session (write files, stop the music)")
+    parser.add_argument("--link", action="store_true",
+                        help="join the Ableton Link session (needs unravel-lang[link])")
+    add_view_arguments(parser)
+    add_write_options(parser, writes)
+
+
+def live_options(args) -> LiveOptions:
+    """The `LiveOptions` of parsed `args`; a bad `--listen` port or view address is an
+    `UnravelError`. `--listen-host` alone listens on the default port."""
+    from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
+
+    port = args.listen
+    if port is None and args.listen_host is not None:
+        port = DEFAULT_PORT
+    if port is not None and not 0 <= port <= 65535:
+        raise UnravelError(f"--listen: a port is 0 to 65535, got {port}")
+    return LiveOptions(model=args.model, seed=args.seed, device=args.device, listen=port,
+                       listen_host=args.listen_host or LOOPBACK, view=view_address(args),
+                       link=args.link, out_dir=args.out_dir, allow_write=args.allow_write)

@@ -5,8 +5,7 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands import options
-from unravel_lang.commands.options import add_view_arguments, view_address
-from unravel_lang.commands.write_options import add_write_options
+from unravel_lang.commands.options import add_live_arguments, live_options
 from unravel_lang.errors import UnravelError
 
 
@@ -32,38 +31,8 @@ def register(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--plain", action="store_true",
                         help="read blocks separated by blank lines, print no terminal control "
                         "codes (for editors that paste into a terminal: vim-slime, VS Code)")
-    add_listen_arguments(parser)
-    parser.add_argument("--link", action="store_true",
-                        help="join the Ableton Link session (needs unravel-lang[link])")
-    add_view_arguments(parser)
-    add_write_options(parser, "the current directory")
+    add_live_arguments(parser, "the current directory")
     parser.set_defaults(func=handler)
-
-
-def add_listen_arguments(parser: argparse.ArgumentParser) -> None:
-    """`--listen [PORT]` and `--listen-host HOST` (shared by `repl` and `watch`)."""
-    from unravel_lang.live.server import DEFAULT_PORT
-
-    parser.add_argument("--listen", type=int, nargs="?", const=DEFAULT_PORT, metavar="PORT",
-                        help="take code and controls over OSC (unravel send, /unravel/eval, "
-                        f"/unravel/set ...) on 127.0.0.1:PORT (default {DEFAULT_PORT})")
-    parser.add_argument("--listen-host", metavar="HOST", default=None,
-                        help="listen on another interface than 127.0.0.1, e.g. 0.0.0.0 for a "
-                        "phone running TouchOSC. Security: anyone who reaches it can run code "
-                        "in the session (write files, stop the music)")
-
-
-def listen_options(args: argparse.Namespace) -> tuple[int | None, str]:
-    """`(port or None, host)` from `--listen` / `--listen-host` (a host alone implies the
-    default port)."""
-    from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
-
-    port = args.listen
-    if port is None and args.listen_host is not None:
-        port = DEFAULT_PORT
-    if port is not None and not 0 <= port <= 65535:
-        raise UnravelError(f"--listen: a port is 0 to 65535, got {port}")
-    return port, args.listen_host or LOOPBACK
 
 
 def handler(args: argparse.Namespace) -> int:
@@ -72,9 +41,5 @@ def handler(args: argparse.Namespace) -> int:
 
     if args.input_bars is not None and args.input_bars < 1:
         raise UnravelError(f"--input-bars must be at least 1, got {args.input_bars}")
-    port, host = listen_options(args)
-    return run_repl(model=args.model, bpm=args.bpm, seed=args.seed, quantum=args.quantum,
-                    plain=args.plain, listen=port, listen_host=host,
-                    view=view_address(args), input=args.input, input_bars=args.input_bars,
-                    device=args.device, link=args.link, out_dir=args.out_dir,
-                    allow_write=args.allow_write)
+    return run_repl(live_options(args), bpm=args.bpm, quantum=args.quantum, plain=args.plain,
+                    input=args.input, input_bars=args.input_bars)

@@ -5,9 +5,7 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands import options
-from unravel_lang.commands.options import add_view_arguments, view_address
-from unravel_lang.commands.repl import add_listen_arguments, listen_options
-from unravel_lang.commands.write_options import add_write_options
+from unravel_lang.commands.options import add_live_arguments, live_options
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -25,11 +23,7 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     parser.add_argument("--interval", type=options.interval, default=0.2, metavar="S",
                         help="poll every S seconds (0.2; from 0.01 to 3600)")
-    add_listen_arguments(parser)
-    parser.add_argument("--link", action="store_true",
-                        help="join the Ableton Link session (needs unravel-lang[link])")
-    add_view_arguments(parser)
-    add_write_options(parser, "the score's folder")
+    add_live_arguments(parser, "the score's folder")
     parser.set_defaults(func=handler)
 
 
@@ -37,8 +31,4 @@ def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
     from unravel_lang.live.watch import watch
 
-    port, host = listen_options(args)
-    return watch(args.score, model=args.model, seed=args.seed, interval=args.interval,
-                 listen=port, listen_host=host, view=view_address(args),
-                 device=args.device, link=args.link, out_dir=args.out_dir,
-                 allow_write=args.allow_write)
+    return watch(args.score, live_options(args), interval=args.interval)

@@ -14,13 +14,14 @@ import hashlib
 import os
 import threading
 import time
-from collections.abc import Callable, Iterable
+from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
+from unravel_lang.live.options import LiveOptions
 from unravel_lang.live.stage import Stage, close_playback, open_playback
 
 
@@ -200,38 +201,33 @@ def serve_watcher(watcher: ScoreWatcher, host: str, port: int):
 
 def watch(
     path: str | os.PathLike,
-    model: str | None = None,
-    seed: int | None = None,
+    options: LiveOptions | None = None,
     interval: float = 0.2,
     write: Callable[[str], None] | None = None,
-    listen: int | None = None,
-    listen_host: str = "127.0.0.1",
-    view: str | None = None,
-    device: str = "cpu",
-    link: bool = False,
-    out_dir: str | os.PathLike | None = None,
-    allow_write: Iterable[str | os.PathLike] = (),
 ) -> int:
-    """Watch the score at `path` until Ctrl-C; returns the exit code (0 after Ctrl-C). With
+    """Watch the score at `path`, polling every `interval` seconds, until Ctrl-C; returns
+    the exit code (0 after Ctrl-C). `options` (`LiveOptions`; None: the defaults): with
     `listen` (a port), code and controls sent over OSC (`unravel send`) run in the latest
-    evaluation's session. `view`: an address to serve the live view page at ("" for
-    127.0.0.1 and a free port). Models run on `device`. `link`: join the Ableton Link session
-    first (as a `link` statement does). The score and the code sent write into `out_dir`
-    (default: the score's folder) and the `allow_write` folders."""
+    evaluation's session; `view`: an address to serve the live view page at ("" for
+    127.0.0.1 and a free port); `link`: join the Ableton Link session first (as a `link`
+    statement does). The score and the code sent write into `out_dir` (default: the score's
+    folder) and the `allow_write` folders."""
+    options = options or LiveOptions()
+    seed, out_dir = options.seed, options.out_dir
     write = write or (lambda line: print(line, flush=True))
     from unravel_lang.paths import regular_file
 
     path = regular_file(path, UnravelError, "a score file",
                         missing=f"{path}: no such score file")
-    first = Session(model=model, seed=seed or 0, output=None, device=device)
+    first = Session(model=options.model, seed=seed or 0, output=None, device=options.device)
     loaded = first.model
 
     def open_session(recorder: Recorder, output: Callable[[str], None]) -> Session:
         return Session(
             model=loaded, performer=recorder, seed=seed or 0, output=output,
-            base_dir=path.resolve().parent, device=device,
+            base_dir=path.resolve().parent, device=options.device,
             out_dir=Path(out_dir).expanduser() if out_dir else path.resolve().parent,
-            allow_write=allow_write,
+            allow_write=options.allow_write,
         )
 
     performer, note = open_playback(loaded, first.k, seed)
@@ -243,7 +239,7 @@ def watch(
         write=write,
     )
     watcher = ScoreWatcher(path, open_session, stage, write)
-    if link:
+    if options.link:
         try:
             stage.link(True)
         except UnravelError:
@@ -253,11 +249,11 @@ def watch(
             write(line)
     server = None
     try:
-        if listen is not None:
-            server = serve_watcher(watcher, listen_host, listen)
+        if options.listen is not None:
+            server = serve_watcher(watcher, options.listen_host, options.listen)
             write(f"listening for OSC and `unravel send` on {server.address}")
-        if view is not None:
-            stage.view(view)
+        if options.view is not None:
+            stage.view(options.view)
         write(f"watching {path} (save it to re-evaluate; Ctrl-C stops)")
         watcher.run(interval)
     except KeyboardInterrupt:

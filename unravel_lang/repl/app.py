@@ -12,13 +12,14 @@ import os
 import re
 import sys
 import threading
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any, TextIO
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
+from unravel_lang.live.options import LiveOptions
 from unravel_lang.live.stage import Stage, close_playback, open_playback
 from unravel_lang.models import DEFAULT_MODEL
 from unravel_lang.repl import help as repl_help
@@ -440,38 +441,30 @@ STYLE = {
 
 
 def run_repl(
-    model: str | None = None,
+    options: LiveOptions | None = None,
+    *,
     bpm: float | None = None,
-    seed: int | None = None,
-    stdin: TextIO | None = None,
-    stdout: TextIO | None = None,
     quantum: str = "beat",
     input: str | None = None,
     input_bars: int | None = None,
     plain: bool = False,
-    listen: int | None = None,
-    listen_host: str = "127.0.0.1",
-    view: str | None = None,
-    device: str = "cpu",
-    link: bool = False,
-    out_dir: str | os.PathLike | None = None,
-    allow_write: Iterable[str | os.PathLike] = (),
+    stdin: TextIO | None = None,
+    stdout: TextIO | None = None,
 ) -> int:
-    """Open the REPL on `model` (None: the embedded default) at `bpm` with `seed`, new
-    tracks starting on the next `quantum` ("beat" or "bar") until a `quantum` statement;
-    `view`: an address to serve the live view page at from the start ("" for 127.0.0.1 and
-    a free port; None: only when a `view` statement asks).
-    `input`: a device (name or index) or audio file to listen to from the start (and what a
-    bare `listen` opens); `input_bars`: how many bars of input are kept (default 16); models
-    run on `device`. Lines write into `out_dir` (default: the current directory) and the
-    `allow_write` folders.
+    """Open the REPL with the `options` of a live session (`LiveOptions`: model, seed,
+    device, listen, view, link, writes; None: the defaults; lines write into the current
+    directory without `out_dir`) at `bpm`, new tracks starting on the next `quantum` ("beat"
+    or "bar") until a `quantum` statement. `input`: a device (name or index) or audio file
+    to listen to from the start (and what a bare `listen` opens); `input_bars`: how many
+    bars of input are kept (default 16).
 
     Interactive when stdin and stdout are terminals and not `plain`, else reads plainly (with
-    `plain`: blocks separated by blank lines, no terminal control codes). With `listen` (a
-    port), an OSC server on `listen_host` takes code and controls from other programs
-    (`unravel send`, controllers). Returns the exit code (0; in plain mode 1 when any input
-    failed).
+    `plain`: blocks separated by blank lines, no terminal control codes). With
+    `options.listen` (a port), an OSC server on `options.listen_host` takes code and controls
+    from other programs (`unravel send`, controllers). Returns the exit code (0; in plain
+    mode 1 when any input failed).
     """
+    options = options or LiveOptions()
     stdin = stdin or sys.stdin
     stdout = stdout or sys.stdout
 
@@ -479,9 +472,9 @@ def run_repl(
         print(text, file=stdout, flush=True)
 
     recorder = Recorder()
-    session = Session(model=model, performer=recorder, seed=seed or 0, output=write,
-                      quantum=quantum, device=device, out_dir=out_dir,
-                      allow_write=allow_write)
+    session = Session(model=options.model, performer=recorder, seed=options.seed or 0,
+                      output=write, quantum=quantum, device=options.device,
+                      out_dir=options.out_dir, allow_write=options.allow_write)
     loaded = session.model  # loaded now: a bad model file is reported before the prompt
     if bpm is not None:
         check_bpm(bpm, loaded.sr, loaded.ratio, "--bpm")
@@ -495,18 +488,18 @@ def run_repl(
     session.live = _live_host(session, stage, input, input_bars)
     server = None
     try:
-        if listen is not None:
-            server = start_listening(repl, listen_host, listen)
+        if options.listen is not None:
+            server = start_listening(repl, options.listen_host, options.listen)
             write(f"listening for OSC and `unravel send` on {server.address}")
-        if view is not None:
-            stage.view(view)
+        if options.view is not None:
+            stage.view(options.view)
         if stdin.isatty() and stdout.isatty() and not plain:
-            return run_interactive(repl, bpm, link)
+            return run_interactive(repl, bpm, options.link)
         if note:
             write(note)
         if bpm is not None:
             repl.handle(f"bpm {bpm:g}")
-        if link:
+        if options.link:
             repl.handle("link")
         return run_plain(repl, stdin, blocks=plain)
     finally:
