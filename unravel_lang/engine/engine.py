@@ -9,6 +9,7 @@ import numpy as np
 
 from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
 from unravel_lang.engine.decoding import VoiceDecoder
+from unravel_lang.engine.limiter import MasterLimiter
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
@@ -71,7 +72,8 @@ class Engine:
                              ahead=int(ahead_frames) * self.ratio,
                              target=None if realtime else 0, decoder=self.decoder)
         self.realtime = realtime
-        self.sample_clock = SampleClock(self.sr)
+        self.limiter = MasterLimiter(self.sr)  # the master bus: what every reader gives out
+        self.sample_clock = SampleClock(self.sr, delay=self.limiter.lookahead)
         self.sources: tuple = ()  # extra sources the reader mixes in (add_source)
         self._tracks: dict[str, None] = {}
         self.worker.start()
@@ -175,14 +177,14 @@ class Engine:
     def read_into(self, out: np.ndarray) -> int:
         """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`),
         then add what each extra source gives (see `add_source`); the sum passes the master
-        limiter (`engine.limiter`)."""
-        if not self.sources:
-            return self.mixer.read_into(out)
-        heard = self.sample_clock.time_of(self.playhead)
-        n = self.mixer.read_into(out, limit=False)
-        for source in self.sources:  # a tuple, replaced whole by add/remove_source
-            source.add_into(out, heard)
-        self.mixer.limiter.process(out)
+        limiter (`engine.limiter`), so `out` holds the sound of `limiter.lookahead` samples
+        earlier. Returns how many engine samples were read (`playhead` moves on by that)."""
+        n = self.mixer.read_into(out)
+        if self.sources:
+            heard = self.sample_clock.time_of(self.playhead - n)
+            for source in self.sources:  # a tuple, replaced whole by add/remove_source
+                source.add_into(out, heard)
+        self.limiter.process(out)
         return n
 
     def add_source(self, source) -> None:
