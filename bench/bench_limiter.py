@@ -5,7 +5,10 @@ CPU milliseconds per second of stereo 44.1 kHz audio for the look-ahead true-pea
 reference), in blocks of 256 samples (a live audio callback) and of 64 latent frames
 (131 072 samples, a render), on three signals: quiet (true peak −10 dBFS: the limiter only
 checks the samples), moderate (−2 dBFS: its detector runs, the gain stays 1) and loud
-(+10 dBFS: it limits all the time). Also the worst true peak each leaves (4x oversampled).
+(+10 dBFS: it limits all the time). Also the true peak each leaves (the limiter's own 4x
+detector), and, on pathological signals, the true peak before and after each limiter as
+ITU-R BS.1770 measures it (4x polyphase FIR, 81-tap Kaiser-windowed sinc, beta 5) and as
+soxr's near brick-wall 4x resampler does.
 
 Usage: python bench/bench_limiter.py [--seconds S] [--repeats N]
 """
@@ -17,7 +20,8 @@ import time
 
 import numpy as np
 
-from unravel_lang.engine.limiter import LOOKAHEAD, THRESHOLD, MasterLimiter, true_peak
+from unravel_lang.audio import resample
+from unravel_lang.engine.limiter import LOOKAHEAD, THRESHOLD, MasterLimiter, limit, true_peak
 
 SR = 44100
 
@@ -68,6 +72,39 @@ def music(seconds: float, true_peak_db: float) -> np.ndarray:
     return x
 
 
+def bs1770_peak(x: np.ndarray) -> float:
+    """The 4x oversampled peak of `x` `(channels, n)` by an 81-tap Kaiser FIR (beta 5)."""
+    up, half = 4, 40
+    h = np.sinc(np.arange(-half, half + 1) / up) * np.kaiser(2 * half + 1, 5.0)
+    peak = 0.0
+    for channel in x.astype(np.float64):
+        stuffed = np.zeros(channel.size * up)
+        stuffed[::up] = channel
+        peak = max(peak, float(np.abs(np.convolve(stuffed, h)).max()))
+    return peak
+
+
+def soxr_peak(x: np.ndarray) -> float:
+    padded = np.pad(x, ((0, 0), (1000, 1000)))
+    return float(np.abs(resample(padded, SR, 4 * SR)).max())
+
+
+def pathological() -> dict[str, np.ndarray]:
+    n = SR // 4
+    t = np.arange(n) / SR
+    cases = {f"sine {hz} Hz x2": np.stack([2 * np.sin(2 * np.pi * hz * t + 0.3),
+                                            2 * np.sin(2 * np.pi * hz * t + 1.1)])
+             for hz in (1000, 11025, 15000, 19000, 20000, 21000)}
+    square = np.where((np.arange(n) // 50) % 2 == 0, 3.0, -3.0)
+    cases["square x3"] = np.stack([square, square])
+    clicks = np.zeros((2, n))
+    clicks[:, 1000::3000] = 4.0
+    cases["clicks x4"] = clicks
+    cases["noise 3 rms"] = 3 * np.random.default_rng(0).standard_normal((2, n))
+    cases["fs/4 square x1"] = np.tile(np.array([1.0, 1, -1, -1]), (2, n // 4))
+    return {name: x.astype(np.float32) for name, x in cases.items()}
+
+
 def cost(limiter, x: np.ndarray, block: int, repeats: int) -> float:
     """Best-of-`repeats` CPU ms per second of audio to limit `x` in blocks of `block`."""
     best = float("inf")
@@ -100,6 +137,14 @@ def main() -> None:
             MasterLimiter(SR).process(y_new)
             print(f"{name:>10} {block:>7} {old:>16.2f} {new:>15.2f} {new / old:>6.1f} "
                   f"{before:>12.3f} {true_peak(y_old):>12.3f} {true_peak(y_new):>12.3f}")
+    print("\ntrue peak, BS.1770 4x FIR (soxr 4x in brackets)")
+    print(f"{'signal':>16} {'before':>16} {'memoryless':>16} {'true-peak':>16}")
+    for name, x in pathological().items():
+        old = x.copy()
+        MemorylessLimiter().process(old)
+        new = limit(x, SR)
+        print(f"{name:>16} " + " ".join(f"{bs1770_peak(y):>7.3f} ({soxr_peak(y):>6.3f})"
+                                        for y in (x, old, new)))
 
 
 if __name__ == "__main__":
