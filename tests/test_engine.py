@@ -213,7 +213,7 @@ def test_bad_input_names_the_track(noisy):
             engine.play(Plan.of(np.full((4, 8), np.nan, np.float32)))
         with pytest.raises(UnravelError, match="no track named 'x'"):
             engine.stop("x")
-        with pytest.raises(PatternError, match="positive integer"):
+        with pytest.raises(PatternError, match="must be from 1 to 4096, got 0"):
             engine.set_tempo(0)
         with pytest.raises(PatternError, match="quantum"):
             engine.set_quantum("phrase")

@@ -283,5 +283,5 @@ def test_a_score_render_passes_the_quantum_on(tiny):
     assert score.engine.last_start == 8  # the play, on the next beat after the cursor 6
     assert score.cursor == 10
     score.close()
-    with pytest.raises(UnravelError, match="quantum must be 'beat' or 'bar'"):
+    with pytest.raises(UnravelError, match="quantum is 'beat' or 'bar'"):
         ScoreRender(tiny, quantum="bars")

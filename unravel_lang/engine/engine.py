@@ -7,19 +7,23 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
+from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.decoding import VoiceDecoder
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.guards import check_latent
-from unravel_lang.performer import Performer
+from unravel_lang.performer import DECODE_MODES, Performer
 from unravel_lang.plan import Plan, as_plan
-from unravel_lang.tempo import DEFAULT_K, frames_for
-
-DECODE_MODES = ("local", "remote", "both")
-"""Where a track is decoded (`Engine.set_decode`)."""
+from unravel_lang.tempo import (
+    DEFAULT_BEATS,
+    DEFAULT_K,
+    check_beats,
+    check_k,
+    check_quantum,
+    frames_for,
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +58,7 @@ class Engine(Performer):
     `realtime=False`, then nothing is decoded beyond what the sink asks for).
     """
 
-    def __init__(self, model, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = 4,
+    def __init__(self, model, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = DEFAULT_BEATS,
                  quantum: str = "beat", ahead_frames: int = 8, max_voices: int = 16,
                  fade_ms: float = 5.0, realtime: bool = True,
                  chunk_frames: int | None = None, batch: bool | None = None) -> None:
