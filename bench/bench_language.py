@@ -16,7 +16,7 @@ from pathlib import Path
 
 from unravel_lang.engine.score import ScoreRender
 from unravel_lang.lang import Session
-from unravel_lang.lang.compiler import check_program
+from unravel_lang.lang.checker import check_program
 from unravel_lang.lang.parser import _lark, parse
 from unravel_lang.model import load_model
 

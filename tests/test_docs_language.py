@@ -1,4 +1,4 @@
-"""docs/language.md: every example block runs, and everything the compiler knows is documented."""
+"""docs/language.md: every example block runs, and everything the checker knows is documented."""
 
 from __future__ import annotations
 
@@ -10,10 +10,11 @@ import pytest
 
 from unravel_lang.engine.limiter import limit
 from unravel_lang.engine.mixer import fade_ramp
+from unravel_lang.engine.score import render_calls
 from unravel_lang.engine.timeline import loop_iterations, render_track
 from unravel_lang.lang import LanguageError, Session
-from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.live.host import LiveHost
 from unravel_lang.patterns import fibo
 from unravel_lang.plan import Plan
@@ -63,7 +64,7 @@ def test_the_time_example_plays_what_it_describes(tmp_path):
     model = session.model
     assert not session.performer.plays
     session.run(source)
-    audio = session.performer.render(model, seed=5)
+    audio = render_calls(session.performer.calls, model, seed=5)
     beat = Plan.of(session["drums"][:4])
     reverse = Plan.of(session["drums"][:4][::-1])
     ramp = fade_ramp(model.sr, 5.0)

@@ -205,7 +205,7 @@ def test_stop_in_real_time_fades_within_one_read(noisy):
 
 def test_bad_input_names_the_track(noisy):
     with Engine(noisy, realtime=False) as engine:
-        with pytest.raises(LatentError, match="track 'lead'.*takes \\(frames, 8\\)"):
+        with pytest.raises(LatentError, match="track 'lead': the pattern has 3 dims but the model"):
             engine.track("lead", Plan.of(np.zeros((4, 3), np.float32)))
         with pytest.raises(LatentError, match="empty"):
             engine.track("lead", Plan.of(np.zeros((0, 8), np.float32)))
@@ -213,7 +213,7 @@ def test_bad_input_names_the_track(noisy):
             engine.play(Plan.of(np.full((4, 8), np.nan, np.float32)))
         with pytest.raises(UnravelError, match="no track named 'x'"):
             engine.stop("x")
-        with pytest.raises(PatternError, match="positive integer"):
+        with pytest.raises(PatternError, match="must be from 1 to 4096, got 0"):
             engine.set_tempo(0)
         with pytest.raises(PatternError, match="quantum"):
             engine.set_quantum("phrase")
@@ -327,3 +327,14 @@ def test_in_real_time_a_replacement_lands_exactly_on_a_loop_boundary(noisy):
         if np.array_equal(heard, render_track(noisy, SEED, "a", iterations, total)):
             matches.append(swap)
     assert len(matches) == 1 and matches[0] >= 2 * loop
+
+
+def test_frames_for_is_the_language_s_rule(tiny):
+    """Bars and beats on the engine's grid count as in a score: a fraction of a frame is
+    refused, never rounded."""
+    from unravel_lang.tempo import frames_for
+
+    with Engine(tiny, seed=SEED, realtime=False, k=11, beats_per_bar=3) as engine:
+        assert engine.frames_for(bars=2, beats=1) == frames_for(11, 2, 1, 3) == 77
+        with pytest.raises(PatternError, match="not a whole number"):
+            engine.frames_for(beats=0.5)

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 
 from unravel_lang.engine.timeline import fade_out, lanes, loop_iterations, slot_seed, track_seed
 from unravel_lang.plan import Plan, Voice
-from unravel_lang.render import voice_seed
+from unravel_lang.seeds import voice_seed
 
 
 def plan_of(frames: int) -> Plan:

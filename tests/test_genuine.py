@@ -14,7 +14,8 @@ import pytest
 import torch
 
 from unravel_lang.errors import LatentError
-from unravel_lang.model import NOISE_INDEX, RaveModel, chunk_seed, load_model
+from unravel_lang.model import NOISE_INDEX, RaveModel, load_model
+from unravel_lang.seeds import chunk_seed
 
 pytestmark = pytest.mark.genuine
 

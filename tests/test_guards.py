@@ -6,7 +6,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from watchdog import watchdog
 
-from unravel_lang.errors import PatternError, UnravelError
+from unravel_lang.errors import LatentError, PatternError, UnravelError
 from unravel_lang.guards import (
     DEFAULT_FRAME_LIMIT,
     check_finite_output,
@@ -83,6 +83,56 @@ def test_check_latent_names_the_bad_value():
     a[1, 0] = -np.inf
     with pytest.raises(PatternError, match="-inf at frame 1, dim 0"):
         check_latent(a, "a")
+
+
+def test_check_latent_refuses_what_is_not_real_numbers():
+    for bad in (np.array([[True]]), np.zeros((2, 2), complex), np.array([[None]])):
+        with pytest.raises(PatternError, match=f"x must hold real numbers, got dtype {bad.dtype}"):
+            check_latent(bad, "x")
+    with pytest.raises(PatternError, match="x must be a latent array"):
+        check_latent([[1, 2], [3]], "x")
+
+
+def test_check_latent_dims_and_who_takes_them():
+    assert check_latent(np.ones((2, 3)), dims=3).shape == (2, 3)
+    with pytest.raises(PatternError, match=r"x has 3 dims but model m\.ts takes 8 "
+                                           r"\(shape \(2, 3\) is \(frames, dims\)\)"):
+        check_latent(np.ones((2, 3)), "x", dims=8, dims_of="model m.ts")
+
+
+def test_check_latent_empty_and_vectors():
+    assert check_latent(np.zeros((0, 4)), allow_empty=True).shape == (0, 4)
+    assert check_latent(np.zeros((3, 0)), allow_empty=True).shape == (3, 0)
+    with pytest.raises(PatternError, match="at least one frame and one dim"):
+        check_latent(np.zeros((3, 0)))
+    assert check_latent(np.arange(3), vector_as_column=True).shape == (3, 1)
+    with pytest.raises(PatternError, match=r"got shape \(3,\)"):
+        check_latent(np.arange(3))
+
+
+def test_check_latent_finite_option_and_first_frame():
+    a = np.zeros((4, 2))
+    a[2, 1], a[3, 0] = np.inf, np.nan
+    with pytest.raises(PatternError, match=r"inf at frame 12, dim 1 \(2 such values\)"):
+        check_latent(a, first_frame=10)
+    assert check_latent(a, finite=False, dtype=None) is a  # only the shape and dtype checked
+
+
+def test_check_latent_dtype_options():
+    f64, i16 = np.ones((2, 2)), np.ones((2, 2), np.int16)
+    fortran = np.asfortranarray(np.ones((3, 2), np.float32))
+    assert check_latent(i16).dtype == np.float32
+    assert check_latent(fortran).flags.c_contiguous
+    assert check_latent(f64, keep_float64=True) is f64
+    assert check_latent(i16, keep_float64=True).dtype == np.float32
+    assert check_latent(i16, dtype=np.float64).dtype == np.float64
+    assert check_latent(i16, dtype=None) is i16
+    assert check_latent(np.array([[1e300]]), dtype=np.float64)[0, 0] == 1e300
+
+
+def test_check_latent_raises_the_error_asked_for():
+    with pytest.raises(LatentError, match=r"f\.npy must have shape"):
+        check_latent(np.zeros(2), "f.npy", error=LatentError)
 
 
 def test_float32_overflow_is_refused():

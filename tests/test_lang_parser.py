@@ -206,7 +206,7 @@ def _checked(source: str) -> None:
     """Parse `source`, then check it against a session with `a`, `b` and `x` bound."""
     session = Session(output=None)
     session.env.update(a=np.zeros((4, 8), np.float32), b=np.ones((4, 8), np.float32), x=2)
-    session.parse(source)
+    session.check(source)
 
 
 @settings(max_examples=300, deadline=None)

@@ -8,6 +8,7 @@ import numpy as np
 
 from unravel_lang.lang import Recorder
 from unravel_lang.model import load_model
+from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan
 
 
@@ -35,8 +36,8 @@ def test_calls_are_kept_in_order_and_nothing_starts():
     assert r.plays and threading.active_count() == threads
 
 
-def test_replay_skips_what_a_performer_does_not_do():
-    class Live:
+def test_replay_reaches_what_a_performer_overrides_and_the_rest_is_a_no_op():
+    class Live(Performer):
         def __init__(self):
             self.got = []
 
@@ -56,8 +57,8 @@ def test_replay_skips_what_a_performer_does_not_do():
     assert live.got == [4, "play"]
 
 
-def test_render_is_the_engine_playing_the_calls(tiny_model_path):
-    from unravel_lang.engine.score import ScoreRender
+def test_render_calls_is_the_engine_playing_the_calls(tiny_model_path):
+    from unravel_lang.engine.score import ScoreRender, render_calls
 
     model = load_model(tiny_model_path)
     r = Recorder()
@@ -65,7 +66,7 @@ def test_render_is_the_engine_playing_the_calls(tiny_model_path):
     r.track("t", Plan.of(arr(6, 0)))
     r.wait(7)
     r.play(Plan.of(arr(3, 5)))
-    audio = r.render(model, seed=9)
+    audio = render_calls(r.calls, model, seed=9)
     score = ScoreRender(model, seed=9)
     score.set_tempo(4)
     score.track("t", Plan.of(arr(6, 0)))

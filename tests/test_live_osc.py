@@ -17,8 +17,8 @@ from unravel_lang.plan import Plan, Voice
 
 pytest.importorskip("pythonosc", reason="python-osc is missing: pip install 'unravel-lang[osc]'")
 
+from unravel_lang.addresses import parse_target  # noqa: E402
 from unravel_lang.live.osc import OscOut  # noqa: E402
-from unravel_lang.live.target import parse_target  # noqa: E402
 
 
 @pytest.fixture
@@ -79,7 +79,7 @@ def test_remote_tracks_are_sent_but_not_decoded(tiny, rx):
             out = OscOut(engine, rx.target, record=True,
                          wanted=lambda name: name == "b")  # a is local only
             if remote:
-                engine.set_decode("b", False)
+                engine.set_decode("b", "remote")
             engine.track("a", Plan.of(a))
             engine.track("b", Plan.of(b))
             sink.until(16)

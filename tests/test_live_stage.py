@@ -6,6 +6,7 @@ import numpy as np
 
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.live.stage import Stage, same_plan
+from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan
 
 
@@ -79,11 +80,10 @@ def test_sync_follows_the_scores_own_stops_tempo_and_plays():
     assert stage.k == 8 and stage.tracks == {} and stage.plays == 1
 
 
-def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
+def test_a_new_model_reopens_an_engine_bound_to_its_model(tmp_path):
     from types import SimpleNamespace
 
     class Fixed(Recorder):
-        set_model = None  # an engine bound to its model
         closed = False
 
         def close(self):
@@ -99,7 +99,7 @@ def test_a_new_model_reopens_an_engine_that_cannot_switch(tmp_path):
     assert old.closed and [m for m, _ in old.take()] == ["track", "hush"]
     assert stage.performer is new and stage.tracks == {}
     switching = Recorder()
-    stage = Stage(switching, model=first)
+    stage = Stage(switching, model=first)  # no reopen: the performer switches itself
     stage.set_model(second)
     assert switching.take() == [("set_model", (second,))]
 
@@ -118,11 +118,11 @@ def test_beats_per_bar_reach_the_engine_once_and_through_sync():
 
 
 def test_a_stage_without_bars_ignores_beats():
-    class NoBars:
+    class NoBars(Performer):
         def set_tempo(self, k: int) -> None:
             raise AssertionError("not called")
 
-    stage = Stage(NoBars(), k=11)  # type: ignore[arg-type]
+    stage = Stage(NoBars(), k=11)
     stage.set_beats_per_bar(3)
     assert stage.beats == 3
 
@@ -146,10 +146,10 @@ def test_quantum_reaches_the_engine_when_it_changes_and_through_sync():
 
 
 def test_a_stage_without_quantum_only_books_it():
-    class NoQuantum:
+    class NoQuantum(Performer):
         def set_tempo(self, k: int) -> None:
             raise AssertionError("not called")
 
-    stage = Stage(NoQuantum(), k=11)  # type: ignore[arg-type]
+    stage = Stage(NoQuantum(), k=11)
     stage.set_quantum("bar")
     assert stage.quantum == "bar"

@@ -17,9 +17,9 @@ import pytest
 from rave_testmodels import random_latent as latent
 from view_client import stalled_viewer
 
+from unravel_lang.addresses import parse_address
 from unravel_lang.engine import Engine, FileSink
 from unravel_lang.errors import UnravelError
-from unravel_lang.live.address import parse_address
 from unravel_lang.live.view_meter import FLOOR_DB, latent_rows, level_db, spectrum_db
 from unravel_lang.plan import Plan
 
@@ -83,7 +83,8 @@ def test_the_page_colours_are_the_plots_colour_scale():
     cmap = matplotlib.colormaps["RdBu_r"]
     want = (np.array([cmap(i / 255)[:3] for i in range(256)]) * 255).round().astype(int)
     np.testing.assert_array_equal(np.array(values).reshape(256, 3), want)
-    assert "RdBu_r" in (Path(__file__).parent.parent / "unravel_lang" / "plot.py").read_text()
+    heatmap = Path(__file__).parent.parent / "unravel_lang" / "plot" / "axes.py"
+    assert "RdBu_r" in heatmap.read_text()
 
 
 def test_the_page_needs_nothing_from_the_network():

@@ -1,9 +1,12 @@
-"""The package as a whole: public names, the two entry points, import without PortAudio."""
+"""The package as a whole: public names, the two entry points, import without PortAudio, light
+imports, and an import graph without cycles."""
 
 from __future__ import annotations
 
+import ast
 import subprocess
 import sys
+from pathlib import Path
 
 import unravel_lang
 
@@ -85,3 +88,108 @@ def test_the_embedded_model_reports_the_geometry_known_without_it():
 
     model = unravel_lang.load_model()
     assert (model.sr, model.ratio, model.dims) == (DEFAULT_SR, DEFAULT_RATIO, DEFAULT_DIMS)
+
+
+PACKAGE = Path(unravel_lang.__file__).resolve().parent
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module name → the package modules it imports, read from the source with `ast`: every
+    import statement counts (module level, inside functions, under TYPE_CHECKING)."""
+    paths = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        paths[".".join(parts)] = path
+    graph: dict[str, set[str]] = {name: set() for name in paths}
+    for name, path in paths.items():
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base
+                           for a in node.names]
+            else:
+                continue
+            graph[name] |= {t for t in targets if t in paths and t != name}
+    return graph
+
+
+def cycles_of(graph: dict[str, set[str]]) -> list[list[str]]:
+    """The groups of modules that import each other, directly or around a loop (the strongly
+    connected components of more than one module), each sorted; found without recursion."""
+    index: dict[str, int] = {}
+    low: dict[str, int] = {}
+    stack: list[str] = []
+    on_stack: set[str] = set()
+    found = []
+    for root in sorted(graph):
+        if root in index:
+            continue
+        work = [(root, iter(sorted(graph[root])))]
+        index[root] = low[root] = len(index)
+        stack.append(root)
+        on_stack.add(root)
+        while work:
+            node, edges = work[-1]
+            for nxt in edges:
+                if nxt not in index:
+                    index[nxt] = low[nxt] = len(index)
+                    stack.append(nxt)
+                    on_stack.add(nxt)
+                    work.append((nxt, iter(sorted(graph[nxt]))))
+                    break
+                if nxt in on_stack:
+                    low[node] = min(low[node], index[nxt])
+            else:
+                work.pop()
+                if work:
+                    low[work[-1][0]] = min(low[work[-1][0]], low[node])
+                if low[node] == index[node]:
+                    group = []
+                    while True:
+                        member = stack.pop()
+                        on_stack.discard(member)
+                        group.append(member)
+                        if member == node:
+                            break
+                    if len(group) > 1:
+                        found.append(sorted(group))
+    return found
+
+
+def test_the_cycle_finder_names_a_loop_through_three_modules():
+    graph = {"a": {"b"}, "b": {"c"}, "c": {"a", "d"}, "d": set(), "e": {"d"}}
+    assert cycles_of(graph) == [["a", "b", "c"]]
+    assert cycles_of({"a": {"b"}, "b": set()}) == []
+
+
+def test_the_package_has_no_import_cycle():
+    graph = import_graph(PACKAGE)
+    assert "unravel_lang.lang.session" in graph["unravel_lang.lang"]  # the graph is read
+    assert "unravel_lang.lang.statements" in graph["unravel_lang.lang.session"]
+    cycles = [" ↔ ".join(group) for group in cycles_of(graph)]
+    assert cycles == [], "import cycles: " + "; ".join(cycles)
+
+
+def test_the_language_reaches_the_engine_only_to_bounce_an_export():
+    """The language plays through a `Performer`; it imports no front end (REPL, live, the
+    command line), and of the engine only `engine.score`, whose `bounce` renders `export x
+    "a.wav"` as the engine plays it."""
+    graph = import_graph(PACKAGE)
+    outward = {}
+    for name, targets in graph.items():
+        if name == "unravel_lang.lang" or name.startswith("unravel_lang.lang."):
+            for target in targets:
+                top = target.split(".")[1] if target.count(".") else ""
+                if top in ("repl", "live", "commands", "cli") or (
+                        top == "engine" and target != "unravel_lang.engine.score"):
+                    outward.setdefault(name, []).append(target)
+    assert outward == {}
+    assert "unravel_lang.engine.score" in graph["unravel_lang.lang.statements"]  # read

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from unravel_lang.lang.compiler import KEYWORDS
 from unravel_lang.lang.functions import functions
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.repl.help import (
     COMMAND_HELP,
     example_for,

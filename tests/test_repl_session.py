@@ -180,6 +180,19 @@ def test_completion_sees_new_bindings(repl):
     assert repl.vocab.kind("hush") == "keyword" and repl.vocab.kind("tracks") == "keyword"
 
 
+def test_completion_and_highlighting_use_the_language_s_words(repl):
+    from unravel_lang.lang.functions import function_names
+    from unravel_lang.lang.words import CONSTANTS, KEYWORDS
+    from unravel_lang.repl.app import COMMANDS
+    from unravel_lang.repl.complete import candidates
+
+    assert set(repl.vocab.keywords()) == {*KEYWORDS, *CONSTANTS}
+    assert set(repl.vocab.functions()) == set(function_names())
+    offered = {word for word, kind in candidates("", repl.vocab) if kind == "keyword"}
+    assert offered == {*KEYWORDS, *CONSTANTS} - set(repl.session.names())
+    assert set(repl.vocab.commands()) == set(COMMANDS)
+
+
 def test_the_history_file_location(monkeypatch, tmp_path):
     monkeypatch.setenv("UNRAVEL_HISTORY", str(tmp_path / "h"))
     assert history_path() == tmp_path / "h"

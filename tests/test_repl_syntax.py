@@ -138,3 +138,26 @@ def test_every_example_splits_into_inputs_that_parse():
         multiline += sum("\n" in chunk.strip() for chunk in inputs)
         assert sum(len(parse(chunk).statements) for chunk in inputs) == len(whole.statements)
     assert multiline > 0 or not doc.is_file()
+
+
+def test_the_highlighter_reads_a_length_exactly_where_the_parser_does():
+    from test_lang_words import NOT_UNITS, is_length
+
+    from unravel_lang.lang.words import UNIT_WORDS
+
+    for suffix in (*UNIT_WORDS, *NOT_UNITS):
+        one_number = tokenize(f"2{suffix}") == [("number", f"2{suffix}")]
+        assert one_number == is_length(suffix) == (suffix in UNIT_WORDS), suffix
+
+
+def test_the_language_vocabulary_is_the_language_s_words():
+    from unravel_lang.lang.functions import function_names
+    from unravel_lang.lang.words import CONSTANTS, KEYWORDS
+
+    vocab = Vocabulary.of_language(names=lambda: ("a",), commands=lambda: ("help",))
+    assert set(vocab.keywords()) == {*KEYWORDS, *CONSTANTS}
+    assert list(vocab.functions()) == function_names()
+    for word in (*KEYWORDS, *CONSTANTS, "help"):
+        assert tokenize(word, vocab) == [("keyword", word)]
+    for word in function_names():
+        assert tokenize(word, vocab) == [("function", word)]

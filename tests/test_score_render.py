@@ -13,7 +13,7 @@ from unravel_lang.cli import main
 from unravel_lang.engine import Engine, FileSink
 from unravel_lang.engine.limiter import limit
 from unravel_lang.engine.mixer import fade_ramp
-from unravel_lang.engine.score import ScoreRender
+from unravel_lang.engine.score import ScoreRender, render_calls
 from unravel_lang.engine.timeline import loop_iterations, render_track
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import Recorder, Session
@@ -167,7 +167,7 @@ def test_the_session_recorder_replays_into_a_score_render(tiny):
                                               "play", "hush"]
     direct = ScoreRender(tiny, seed=5)
     recorder.replay(direct)
-    np.testing.assert_array_equal(recorder.render(tiny, seed=5), direct.finish())
+    np.testing.assert_array_equal(render_calls(recorder.calls, tiny, seed=5), direct.finish())
 
 
 def test_beats_reach_the_engine_at_the_next_bar_line(noisy):
@@ -252,7 +252,7 @@ def test_quantum_bar_starts_a_second_track_on_the_next_bar_line(tiny):
         session = Session(model=tiny, seed=6, output=None)
         session.env.update(x=x, y=y)
         session.run(f"k 4\nquantum {quantum}\ntrack a = x\nwait 5frames\ntrack b = y")
-        return session.performer.render(tiny, seed=6), session.performer
+        return render_calls(session.performer.calls, tiny, seed=6), session.performer
 
     bar, recorder = perform("bar")
     assert ("set_quantum", ("bar",)) in recorder.calls
@@ -283,5 +283,5 @@ def test_a_score_render_passes_the_quantum_on(tiny):
     assert score.engine.last_start == 8  # the play, on the next beat after the cursor 6
     assert score.cursor == 10
     score.close()
-    with pytest.raises(UnravelError, match="quantum must be 'beat' or 'bar'"):
+    with pytest.raises(UnravelError, match="quantum is 'beat' or 'bar'"):
         ScoreRender(tiny, quantum="bars")

@@ -33,7 +33,8 @@ from unravel_lang.generate import (
     uniform,
 )
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
-from unravel_lang.patterns import blend, fibo, orale, swap, swap_once, swap_pair, swap_states
+from unravel_lang.patterns import PATTERNS, swap_pair, swap_states
+from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan, Voice
 from unravel_lang.render import render
 from unravel_lang.shaping import (
@@ -51,6 +52,7 @@ from unravel_lang.shaping import (
 )
 from unravel_lang.stats import Stats, stats
 from unravel_lang.tempo import Snap, TempoRow, bpm_for, frames_for, snap, tempo_table
+from unravel_lang.trace import PatternTrace, pattern_trace
 
 # Heavier (torch, soundfile, lark, PortAudio, matplotlib): loaded on first use.
 _LAZY: dict[str, tuple[str, ...]] = {
@@ -62,8 +64,8 @@ _LAZY: dict[str, tuple[str, ...]] = {
                   "write_latent_wav"),
     "model": ("DecoderStream", "load_model", "RaveModel"),
     "player": ("AudioOutput", "playback_status"),
-    "plot": ("pattern_trace", "Picture", "plot_auto", "plot_compare", "plot_generated",
-             "plot_latent", "plot_pattern", "plot_plan", "plot_stats"),
+    "plot": ("Picture", "plot_auto", "plot_compare", "plot_generated", "plot_latent",
+             "plot_pattern", "plot_plan", "plot_stats"),
     "termview": ("latent_view", "plan_view"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
@@ -79,7 +81,10 @@ __all__ = [
     "LanguageError",
     "LatentError",
     "ModelError",
+    "PATTERNS",
     "PatternError",
+    "PatternTrace",
+    "Performer",
     "Picture",
     "Plan",
     "PlaybackUnavailable",
@@ -97,13 +102,11 @@ __all__ = [
     "atomic_output",
     "audio_info",
     "bias",
-    "blend",
     "bpm_for",
     "check_frames",
     "concat",
     "correlated",
     "evaluate",
-    "fibo",
     "find_audio",
     "fit_tempo",
     "frame_limit",
@@ -117,7 +120,6 @@ __all__ = [
     "load_model",
     "load_npy",
     "normal",
-    "orale",
     "parse",
     "pattern_trace",
     "plan_view",
@@ -146,18 +148,19 @@ __all__ = [
     "snap",
     "stats",
     "stretch",
-    "swap",
-    "swap_once",
     "swap_pair",
     "swap_states",
     "tempo_table",
     "uniform",
     "write_latent_wav",
     "write_wav",
+    *PATTERNS,  # every pattern function by its name: fibo, orale, blend, ...
 ]
 
 
 def __getattr__(name: str) -> Any:
+    if name in PATTERNS:
+        return PATTERNS[name]
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'unravel_lang' has no attribute {name!r}")
@@ -167,4 +170,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME))
+    return sorted(set(globals()) | set(_HOME) | set(PATTERNS))

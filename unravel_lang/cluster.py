@@ -52,19 +52,6 @@ class Where:
         return "in one process"
 
 
-def add_options(parser) -> None:
-    """Add `--workers N` and `--scheduler ADDRESS` to an argparse parser."""
-    from unravel_lang.commands.options import positive_int
-
-    group = parser.add_mutually_exclusive_group()
-    group.add_argument("--workers", type=positive_int, default=None, metavar="N",
-                       help="run on a local Dask cluster of N worker processes "
-                       f"(needs {EXTRA})")
-    group.add_argument("--scheduler", default=None, metavar="ADDRESS",
-                       help="run on an existing Dask cluster: its scheduler's address "
-                       f"(tcp://host:8786) or scheduler file (needs {EXTRA})")
-
-
 def run_jobs(job: Callable[[Any], Any], items: Iterable[Any], where: Where) -> Iterator[Outcome]:
     """Run `job(item)` for every item and yield an `Outcome` per item as each finishes (in
     order when run here). Raises `UnravelError` when Dask is asked for and is missing or its

@@ -2,6 +2,8 @@
 
 Every check raises `unravel_lang.errors.PatternError` with a message saying what was wrong and
 what is allowed. Output sizes are checked with `check_frames` *before* an array is built.
+`check_latent` is the one check of a latent array in the package: the model, latent files,
+the engine and the terminal view call it with their options and error type.
 """
 
 from __future__ import annotations
@@ -13,7 +15,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 
 import numpy as np
 
-from unravel_lang.errors import PatternError
+from unravel_lang.errors import PatternError, UnravelError
 
 #: Default output limit in latent frames: about one hour at 44100 Hz / 2048 (21.53 frames/s).
 DEFAULT_FRAME_LIMIT = 80_000
@@ -181,34 +183,61 @@ def _first_bad(a: np.ndarray) -> str:
     return f"{value} at index {bad[0]}"
 
 
-def check_latent(a: object, name: str = "a") -> np.ndarray:
-    """Return `a` as a C-contiguous float32 array of shape (frames, dims), frames >= 1, dims >= 1.
+def check_latent(
+    a: object,
+    name: str = "a",
+    *,
+    dims: int | None = None,
+    dims_of: str = "the model",
+    allow_empty: bool = False,
+    vector_as_column: bool = False,
+    finite: bool = True,
+    first_frame: int = 0,
+    dtype: type | None = np.float32,
+    keep_float64: bool = False,
+    error: type[UnravelError] = PatternError,
+) -> np.ndarray:
+    """The one check of a latent array `(frames, dims)`; every message names `name`.
 
-    Refuses other shapes, non-numeric data and NaN/inf (naming the first bad frame and dim).
+    Refuses, raising `error`: what is not an array of real numbers (ints and floats; not bool,
+    complex or objects), a shape other than 2-D, no frame or no dim (unless `allow_empty`), a
+    dims count other than `dims` (when given; `dims_of` names who takes it), and, when
+    `finite`, NaN/inf (naming the first bad frame, counted from `first_frame`, and dim).
+    `vector_as_column`: a 1-D array is one dim.
+
+    Returns the array as C-contiguous `dtype` (a float64 value beyond float32's range is
+    refused); `keep_float64`: a float64 array stays float64; `dtype=None`: as given.
     """
     try:
         arr = np.asarray(a)
     except (TypeError, ValueError) as exc:
-        raise PatternError(f"{name} must be a latent array (frames, dims): {exc}") from None
-    if arr.dtype == object or not (
-        np.issubdtype(arr.dtype, np.floating) or np.issubdtype(arr.dtype, np.integer)
-    ):
-        raise PatternError(f"{name} must hold numbers, got dtype {arr.dtype}")
+        raise error(f"{name} must be a latent array (frames, dims): {exc}") from None
+    if arr.dtype.kind not in "fiu":
+        raise error(f"{name} must hold real numbers, got dtype {arr.dtype}")
+    if vector_as_column and arr.ndim == 1:
+        arr = arr[:, None]
     if arr.ndim != 2:
-        raise PatternError(
-            f"{name} must be a latent array of shape (frames, dims), got shape {arr.shape}"
-        )
-    if arr.shape[0] < 1 or arr.shape[1] < 1:
-        raise PatternError(
-            f"{name} must have at least one frame and one dim, got shape {arr.shape}"
-        )
-    if np.issubdtype(arr.dtype, np.floating) and not np.isfinite(arr).all():
-        raise PatternError(f"{name} holds a value that is not finite: {_first_bad(arr)}")
+        raise error(f"{name} must have shape (frames, dims), got shape {arr.shape}")
+    if not allow_empty and (arr.shape[0] < 1 or arr.shape[1] < 1):
+        raise error(f"{name} must have at least one frame and one dim, got shape {arr.shape}")
+    if dims is not None and arr.shape[1] != dims:
+        raise error(f"{name} has {arr.shape[1]} dims but {dims_of} takes {dims} "
+                    f"(shape {arr.shape} is (frames, dims))")
+    if finite and arr.dtype.kind == "f" and not np.isfinite(arr).all():
+        bad = ~np.isfinite(arr)
+        frame, dim = (int(i) for i in np.argwhere(bad)[0])
+        count = int(np.count_nonzero(bad))
+        more = f" ({count} such values)" if count > 1 else ""
+        raise error(f"{name} holds a value that is not finite (NaN or infinite): "
+                    f"{arr[frame, dim]} at frame {first_frame + frame}, dim {dim}{more}")
+    if dtype is None or (keep_float64 and arr.dtype == np.float64):
+        return arr
     with np.errstate(over="ignore"):
-        out = np.ascontiguousarray(arr, dtype=np.float32)
-    if not np.isfinite(out).all():
+        out = np.ascontiguousarray(arr, dtype=dtype)
+    if arr.dtype.kind == "f" and arr.dtype.itemsize > out.dtype.itemsize \
+            and not np.isfinite(out).all():
         bad = np.argwhere(~np.isfinite(out))[0]
-        raise PatternError(
+        raise error(
             f"{name} holds a value too large for float32 ({arr[tuple(bad)]:g} at frame {bad[0]}, "
             f"dim {bad[1]}); latent values must lie within ±3.4e38"
         )

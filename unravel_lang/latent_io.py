@@ -21,6 +21,7 @@ from numpy.lib import format as npformat
 
 from unravel_lang.audio import atomic_output, existing_file, open_wav_writer
 from unravel_lang.errors import LatentError
+from unravel_lang.guards import check_latent
 from unravel_lang.paths import describe_os_error
 
 LATENT_SUFFIX = ".latent.wav"
@@ -33,26 +34,11 @@ _RATE_TAG = "unravel latent_rate="
 _RATE_RE = re.compile(r"unravel latent_rate=([0-9.eE+-]+)")
 
 
-def validate_latent(latent: np.ndarray, where: str = "latent") -> np.ndarray:
-    """Check `latent` is a finite real `(frames, dims)` array with frames, dims >= 1.
-
-    Returns it as a float array (float32 unless it already is float64). Raises `LatentError`
-    naming `where` and, for NaN/inf, the first frame and dim holding one.
-    """
-    a = np.asarray(latent)
-    if a.dtype.kind not in "fiu":
-        raise LatentError(f"{where}: expected a real number array, got dtype {a.dtype}")
-    if a.ndim != 2:
-        raise LatentError(f"{where}: expected shape (frames, dims), got {a.shape}")
-    if a.shape[0] < 1 or a.shape[1] < 1:
-        raise LatentError(f"{where}: empty latent array of shape {a.shape}")
-    if a.dtype != np.float64:
-        a = a.astype(np.float32, copy=False)
-    bad = ~np.isfinite(a)
-    if bad.any():
-        frame, dim = (int(i) for i in np.argwhere(bad)[0])
-        raise LatentError(f"{where}: {a[frame, dim]} at frame {frame}, dim {dim}")
-    return a
+def validate_latent(latent: np.ndarray, where: str = "the latent array") -> np.ndarray:
+    """`guards.check_latent` for latent files: a finite real `(frames, dims)` array with
+    frames, dims >= 1, as float32 unless it already is float64; `LatentError` naming `where`
+    (a file) and, for NaN/inf, the first frame and dim holding one."""
+    return check_latent(latent, where, keep_float64=True, error=LatentError)
 
 
 def _existing(path: str | os.PathLike) -> Path:
@@ -97,17 +83,21 @@ def read_npy_header(path: str | os.PathLike) -> NpyHeader:
     header = NpyHeader(tuple(int(n) for n in shape), np.dtype(dtype), bool(fortran), offset)
     if header.dtype.hasobject:
         raise LatentError(f"{p}: holds pickled objects, which are never loaded")
-    if header.dtype.kind not in "fiu" or header.dtype.fields is not None:
-        raise LatentError(f"{p}: expected a real number array, got dtype {header.dtype}")
-    if len(header.shape) != 2:
-        raise LatentError(f"{p}: expected shape (frames, dims), got {header.shape}")
-    if header.shape[0] < 1 or header.shape[1] < 1:
-        raise LatentError(f"{p}: empty latent array of shape {header.shape}")
+    _check_header(header.shape, header.dtype, p)
     size = os.stat(p).st_size - offset
     if size < header.nbytes:
         raise LatentError(f"{p}: the header says shape {header.shape} ({_bytes(header.nbytes)}) "
                           f"but the file holds {_bytes(max(size, 0))} of data")
     return header
+
+
+def _check_header(shape: tuple[int, ...], dtype: np.dtype, path: Path) -> None:
+    """`guards.check_latent` of what a file's header promises (shape, dtype), without its data:
+    checked as an array of that shape and dtype that takes no memory."""
+    if dtype.subdtype is not None:  # numpy would spread it into dims of its own
+        raise LatentError(f"{path} must hold real numbers, got dtype {dtype}")
+    check_latent(np.broadcast_to(np.zeros((), dtype), shape), str(path), finite=False,
+                 dtype=None, error=LatentError)
 
 
 def _bytes(n: int) -> str:
@@ -140,8 +130,7 @@ class LatentReader:
                 reason = str(err).strip().split("': ", 1)[-1]
                 raise LatentError(f"{self.path}: cannot read latent audio file ({reason})"
                                   ) from None
-            if self.frames < 1:
-                raise LatentError(f"{self.path}: empty latent array of shape (0, {self.dims})")
+            _check_header((self.frames, self.dims), np.dtype(np.float32), self.path)
         else:
             raise LatentError(f"{self.path}: unknown latent file type; use .npy or "
                               f"{LATENT_SUFFIX}")
@@ -166,12 +155,7 @@ class LatentReader:
                 start += len(block)
 
     def _checked(self, block: np.ndarray, start: int) -> np.ndarray:
-        bad = ~np.isfinite(block)
-        if bad.any():
-            frame, dim = (int(i) for i in np.argwhere(bad)[0])
-            raise LatentError(f"{self.path}: {block[frame, dim]} at frame {start + frame}, "
-                              f"dim {dim}")
-        return np.ascontiguousarray(block, dtype=np.float32)
+        return check_latent(block, str(self.path), first_frame=start, error=LatentError)
 
 
 def load_npy(path: str | os.PathLike) -> np.ndarray:

@@ -25,7 +25,9 @@ import numpy as np
 import torch
 
 from unravel_lang.errors import AudioError, LatentError, ModelError
+from unravel_lang.guards import check_latent
 from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.seeds import chunk_seed
 
 """File name of the embedded default model inside `unravel_lang/models/`."""
 
@@ -69,15 +71,6 @@ PROBE_FRAMES = 4
 fails or returns the wrong shape."""
 
 _LOCK = threading.RLock()
-_SEED_MASK = (1 << 64) - 1
-_SEED_DOMAIN = 0x6D6F64656C  # keeps chunk seeds apart from other seeds drawn from the same pair
-
-
-def chunk_seed(seed: int, index: int) -> int:
-    """The torch seed (63-bit) for chunk `index` of a stream or encode seeded with `seed`."""
-    entropy = [int(seed) & _SEED_MASK, int(index), _SEED_DOMAIN]
-    state = np.random.SeedSequence(entropy).generate_state(2)
-    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
 
 
 THREADS_ENV = "UNRAVEL_TORCH_THREADS"
@@ -526,28 +519,10 @@ class RaveModel:
     # -- latent checks ---------------------------------------------------------------------
 
     def check_latent(self, latent: np.ndarray, what: str = "latent") -> np.ndarray:
-        """Return `latent` as float32 `(frames, dims)`; `LatentError` on shape, dims or NaN/inf."""
-        a = np.asarray(latent)
-        if a.ndim != 2:
-            raise LatentError(
-                f"{what} must be a 2-D array (frames, dims), got shape {tuple(a.shape)}"
-            )
-        if a.shape[1] != self.dims:
-            raise LatentError(
-                f"{what} has {a.shape[1]} dims but model {self.name} takes {self.dims} "
-                f"(shape {tuple(a.shape)} is (frames, dims))"
-            )
-        if not np.issubdtype(a.dtype, np.number) or np.iscomplexobj(a):
-            raise LatentError(f"{what} must hold real numbers, got dtype {a.dtype}")
-        a = np.ascontiguousarray(a, dtype=np.float32)
-        bad = ~np.isfinite(a)
-        if bad.any():
-            frame, dim = (int(i) for i in np.argwhere(bad)[0])
-            raise LatentError(
-                f"{what} has {a[frame, dim]} at frame {frame}, dim {dim} "
-                f"({int(bad.sum())} non-finite value(s)); decoding needs finite numbers"
-            )
-        return a
+        """Return `latent` as float32 `(frames, dims)` with this model's dims (no frame is
+        allowed); `LatentError` otherwise (`guards.check_latent`)."""
+        return check_latent(latent, what, dims=self.dims, dims_of=f"model {self.name}",
+                            allow_empty=True, error=LatentError)
 
     # -- decode ----------------------------------------------------------------------------
 

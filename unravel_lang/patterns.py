@@ -1,6 +1,9 @@
-"""The compositional patterns of unravel: fibo, orale, blend and swap (and swap_once).
+"""The compositional patterns of unravel: fibo, orale, blend, swap, swap_once.
 
 The defaults follow the UnRAVEl proof of concept's scripts (see docs/patterns.md).
+A function marked `@pattern` is a pattern: it is listed in `PATTERNS`, and from there the
+language, the REPL's help and completion, the pattern trace, `plot_pattern`, `unravel generate
+--pattern` and the package's names take it (docs/architecture.md, "Adding a pattern").
 
 Pure functions over latent arrays of shape (frames, dims). Each builds its output with index
 arithmetic (no per-frame Python loop), checks the would-be length against the frame limit
@@ -9,6 +12,8 @@ Notation in the docstrings: F = frames of `a`, D = dims of `a`.
 """
 
 from __future__ import annotations
+
+from collections.abc import Callable
 
 import numpy as np
 
@@ -27,6 +32,20 @@ from unravel_lang.guards import (
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
 from unravel_lang.stats import spread as dim_spread
+
+#: The pattern functions by name, in the order they are defined here (filled by `@pattern`).
+PATTERNS: dict[str, Callable[..., np.ndarray]] = {}
+
+
+def pattern(fn: Callable[..., np.ndarray]) -> Callable[..., np.ndarray]:
+    """Mark `fn` as a pattern: add it to `PATTERNS` under its own name; return it unchanged.
+
+    A pattern takes the array `a` (and `b` when it has a parameter `b`) first and returns a
+    `(frames, dims)` array of their values; `seed` makes it seeded, `amount` sizes how much it
+    alters values (0: not at all), `n` is its loop count (see `unravel_lang.trace`).
+    """
+    PATTERNS[fn.__name__] = fn
+    return fn
 
 
 def fibonacci(start: int = 1, stop: int = 1) -> list[int]:
@@ -71,6 +90,7 @@ def fibo_length(frames: int, start: int = 1, stop: int | None = None, n: int = 1
     return _loops(n, "fibo") * sum(fibo_lengths(frames, start, stop))
 
 
+@pattern
 def fibo(a: np.ndarray, start: int = 1, stop: int | None = None, n: int = 1) -> np.ndarray:
     """Leading rows of `a` repeated along the Fibonacci series 1, 2, 3, 5, 8, 13, …, the whole
     result n times.
@@ -106,6 +126,7 @@ def orale_length(
     return check_power(p + q, depth, factor, "orale")
 
 
+@pattern
 def orale(
     a: np.ndarray,
     ratio: tuple[int, int] | str = (3, 1),
@@ -176,6 +197,7 @@ def blend_length(
     return check_product((n, frames, states), "blend")
 
 
+@pattern
 def blend(
     a: np.ndarray, b: np.ndarray, n: int = 1, step: int = 1, include_start: bool = True
 ) -> np.ndarray:
@@ -257,6 +279,7 @@ def swap_states(
     return (np.where(parity, fb, fa).reshape(shape), np.where(parity, fa, fb).reshape(shape))
 
 
+@pattern
 def swap(
     a: np.ndarray,
     b: np.ndarray,
@@ -315,6 +338,7 @@ def _pick(units: int, count: object, seed: Seed, by: str, shape: tuple[int, int]
     return as_generator(seed).choice(units, size=count, replace=False, shuffle=False)
 
 
+@pattern
 def swap_once(
     a: np.ndarray,
     b: np.ndarray,

@@ -55,6 +55,17 @@ class Plan:
         return _known(Plan(self.voices + moved), shift + other.frames)
 
 
+def as_plan(value: object) -> Plan | None:
+    """`value` as a plan: a `Plan` as it is; a 2-D numpy array `(frames, dims)` as a plan of
+    one voice playing it from frame 0 at gain 1 (as float32, not copied when it already is);
+    None for anything else (the caller says what it needed)."""
+    if isinstance(value, Plan):
+        return value
+    if isinstance(value, np.ndarray) and value.ndim == 2:
+        return Plan.of(value.astype(np.float32, copy=False))
+    return None
+
+
 def _known(plan: Plan, frames: int) -> Plan:
     """`plan` with its `frames` already known (so a chain of n `>>` costs O(n), not O(n²))."""
     plan.__dict__["frames"] = frames

@@ -5,15 +5,10 @@ from __future__ import annotations
 import numpy as np
 
 from unravel_lang.plan import Plan
+from unravel_lang.seeds import voice_seed
 
 CHUNK_FRAMES = 4
 """Latent frames decoded per call; the live engine uses the same chunks, so both render alike."""
-
-
-def voice_seed(seed: int, index: int) -> int:
-    """The decoder seed of voice `index` in a render seeded with `seed` (a 63-bit integer)."""
-    state = np.random.SeedSequence([int(seed) & 0xFFFFFFFFFFFFFFFF, index]).generate_state(2)
-    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
 
 
 def render(plan: Plan, model, seed: int = 0, chunk_frames: int = CHUNK_FRAMES) -> np.ndarray:

@@ -15,24 +15,18 @@ import textwrap
 import numpy as np
 
 from unravel_lang.errors import LatentError, UnravelError
+from unravel_lang.guards import check_latent
+from unravel_lang.tempo import DEFAULT_BEATS
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 MIN_WIDTH = 30
 
 
 def as_latent(latent: object) -> np.ndarray:
-    """`latent` as a finite float64 `(frames, dims)` array, or a `LatentError` naming the fault."""
-    arr = np.asarray(latent)
-    if arr.ndim == 1:
-        arr = arr[:, None]
-    if arr.ndim != 2:
-        raise LatentError(f"a latent array has shape (frames, dims); got shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise LatentError(f"a latent array holds numbers; got dtype {arr.dtype}")
-    arr = arr.astype(np.float64)
-    if not np.all(np.isfinite(arr)):
-        raise LatentError("the latent array holds NaN or infinite values")
-    return arr
+    """`latent` as a finite float64 `(frames, dims)` array (a 1-D array is one dim; empty
+    allowed), or a `LatentError` naming the fault (`guards.check_latent`)."""
+    return check_latent(latent, "the latent array", allow_empty=True, vector_as_column=True,
+                        dtype=np.float64, error=LatentError)
 
 
 def _fmt(value: float) -> str:
@@ -152,7 +146,7 @@ def _view(
 
 
 def latent_view(
-    latent: object, k: int | None = None, beats_per_bar: int = 4, width: int = 100
+    latent: object, k: int | None = None, beats_per_bar: int = DEFAULT_BEATS, width: int = 100
 ) -> str:
     """Render a `(frames, dims)` latent array as text lines no wider than `width` columns.
 
@@ -172,7 +166,8 @@ def latent_view(
     return _view(rows, frames, f"{frames} frames × {dims} dims", k, beats_per_bar, width)
 
 
-def plan_view(plan: object, k: int | None = None, beats_per_bar: int = 4, width: int = 100) -> str:
+def plan_view(plan: object, k: int | None = None, beats_per_bar: int = DEFAULT_BEATS,
+              width: int = 100) -> str:
     """Render a `Plan` as text: its voices on one timeline, one sparkline row per voice and dim.
 
     Rows are labelled ``v1 d0``, ``v1 d1``, …, ``v2 d0``; a voice's row is blank before it

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import argparse
 
+from unravel_lang.commands.score import score_and_model, write_places
 from unravel_lang.commands.write_options import add_write_options
 
 
@@ -27,9 +28,8 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     """Check the score of `args`; returns 0 (errors are raised as `UnravelError`)."""
-    from unravel_lang.commands.run import score_and_model, write_places
     from unravel_lang.engine.score import ScoreRender
-    from unravel_lang.lang import Session
+    from unravel_lang.lang import Session, describe
 
     score, model = score_and_model(args)
     session = Session(model=model, dry_run=True, output=lambda line: None,
@@ -44,6 +44,5 @@ def run(args: argparse.Namespace) -> int:
     for name in session.env:
         print(f"  {name:<{width}}  {session.summary(session.env[name])}")
     if frames:
-        bars = frames / (session.k * session.beats_per_bar)
-        print(f"plays: {frames / session.latent_rate:.2f} s · {bars:.4g} bars at k={session.k}")
+        print(f"plays: {describe.timing(session.grid, frames)}")
     return 0

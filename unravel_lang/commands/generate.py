@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import argparse
 import glob
+import inspect
 import secrets
 import sys
 from pathlib import Path
@@ -12,11 +13,12 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang import patterns
 from unravel_lang.commands import options
 from unravel_lang.errors import PatternError, UnravelError
+from unravel_lang.tempo import DEFAULT_K
 
 DISTRIBUTIONS = ("normal", "uniform", "iqr-uniform", "correlated", "smooth")
-PATTERNS = ("fibo", "orale", "blend", "swap", "repeat")
 LATENT_EXTS = (".npy", ".latent.wav")
 
 DESCRIPTION = """\
@@ -28,6 +30,12 @@ the distribution and the time series. Names state seed, distribution, pattern an
 seed7_normal_fibo_k11.latent.wav. File i (from 0) uses seed S + i; the same seed writes the
 same bytes. Folders are searched recursively: for latent files when they hold any, else for
 audio files."""
+
+
+def pattern_choices() -> tuple[str, ...]:
+    """Every pattern with a loop count `n`, then "repeat" (the drawn array looped, no pattern)."""
+    return (*(name for name, fn in patterns.PATTERNS.items()
+              if "n" in inspect.signature(fn).parameters), "repeat")
 
 
 class _BadArgs(Exception):
@@ -47,11 +55,11 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--distribution", default="normal", choices=DISTRIBUTIONS,
                    help="how values are drawn (default normal; uniform = mean ± 3 std; "
                         "iqr-uniform = Q1 - 1.5 IQR .. Q3 + 1.5 IQR)")
-    p.add_argument("--pattern", default="fibo", choices=PATTERNS,
+    p.add_argument("--pattern", default="fibo", choices=pattern_choices(),
                    help="how the drawn arrays are arranged (default fibo)")
     tempo = p.add_mutually_exclusive_group()
     tempo.add_argument("--k", type=int, default=None, metavar="K",
-                       help="frames per beat = frames drawn per array (default 11)")
+                       help=f"frames per beat = frames drawn per array (default {DEFAULT_K})")
     tempo.add_argument("--bpm", type=float, default=None, metavar="B",
                        help="a tempo, snapped to the nearest k of the model's grid")
     p.add_argument("--loops", type=int, default=1, metavar="N",
@@ -155,47 +163,44 @@ def load_inputs(files: list[tuple[Path, bool]], model: Any) -> list[np.ndarray]:
 
 
 def output_length(pattern: str, k: int, dims: int, loops: int) -> int:
-    """Frames of one output file, checked against the frame limit (PatternError above it)."""
-    from unravel_lang import patterns
+    """Frames of one output file, checked against the frame limit (PatternError above it).
+
+    A pattern whose output is longer than loops * k has a `<pattern>_length` function beside
+    it in `unravel_lang.patterns`, called here with the arguments it takes of `frames`, `dims`
+    and `n`."""
     from unravel_lang.guards import check_frames, check_product, frame_limit
 
     check_product((loops, k), f"one {pattern} file")  # every pattern is at least loops * k
+    length = getattr(patterns, f"{pattern}_length", None)
+    if length is None:
+        return check_frames(loops * k, f"one {pattern} file")
+    given = {"frames": k, "dims": dims, "n": loops}
+    takes = inspect.signature(length).parameters
     # the lengths in full (products and powers are judged in log space first, so any --loops
     # is cheap), refused below in this command's words
     with frame_limit(sys.maxsize):
-        if pattern == "fibo":
-            total = patterns.fibo_length(k, n=loops)
-        elif pattern == "orale":
-            total = patterns.orale_length(k, n=loops)
-        elif pattern == "blend":
-            total = patterns.blend_length(k, dims, n=loops)
-        elif pattern == "swap":
-            total = patterns.swap_length(k, n=loops)
-        else:
-            total = loops * k
+        total = length(**{name: value for name, value in given.items() if name in takes})
     return check_frames(total, f"one {pattern} file")
 
 
 def generate_one(s: Any, k: int, distribution: str, pattern: str, loops: int, seed: int
                  ) -> np.ndarray:
-    """One output array: draws of k frames from `s` (two for blend and swap) arranged with
-    `pattern` and loop count `loops`; every random number comes from `seed`."""
-    from unravel_lang import patterns, shaping
+    """One output array: draws of k frames from `s` (two for a pattern that takes `b`)
+    arranged with `pattern` and loop count `loops` (with `seed` and `stats` too, when the
+    pattern takes them); every random number comes from `seed`."""
+    from unravel_lang import shaping
     from unravel_lang.generate import GENERATORS
 
     gen = GENERATORS[distribution.replace("-", "_")]
     rng = np.random.default_rng(seed)
     a = gen(s, k, rng)
-    if pattern == "fibo":
-        return patterns.fibo(a, n=loops)
-    if pattern == "orale":
-        return patterns.orale(a, n=loops, seed=rng, stats=s)
     if pattern == "repeat":
         return shaping.repeat(a, loops)
-    b = gen(s, k, rng)
-    if pattern == "blend":
-        return patterns.blend(a, b, n=loops)
-    return patterns.swap(a, b, n=loops, seed=rng)
+    fn = patterns.PATTERNS[pattern]
+    takes = inspect.signature(fn).parameters
+    inputs = [a, gen(s, k, rng)] if "b" in takes else [a]
+    extra = {name: value for name, value in (("seed", rng), ("stats", s)) if name in takes}
+    return fn(*inputs, n=loops, **extra)
 
 
 def file_stem(seed: int, distribution: str, pattern: str, k: int, loops: int) -> str:
@@ -250,11 +255,11 @@ def _run(args: argparse.Namespace) -> int:
     _check_numbers(args)
     files = gather_inputs(args.inputs)
     if args.plot:
-        from unravel_lang.plot import _matplotlib
+        from unravel_lang.plot import load_matplotlib
 
-        _matplotlib()  # say which extra to install before any work
+        load_matplotlib()  # say which extra to install before any work
     model = load_model(args.model)
-    k = args.k if args.k is not None else 11
+    k = args.k if args.k is not None else DEFAULT_K
     if args.bpm is not None:
         k = snap(args.bpm, model.sr, model.ratio).k
     try:

@@ -1,10 +1,14 @@
-"""Option types shared by the subcommands: refused at the option (exit status 2, one line)
-when out of range, before any work."""
+"""Options shared by the subcommands: their types, refused at the option (exit status 2, one
+line) when out of range, before any work; and the groups of options several subcommands add
+(the live view, the cluster)."""
 
 from __future__ import annotations
 
 import argparse
 import math
+
+from unravel_lang.addresses import parse_address
+from unravel_lang.cluster import EXTRA as CLUSTER_EXTRA
 
 SEED_MAX = (1 << 64) - 1
 """Largest seed: seeds are 64-bit unsigned integers (numpy's SeedSequence takes them)."""
@@ -54,3 +58,33 @@ class OneLineParser(argparse.ArgumentParser):
 
     def error(self, message: str):  # type: ignore[override]
         self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
+def add_view_arguments(parser) -> None:
+    """Add `--view` and `--view-address ADDRESS` to an argparse parser."""
+    parser.add_argument("--view", action="store_true",
+                        help="serve the live view page (http://127.0.0.1 on a free port; "
+                        "needs: pip install 'unravel-lang[view]')")
+    parser.add_argument("--view-address", metavar="ADDRESS", default=None,
+                        help="serve the view at HOST:PORT, HOST or PORT (implies --view)")
+
+
+def view_address(args) -> str | None:
+    """The view address the options of `args` ask for: None (no view), "" (the default) or the
+    address given (checked: an `UnravelError` names a bad one)."""
+    address = getattr(args, "view_address", None)
+    if address is not None:
+        parse_address(address)
+        return address
+    return "" if getattr(args, "view", False) else None
+
+
+def add_cluster_options(parser) -> None:
+    """Add `--workers N` and `--scheduler ADDRESS` to an argparse parser."""
+    group = parser.add_mutually_exclusive_group()
+    group.add_argument("--workers", type=positive_int, default=None, metavar="N",
+                       help="run on a local Dask cluster of N worker processes "
+                       f"(needs {CLUSTER_EXTRA})")
+    group.add_argument("--scheduler", default=None, metavar="ADDRESS",
+                       help="run on an existing Dask cluster: its scheduler's address "
+                       f"(tcp://host:8786) or scheduler file (needs {CLUSTER_EXTRA})")

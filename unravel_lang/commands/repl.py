@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands import options
+from unravel_lang.commands.options import add_view_arguments, view_address
 from unravel_lang.commands.write_options import add_write_options
-from unravel_lang.live.address import add_view_arguments, view_address
+from unravel_lang.errors import UnravelError
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -61,15 +62,12 @@ def listen_options(args: argparse.Namespace) -> tuple[int | None, str]:
     if port is None and args.listen_host is not None:
         port = DEFAULT_PORT
     if port is not None and not 0 <= port <= 65535:
-        from unravel_lang.errors import UnravelError
-
         raise UnravelError(f"--listen: a port is 0 to 65535, got {port}")
     return port, args.listen_host or LOOPBACK
 
 
 def handler(args: argparse.Namespace) -> int:
     """Run the REPL until the user quits; returns its exit code."""
-    from unravel_lang.errors import UnravelError
     from unravel_lang.repl.app import run_repl
 
     if args.input_bars is not None and args.input_bars < 1:

@@ -6,17 +6,14 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
 
-from unravel_lang.cluster import add_options
 from unravel_lang.commands import options
+from unravel_lang.commands.options import add_cluster_options, add_view_arguments, view_address
+from unravel_lang.commands.score import render_score, score_and_model, write_places
 from unravel_lang.commands.seeds import parse_seeds, render_seeds
-from unravel_lang.commands.write_options import add_write_options, output_folder
+from unravel_lang.commands.write_options import add_write_options
 from unravel_lang.errors import UnravelError
-from unravel_lang.live.address import add_view_arguments, view_address
-
-if TYPE_CHECKING:
-    import numpy as np
+from unravel_lang.paths import writable_target
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -45,27 +42,10 @@ def register(sub: argparse._SubParsersAction) -> None:
                    help="render once per seed FIRST..LAST (inclusive) to -o, whose name holds "
                    "{seed} (out/{seed}.wav); files that exist are kept; each file equals the "
                    "single render with --seed")
-    add_options(p)
+    add_cluster_options(p)
     add_view_arguments(p)
     add_write_options(p, "the score's folder")
     p.set_defaults(func=run)
-
-
-def score_and_model(args: argparse.Namespace) -> tuple[Path, str | None]:
-    """The score file of `args` (which must exist) and its `--model` as an absolute path
-    (None: the embedded default), since a score's own paths are taken from its folder."""
-    from unravel_lang.paths import regular_file
-
-    score = regular_file(args.score, UnravelError, "a score file",
-                         missing=f"no score file {args.score}")
-    return score, str(Path(args.model).expanduser().resolve()) if args.model else None
-
-
-def write_places(args: argparse.Namespace, score: Path) -> dict:
-    """`out_dir` and `allow_write` for the `Session` of a score: `--out-dir`, else the score's
-    folder, and the `--allow-write` folders."""
-    return {"out_dir": output_folder(args, score.resolve().parent),
-            "allow_write": args.allow_write}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -76,8 +56,6 @@ def run(args: argparse.Namespace) -> int:
         return render_seeds(args)
     score, model = score_and_model(args)
     if args.output:
-        from unravel_lang.paths import writable_target
-
         writable_target(args.output)  # before the render: a bad target is known at once
     address = view_address(args)
     if address is not None and not args.play:
@@ -114,32 +92,6 @@ def run(args: argparse.Namespace) -> int:
         else:
             play_viewed(audio, sr, rendered[-1], address)
     return 0
-
-
-def render_score(score: Path, model, seed: int, output=print, make=None,
-                 device: str = "cpu", out_dir=None, allow_write=()) -> tuple[np.ndarray, int]:
-    """What `score` plays, rendered by the live engine with `seed`: `(audio (channels,
-    samples) float32, sr)`. `model`: a path, a loaded model, or None (the embedded one);
-    `output`: where the score's own lines go (None: nowhere); `make`: the performer's class
-    (its keyword arguments are `ScoreRender`'s; default `ScoreRender`); models run on
-    `device`; `out_dir` (default: the score's folder) and `allow_write`: where the score may
-    write."""
-    from unravel_lang.engine.score import ScoreRender
-    from unravel_lang.lang import Session
-
-    session = Session(model=model, seed=seed, output=output, device=device,
-                      out_dir=out_dir if out_dir is not None else score.resolve().parent,
-                      allow_write=allow_write)
-    make = make or ScoreRender
-    with make(seed=seed, k=session.k, beats_per_bar=session.beats_per_bar,
-              load=lambda: session.model) as performer:
-        session.performer = performer
-        session.run_file(score)
-        if not performer.played:
-            raise UnravelError(f"{score} plays nothing (no `play` or `track`), so there is "
-                               "nothing to render")
-        audio = performer.finish()
-    return audio, int(session.model.sr)
 
 
 def play_viewed(audio, sr: int, performer, address: str | int) -> None:

@@ -9,7 +9,9 @@ import time
 from pathlib import Path
 
 from unravel_lang.cluster import Where, run_jobs, worker_model
+from unravel_lang.commands.score import render_score, score_and_model
 from unravel_lang.errors import UnravelError
+from unravel_lang.progress import Progress
 
 MAX_SEEDS = 1_000_000
 
@@ -39,7 +41,6 @@ def render_one(task: tuple) -> float:
     to the WAV file `task[3]`; the score writes into `task[4]` (its output folder, None: its
     own folder) and the folders `task[5]`. Returns the seconds of audio written."""
     from unravel_lang.audio import write_wav
-    from unravel_lang.commands.run import render_score
 
     score, model, seed, out, *places = task
     out_dir, allow_write = places if places else (None, ())
@@ -52,9 +53,6 @@ def render_one(task: tuple) -> float:
 
 def render_seeds(args: argparse.Namespace) -> int:
     """Render every seed of `args.seeds` not rendered yet; returns 1 when any failed."""
-    from unravel_lang.commands.run import score_and_model
-    from unravel_lang.progress import Progress
-
     if args.seeds is None:
         raise UnravelError("--workers and --scheduler render several seeds: add --seeds "
                            "FIRST:LAST")

@@ -8,7 +8,8 @@ import json
 import sys
 from pathlib import Path
 
-from unravel_lang.cluster import Where, add_options, run_jobs, worker_model
+from unravel_lang.cluster import Where, run_jobs, worker_model
+from unravel_lang.commands.options import add_cluster_options
 from unravel_lang.errors import UnravelError
 
 LATENT_ENDINGS = (".npy", ".latent.wav")
@@ -37,7 +38,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--ext", default=None, metavar="EXTS",
                    help="extensions to pick up in folders and globs, comma-separated "
                    "(default: the audio formats, .npy and .latent.wav)")
-    add_options(p)
+    add_cluster_options(p)
     p.set_defaults(func=run)
 
 

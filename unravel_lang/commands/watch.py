@@ -5,8 +5,9 @@ from __future__ import annotations
 import argparse
 
 from unravel_lang.commands import options
+from unravel_lang.commands.options import add_view_arguments, view_address
+from unravel_lang.commands.repl import add_listen_arguments, listen_options
 from unravel_lang.commands.write_options import add_write_options
-from unravel_lang.live.address import add_view_arguments, view_address
 
 
 def register(sub: argparse._SubParsersAction) -> None:
@@ -24,8 +25,6 @@ def register(sub: argparse._SubParsersAction) -> None:
                         help='where the model runs: "cpu" (default) or "cuda" (a GPU torch sees)')
     parser.add_argument("--interval", type=options.interval, default=0.2, metavar="S",
                         help="poll every S seconds (0.2; from 0.01 to 3600)")
-    from unravel_lang.commands.repl import add_listen_arguments
-
     add_listen_arguments(parser)
     parser.add_argument("--link", action="store_true",
                         help="join the Ableton Link session (needs unravel-lang[link])")
@@ -36,7 +35,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Watch the score until Ctrl-C; returns 0."""
-    from unravel_lang.commands.repl import listen_options
     from unravel_lang.live.watch import watch
 
     port, host = listen_options(args)

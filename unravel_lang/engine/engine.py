@@ -7,14 +7,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
+from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.decoding import VoiceDecoder
 from unravel_lang.engine.limiter import MasterLimiter
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
-from unravel_lang.plan import Plan
+from unravel_lang.guards import check_latent
+from unravel_lang.performer import DECODE_MODES, Performer
+from unravel_lang.plan import Plan, as_plan
+from unravel_lang.tempo import (
+    DEFAULT_BEATS,
+    DEFAULT_K,
+    check_beats,
+    check_k,
+    check_quantum,
+    frames_for,
+)
 
 
 @dataclass(frozen=True)
@@ -30,7 +40,7 @@ class EngineStatus:
     behind: bool = False   # the decoder cannot keep up: the sound is about to break up
 
 
-class Engine:
+class Engine(Performer):
     """Plays `Plan`s through `model` as looping named tracks and one-shots (a `Performer`).
 
     - `track(name, plan)` starts a looping track on the next beat (or bar: `quantum`), or,
@@ -49,7 +59,7 @@ class Engine:
     `realtime=False`, then nothing is decoded beyond what the sink asks for).
     """
 
-    def __init__(self, model, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
+    def __init__(self, model, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = DEFAULT_BEATS,
                  quantum: str = "beat", ahead_frames: int = 8, max_voices: int = 16,
                  fade_ms: float = 5.0, realtime: bool = True,
                  chunk_frames: int | None = None, batch: bool | None = None) -> None:
@@ -78,7 +88,7 @@ class Engine:
         self._tracks: dict[str, None] = {}
         self.worker.start()
 
-    # --- the Performer protocol ------------------------------------------------------------
+    # --- the Performer calls ---------------------------------------------------------------
 
     def play(self, plan: Plan) -> None:
         """Play `plan` once, from the next beat (at once after silence)."""
@@ -121,11 +131,13 @@ class Engine:
         """Start new tracks on the next "beat" or the next "bar"."""
         self.worker.send("quantum", check_quantum(quantum))
 
-    def set_decode(self, name: str, local: bool) -> None:
-        """Decode track `name` here (`local=True`, the default) or not at all (its frames are
-        only given to the listeners, e.g. sent to a decoder elsewhere); applies to the track
-        now and whenever a track of that name starts later."""
-        self.worker.send("decode", str(name), bool(local))
+    def set_decode(self, name: str, mode: str) -> None:
+        """Decode track `name` here ("local" or "both", the default) or not at all ("remote":
+        its frames are only given to the listeners, e.g. sent to a decoder elsewhere);
+        applies to the track now and whenever a track of that name starts later."""
+        if mode not in DECODE_MODES:
+            raise UnravelError(f"decode mode is 'local', 'remote' or 'both', got {mode!r}")
+        self.worker.send("decode", str(name), mode != "remote")
 
     def run_to(self, frame: int) -> None:
         """Without real time: decode up to latent frame `frame` into the ring and wait for it.
@@ -208,6 +220,16 @@ class Engine:
         return self.clock.k
 
     @property
+    def beats_per_bar(self) -> int:  # type: ignore[override]
+        """Beats per bar (in force at the worker's cursor)."""
+        return self.clock.beats_per_bar
+
+    @property
+    def engine(self) -> Engine:  # type: ignore[override]
+        """This engine (what OSC out and the view watch)."""
+        return self
+
+    @property
     def bpm(self) -> float:
         return 60.0 * self.sr / self.ratio / self.clock.k
 
@@ -271,8 +293,10 @@ class Engine:
         return self.sample_clock.time_of(sample)
 
     def frames_for(self, bars: float = 0, beats: float = 0) -> int:
-        """Latent frames in `bars` bars plus `beats` beats at the current tempo."""
-        return round((bars * self.clock.beats_per_bar + beats) * self.clock.k)
+        """Latent frames in `bars` bars plus `beats` beats at the current tempo: the language's
+        rule, `tempo.frames_for` (a length that is not a whole number of frames is refused)."""
+        return frames_for(self.clock.k, bars=bars, beats=beats,
+                          beats_per_bar=self.clock.beats_per_bar)
 
     def close(self) -> None:
         """Stop the worker thread."""
@@ -294,19 +318,18 @@ class Engine:
             self.mixer.stop_req[stem] = True
 
     def _check_plan(self, plan: Plan, where: str) -> Plan:
-        if isinstance(plan, np.ndarray):
-            plan = Plan.of(plan)
-        if not isinstance(plan, Plan):
-            raise UnravelError(f"{where}: expected a latent array or a plan, got "
-                               f"{type(plan).__name__}")
+        value, plan = plan, as_plan(plan)
+        if plan is None:
+            got = (f"an array of shape {value.shape}" if isinstance(value, np.ndarray)
+                   else type(value).__name__)
+            raise UnravelError(f"{where}: expected a latent array (frames, dims) or a plan, "
+                               f"got {got}")
         if plan.frames == 0:
             raise LatentError(f"{where}: the pattern is empty (0 frames)")
         dims = int(self.model.dims)
         for voice in plan.voices:
-            latent = voice.latent
-            if latent.ndim != 2 or latent.shape[1] != dims:
-                raise LatentError(f"{where}: a latent array of shape {tuple(latent.shape)} does "
-                                  f"not fit the model, which takes (frames, {dims})")
-            if not np.all(np.isfinite(latent)) or not math.isfinite(voice.gain):
-                raise LatentError(f"{where}: the pattern holds NaN or infinite values")
+            check_latent(voice.latent, f"{where}: the pattern", dims=dims, allow_empty=True,
+                         dtype=None, error=LatentError)
+            if not math.isfinite(voice.gain):
+                raise LatentError(f"{where}: a voice's gain is not finite ({voice.gain})")
         return plan

@@ -22,17 +22,18 @@ So a score rendered to a file sounds like the same statements played live.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import numpy as np
 
-from unravel_lang.engine.clock import check_quantum
 from unravel_lang.engine.engine import Engine
 from unravel_lang.engine.filesink import FileSink
 from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_frames
+from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import DEFAULT_BEATS, DEFAULT_K, check_quantum
 
 AHEAD_FRAMES = 64
 """Latent frames the worker may decode ahead of the sink: fewer hand-overs between threads."""
@@ -64,7 +65,7 @@ class SilentStream:
         return np.zeros((self.channels, chunk.shape[0] * self.ratio), dtype=np.float32)
 
 
-class ScoreRender:
+class ScoreRender(Performer):
     """A performer that plays a score through a non-real-time `Engine` into a `FileSink`.
 
     `model`: a loaded model, or None with `load` a function that returns it (called when the
@@ -75,8 +76,9 @@ class ScoreRender:
     closes the engine's thread; `close()` (or `with`) closes it without finishing.
     """
 
-    def __init__(self, model: Any = None, seed: int = 0, k: int = 11, beats_per_bar: int = 4,
-                 decode: bool = True, load: Callable[[], Any] | None = None,
+    def __init__(self, model: Any = None, seed: int = 0, k: int = DEFAULT_K,
+                 beats_per_bar: int = DEFAULT_BEATS, decode: bool = True,
+                 load: Callable[[], Any] | None = None,
                  ahead_frames: int = AHEAD_FRAMES, quantum: str = "beat") -> None:
         if model is None and load is None:
             raise UnravelError("a score render needs a model")
@@ -121,7 +123,7 @@ class ScoreRender:
         while self.sink.frame < frame:
             self.sink.until(min(frame, self.sink.frame + SILENT_PULL_FRAMES))
 
-    # ---- the performer protocol -------------------------------------------------------------
+    # ---- the Performer calls ------------------------------------------------------------------
 
     def play(self, plan: Plan) -> None:
         """Play `plan` once from the next beat (at once after silence); the cursor moves to
@@ -223,4 +225,14 @@ def bounce(plan: Plan, model: Any, seed: int = 0) -> np.ndarray:
     sounds live); `export x "a.wav"` writes this."""
     with ScoreRender(model, seed=seed) as score:
         score.play(plan)
+        return score.finish()
+
+
+def render_calls(calls: Iterable[tuple[str, tuple[Any, ...]]], model: Any, seed: int = 0,
+                 k: int = DEFAULT_K, beats_per_bar: int = DEFAULT_BEATS) -> np.ndarray:
+    """The audio of recorded performer calls (a `lang.Recorder`'s `calls`) as the live engine
+    plays them, rendered faster than real time: float32 `(channels, samples)` at `model.sr`
+    (`ScoreRender.finish`). `k` and `beats_per_bar` are the grid the session started with."""
+    with ScoreRender(model, seed=seed, k=k, beats_per_bar=beats_per_bar) as score:
+        perform(calls, score)
         return score.finish()

@@ -16,7 +16,8 @@ import numpy as np
 
 from unravel_lang.engine.track import Segment
 from unravel_lang.plan import Plan
-from unravel_lang.render import CHUNK_FRAMES, voice_seed
+from unravel_lang.render import CHUNK_FRAMES
+from unravel_lang.seeds import voice_seed
 
 
 def track_seed(seed: int, name: str) -> int:

@@ -1,4 +1,5 @@
-"""The unravel language: grammar loading, parser, compile-time check, evaluation and session."""
+"""The unravel language: grammar loading, its words, parser, the check before running, evaluation
+and the session."""
 
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.parser import parse

@@ -2,31 +2,30 @@
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
+from unravel_lang.lang.context import Grid
 from unravel_lang.plan import Plan
 from unravel_lang.termview import latent_view
 
-if TYPE_CHECKING:
-    from unravel_lang.lang.session import Session
+
+def timing(grid: Grid, frames: float) -> str:
+    """`0.88 s · 0.4318 bars at k=11`: how long `frames` latent frames last on `grid`."""
+    seconds = frames / grid.latent_rate
+    bars = frames / (grid.k * grid.beats_per_bar)
+    return f"{seconds:.2f} s · {bars:.4g} bars at k={grid.k}"
 
 
-def _timing(session: Session, frames: int) -> str:
-    seconds = frames / session.latent_rate
-    bars = frames / (session.k * session.beats_per_bar)
-    return f"{seconds:.2f} s · {bars:.4g} bars at k={session.k}"
-
-
-def summary(session: Session, value: Any) -> str:
+def summary(grid: Grid, value: Any) -> str:
     """One line: `(19, 8) latent array · 0.88 s · 0.4318 bars at k=11`."""
     if isinstance(value, np.ndarray) and value.ndim == 2:
-        return f"{value.shape} latent array · {_timing(session, value.shape[0])}"
+        return f"{value.shape} latent array · {timing(grid, value.shape[0])}"
     if isinstance(value, Plan):
         n = len(value.voices)
-        return f"plan of {n} voice{'s' * (n != 1)} · {value.frames} frames · " + _timing(
-            session, value.frames)
+        return f"plan of {n} voice{'s' * (n != 1)} · {value.frames} frames · " + timing(
+            grid, value.frames)
     if type(value).__name__ == "Stats":
         return f"stats of {value.frames} frames × {value.dims} dims"
     if isinstance(value, tuple) and len(value) == 2:
@@ -48,14 +47,14 @@ def _dims_table(a: np.ndarray) -> list[str]:
     return lines
 
 
-def describe(session: Session, value: Any) -> str:
+def describe(grid: Grid, value: Any) -> str:
     """Several lines: the summary, then per-dim statistics (arrays), voices (plans) or the
     table (stats); arrays also get the terminal view of `unravel_lang.termview`."""
-    lines = [summary(session, value)]
+    lines = [summary(grid, value)]
     if isinstance(value, np.ndarray) and value.ndim == 2:
         lines += _dims_table(value)
         if value.shape[0]:
-            lines.append(latent_view(value, k=session.k, beats_per_bar=session.beats_per_bar))
+            lines.append(latent_view(value, k=grid.k, beats_per_bar=grid.beats_per_bar))
     elif isinstance(value, Plan):
         for i, v in enumerate(value.voices):
             lines.append(f"  voice {i}: frames {v.start}..{v.end} {v.latent.shape}"

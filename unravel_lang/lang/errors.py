@@ -1,6 +1,10 @@
-"""The language's error: a message tied to a place in the source, shown with a caret."""
+"""The language's error: a message tied to a place in the source, shown with a caret; and the
+"did you mean" hint such messages end with."""
 
 from __future__ import annotations
+
+import difflib
+from collections.abc import Iterable
 
 from unravel_lang.errors import UnravelError
 
@@ -32,3 +36,9 @@ class LanguageError(UnravelError):
     def located(self, source: str, file: str) -> LanguageError:
         """The same error, shown against `source` named `file`."""
         return LanguageError(self.message, self.line, self.col, source, file)
+
+
+def suggest(word: str, candidates: Iterable[str]) -> str:
+    """` (did you mean `x`?)` for the closest candidate, or an empty string."""
+    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
+    return f" (did you mean `{close[0]}`?)" if close else ""

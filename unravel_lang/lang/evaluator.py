@@ -7,23 +7,22 @@ from __future__ import annotations
 
 import math
 import operator
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_sum
 from unravel_lang.lang import ast
-from unravel_lang.lang.compiler import CONSTANTS, INPUT
+from unravel_lang.lang.context import Context
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.functions import ARRAY, STATS, Function, functions
 from unravel_lang.lang.parser import MAX_WHOLE
 from unravel_lang.lang.walk import fold
+from unravel_lang.lang.words import CONSTANTS, INPUT
 from unravel_lang.paths import describe_error
-from unravel_lang.plan import Plan
-
-if TYPE_CHECKING:
-    from unravel_lang.lang.session import Session
+from unravel_lang.plan import Plan, as_plan
+from unravel_lang.stats import Stats
 
 # Python errors a library function raises on arguments it cannot use; shown as the user's error.
 _SCALAR_OPS = {"+": operator.add, "-": operator.sub, "*": operator.mul, "/": operator.truediv}
@@ -33,10 +32,10 @@ _ARGUMENT_ERRORS = (TypeError, ValueError, IndexError, KeyError, ZeroDivisionErr
 
 
 class Evaluator:
-    """Evaluates the nodes of one program against a session's state."""
+    """Evaluates the nodes of one program in `context` (the bindings, the grid, seeds)."""
 
-    def __init__(self, session: Session, program: ast.Program) -> None:
-        self.session = session
+    def __init__(self, context: Context, program: ast.Program) -> None:
+        self.context = context
         self.program = program
         self.table = functions()
 
@@ -53,15 +52,15 @@ class Evaluator:
         if isinstance(node, ast.String):
             return node.value
         if isinstance(node, ast.Name):
-            if node.id in self.session.env:
-                return self.session.env[node.id]
+            if node.id in self.context.env:
+                return self.context.env[node.id]
             if node.id in CONSTANTS:
                 return CONSTANTS[node.id]
             if node.id == INPUT:
-                return self.guard(node, self.session.input_bars)
+                return self.guard(node, self.context.input_bars)
             raise self.error(f"unknown name `{node.id}`", node)
         if isinstance(node, ast.Length):
-            return self.guard(node, lambda: self.session.frames(node.amount, node.unit))
+            return self.guard(node, lambda: self.context.grid.frames(node.amount, node.unit))
         if isinstance(node, ast.Ratio):
             return (int(node.left.value), int(node.right.value))
         if isinstance(node, ast.ListExpr):
@@ -138,11 +137,10 @@ class Evaluator:
 
     def plan(self, value: Any, node: ast.Node, what: str) -> Plan:
         """`value` as a plan (an array becomes a one-voice plan)."""
-        if isinstance(value, Plan):
-            return value
-        if isinstance(value, np.ndarray) and value.ndim == 2:
-            return Plan.of(value.astype(np.float32, copy=False))
-        raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+        plan = as_plan(value)
+        if plan is None:
+            raise self.error(f"{what} needs a latent array or a plan, got {_what(value)}", node)
+        return plan
 
     def call(self, node: ast.Call, values: list[Any]) -> Any:
         fn = self.table[node.func]
@@ -151,9 +149,9 @@ class Evaluator:
         for name, value, where in self._bound(fn, node, args, kwargs):
             self._check_kind(fn, name, value, where)
         if fn.seeded and "seed" not in kwargs and len(args) <= fn.param_names.index("seed"):
-            kwargs["seed"] = self.session.next_seed()
+            kwargs["seed"] = self.context.next_seed()
         if fn.session:
-            args.insert(0, self.session)
+            args.insert(0, self.context)
         try:
             result = fn.impl(*args, **kwargs)
         except LanguageError:
@@ -184,12 +182,9 @@ class Evaluator:
         if want == ARRAY and not (isinstance(value, np.ndarray) and value.ndim == 2):
             raise self.error(f"{fn.name}: `{name}` must be a latent array, got {_what(value)}",
                              where)
-        if want == STATS:
-            from unravel_lang.stats import Stats
-
-            if value is not None and not isinstance(value, Stats):
-                raise self.error(f"{fn.name}: `{name}` must be stats (from stats(...)), "
-                                 f"got {_what(value)}", where)
+        if want == STATS and value is not None and not isinstance(value, Stats):
+            raise self.error(f"{fn.name}: `{name}` must be stats (from stats(...)), "
+                             f"got {_what(value)}", where)
 
 
 def _prefixed(name: str, message: str) -> str:

@@ -17,9 +17,10 @@ from typing import Any
 import numpy as np
 
 from unravel_lang.errors import PatternError
+from unravel_lang.patterns import PATTERNS
 from unravel_lang.plan import Plan, Voice
 
-# What a value is, as far as the compiler can tell before running anything.
+# What a value is, as far as the checker can tell before running anything.
 ARRAY, PLAN, STATS, NUMBER, RATIO, STRING, LIST, BOOL, ANY = (
     "latent array", "plan", "stats", "number", "ratio", "string", "list", "true/false", "any"
 )
@@ -155,11 +156,9 @@ _TABLE: dict[str, tuple[str | None, str, str]] = {
     "iqr_uniform": ("unravel_lang.generate", "iqr_uniform", ARRAY),
     "correlated": ("unravel_lang.generate", "correlated", ARRAY),
     "smooth": ("unravel_lang.generate", "smooth", ARRAY),
-    "fibo": ("unravel_lang.patterns", "fibo", ARRAY),
-    "orale": ("unravel_lang.patterns", "orale", ARRAY),
-    "blend": ("unravel_lang.patterns", "blend", ARRAY),
-    "swap": ("unravel_lang.patterns", "swap", ARRAY),
-    "swap_once": ("unravel_lang.patterns", "swap_once", ARRAY),
+}
+# After the generators come the patterns: every function in `patterns.PATTERNS`, then these.
+_TABLE_AFTER_PATTERNS: dict[str, tuple[str | None, str, str]] = {
     "repeat": ("unravel_lang.shaping", "repeat", ARRAY),
     "reverse": ("unravel_lang.shaping", "reverse", ARRAY),
     "slice": ("unravel_lang.shaping", "slice_frames", ARRAY),
@@ -212,7 +211,9 @@ def _build(name: str, module: str | None, attr: str, returns: str) -> Function:
 @lru_cache(maxsize=1)
 def functions() -> dict[str, Function]:
     """Every function the language knows, by language name."""
-    return {name: _build(name, *entry) for name, entry in _TABLE.items()}
+    patterns = {name: ("unravel_lang.patterns", name, ARRAY) for name in PATTERNS}
+    table = {**_TABLE, **patterns, **_TABLE_AFTER_PATTERNS}
+    return {name: _build(name, *entry) for name, entry in table.items()}
 
 
 def function_names() -> list[str]:

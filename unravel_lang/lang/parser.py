@@ -17,8 +17,10 @@ from lark.exceptions import (
 )
 
 from unravel_lang.lang import ast
-from unravel_lang.lang.errors import LanguageError
+from unravel_lang.lang.errors import LanguageError, suggest
+from unravel_lang.lang.functions import functions
 from unravel_lang.lang.grammar import grammar_text
+from unravel_lang.lang.words import KEYWORDS, QUANTA, UNITS
 
 # A newline after one of these tokens continues the statement.
 _CONTINUING = {"THEN", "BAR", "EQUAL", "COMMA", "LPAR", "LSQB", "PLUS", "MINUS", "STAR", "SLASH"}
@@ -131,8 +133,6 @@ def normalize_source(source: str) -> str:
 
 
 _UNIT = re.compile(r"^(\d+(?:\.\d*)?|\.\d+)([a-z]+)$")
-_UNITS = {"bar": "bars", "bars": "bars", "beat": "beats", "beats": "beats",
-          "frame": "frames", "frames": "frames", "s": "s"}
 
 
 class _ToAst(Transformer):
@@ -150,7 +150,7 @@ class _ToAst(Transformer):
         if not math.isfinite(float(amount)):
             raise _BadLiteral(f"the length {_short(str(tok))} is too large", tok.line,
                               tok.column)
-        return ast.Length(tok.line, tok.column, float(amount), _UNITS[unit])
+        return ast.Length(tok.line, tok.column, float(amount), UNITS[unit])
 
     def ratio(self, items):
         left, right = items
@@ -375,8 +375,6 @@ def _end_position(source: str) -> tuple[int, int]:
 
 def _keyword_kind(func: str | None, keyword: str) -> str | None:
     """What keyword `keyword` of function `func` takes, judged by its default value."""
-    from unravel_lang.lang.functions import functions
-
     fn = functions().get(func or "")
     param = next((p for p in fn.params if p.name == keyword), None) if fn else None
     if param is None or param.name == "seed":
@@ -427,7 +425,7 @@ def _syntax_error(
     ):
         wanted = _keyword_kind(calls[-1], str(before[-2])) or wanted
     if before and before[-1].type == "QUANTUM":
-        wanted = "`beat` or `bar`"
+        wanted = " or ".join(f"`{q}`" for q in QUANTA)
     if before and before[-1].type == "OSC":
         wanted = "`\"host:port\"`, `off`, `lead MS` or a track name"
     message = f"expected {wanted}{after}, found {_describe_token(tok)}"
@@ -447,8 +445,6 @@ def _syntax_error(
             tok is not None and tok.type in ("NUMBER", "LENGTH", "NAME", "STRING")
             and len(statement) == 1 and statement[0].type == "NAME"
         ):
-            from unravel_lang.lang.compiler import KEYWORDS, suggest
-
             hint = suggest(str(statement[0]), KEYWORDS)
             if hint:
                 message = f"unknown statement `{statement[0]}`{hint}"

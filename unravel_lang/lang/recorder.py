@@ -1,25 +1,23 @@
 """A session's default performer: it writes down what a program plays, to perform it later.
 
 Nothing is decoded and no thread starts while a program runs. `replay(performer)` gives the
-calls, in order, to a real performer: the live engine, or
+calls, in order, to another `Performer`: the live engine, or
 `unravel_lang.engine.score.ScoreRender`, which renders them as the engine plays them
-(`render(model)` does that in one step).
+(`engine.score.render_calls(calls, model)` does that in one step).
 """
 
 from __future__ import annotations
 
 from typing import Any
 
-import numpy as np
-
+from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
 
 
-class Recorder:
-    """Records `play`, `track`, `stop`, `hush`, `wait`, `set_tempo`, `set_beats_per_bar`,
-    `set_quantum`, `set_model`, `set_osc`, `set_osc_lead`, `set_decode`, `view`, `link` and
-    `set_nudge` calls as `(method, args)` pairs in `calls`, and the line of code that made each
-    track (`track_source`) in `sources`."""
+class Recorder(Performer):
+    """Records every performer call (`performer.CALLS`) as a `(method, args)` pair in
+    `calls`, except the line of code that made each track (`track_source`), kept in
+    `sources`."""
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, tuple[Any, ...]]] = []
@@ -58,8 +56,8 @@ class Recorder:
     def set_osc_lead(self, ms: float) -> None:
         self.calls.append(("set_osc_lead", (float(ms),)))
 
-    def set_decode(self, track: str, mode: str) -> None:
-        self.calls.append(("set_decode", (str(track), str(mode))))
+    def set_decode(self, name: str, mode: str) -> None:
+        self.calls.append(("set_decode", (str(name), str(mode))))
 
     def link(self, on: bool) -> None:
         self.calls.append(("link", (bool(on),)))
@@ -84,21 +82,6 @@ class Recorder:
         """True when something was played or started as a track."""
         return any(method in ("play", "track") for method, _ in self.calls)
 
-    def replay(self, performer: Any) -> None:
-        """Give the recorded calls to `performer`, in order (optional methods it lacks are
-        skipped)."""
-        for method, args in self.calls:
-            hook = getattr(performer, method, None)
-            if hook is not None:
-                hook(*args)
-
-    def render(self, model: Any, seed: int = 0, k: int = 11, beats_per_bar: int = 4) -> np.ndarray:
-        """The audio of the recorded calls as the live engine plays them, rendered faster than
-        real time: float32 `(channels, samples)` at `model.sr` (`ScoreRender.finish`). `k` and
-        `beats_per_bar` are the grid the session started with."""
-        from unravel_lang.engine.score import ScoreRender
-
-        score = ScoreRender(model, seed=seed, k=k, beats_per_bar=beats_per_bar)
-        with score:
-            self.replay(score)
-            return score.finish()
+    def replay(self, performer: Performer) -> None:
+        """Give the recorded calls to `performer`, in order."""
+        perform(self.calls, performer)

@@ -11,31 +11,22 @@ import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang import ast
-from unravel_lang.lang.compiler import (
-    KEYWORDS,
-    QUANTA,
-    Scope,
-    check_program,
-    kind_of_value,
-)
+from unravel_lang.lang.checker import Scope, check_program, kind_of_value
+from unravel_lang.lang.context import Grid
+from unravel_lang.lang.describe import describe, summary
 from unravel_lang.lang.errors import LanguageError
 from unravel_lang.lang.evaluator import Evaluator
 from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
+from unravel_lang.lang.statements import execute
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
-from unravel_lang.plan import Plan
-from unravel_lang.tempo import check_beats, check_k
-
-DEFAULT_K = 11
-"""Frames per beat until a score sets the tempo (117.45 BPM at 44.1 kHz / 2048)."""
-
-
-def derive_seed(seed: int, n: int) -> int:
-    """The seed of the `n`-th seeded call (from 0) after `seed N`: a 63-bit integer drawn from
-    `numpy.random.SeedSequence([N, n])`."""
-    state = np.random.SeedSequence([int(seed), int(n)]).generate_state(2)
-    return int((int(state[0]) << 31) ^ int(state[1])) & 0x7FFFFFFFFFFFFFFF
+from unravel_lang.performer import Performer
+from unravel_lang.plan import Plan, as_plan
+from unravel_lang.seeds import call_seed
+from unravel_lang.tempo import DEFAULT_BEATS, DEFAULT_K, check_beats, check_k, check_quantum
+from unravel_lang.writes import confine
 
 
 class Session:
@@ -44,7 +35,7 @@ class Session:
     `model`: a loaded model, a path to a `.ts` file, or None for the embedded default (loaded
     when first needed). `quantum`: where new tracks start, "beat" or "bar", until a `quantum`
     statement changes it. `performer`: where `play`, `track`, `stop`, `hush` and tempo changes
-    go (default: a `Recorder`, whose `timeline()` is what was played). `output`: called with
+    go (a `Performer`; by default a `Recorder` of the calls). `output`: called with
     each line the session prints (`bpm` snaps, `show`, exports). `base_dir`: relative paths
     the source reads (encode, load, model) are taken from here; `out_dir`: the output
     folder: relative paths it writes (export, plot) go here (both default to the current
@@ -58,10 +49,10 @@ class Session:
     def __init__(
         self,
         model: Any = None,
-        performer: Any = None,
+        performer: Performer | None = None,
         seed: int = 0,
         k: int = DEFAULT_K,
-        beats_per_bar: int = 4,
+        beats_per_bar: int = DEFAULT_BEATS,
         output: Callable[[str], None] | None = print,
         base_dir: str | os.PathLike | None = None,
         dry_run: bool = False,
@@ -75,13 +66,16 @@ class Session:
         self._model_device = device
         self._model_spec = model
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
-        self.performer = performer if performer is not None else Recorder()
+        if performer is not None and not isinstance(performer, Performer):
+            raise TypeError("performer: expected an unravel_lang.performer.Performer (every "
+                            f"method has a no-op default), got {type(performer).__name__}")
+        self.performer: Performer = performer if performer is not None else Recorder()
         self.seed = int(seed)
         self.run_seed = int(seed)  # decoding: what plays and what exports (`seed` keeps it)
         self.draws = 0
         self.k = check_k(k)
         self.beats_per_bar = check_beats(beats_per_bar)
-        self.quantum = _checked_quantum(quantum)
+        self.quantum = check_quantum(quantum)
         self.output = output or (lambda line: None)
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.dry_run = dry_run
@@ -112,9 +106,7 @@ class Session:
         self._model_device = self.device if device is None else device
         self._model_spec = model
         self._model = None if model is None or isinstance(model, (str, os.PathLike)) else model
-        hook = getattr(self.performer, "set_model", None)
-        if hook is not None:
-            hook(self.model)
+        self.performer.set_model(self.model)
 
     def model_state(self) -> tuple[Any, Any]:
         """What `restore_model_state` puts back: the model as given and as loaded (None
@@ -141,8 +133,6 @@ class Session:
         """A path to write: `~` expanded, relative to the output folder when it is relative;
         `WriteRefused` when it leads outside the output folder and the `allow_write`
         folders (see `writes.confine`)."""
-        from unravel_lang.writes import confine
-
         return confine(path, self.output_folder(), self.allow_write)
 
     @property
@@ -153,32 +143,20 @@ class Session:
         return float(self.model.sr) / float(self.model.ratio)
 
     @property
+    def grid(self) -> Grid:
+        """The tempo grid now: k, beats per bar and the latent rate (asked only when needed,
+        so a grid in bars and beats loads no model)."""
+        return Grid(self.k, self.beats_per_bar, lambda: self.latent_rate)
+
+    @property
     def bpm(self) -> float:
         """The tempo in BPM: 60 * latent_rate / k."""
-        return 60.0 * self.latent_rate / self.k
-
-    def frames(self, amount: float, unit: str) -> int:
-        """Latent frames in `amount` `unit`s ("bars", "beats", "frames", "s") at this tempo;
-        a length beyond the frame limit is refused (`PatternError`)."""
-        from unravel_lang.guards import check_float, check_frames
-        from unravel_lang.tempo import frames_for
-
-        what = f"the length {amount:g}{unit}"
-        amount = check_float(amount, what)
-        if unit == "frames":
-            return check_frames(int(amount), what)
-        if unit == "s":
-            return check_frames(int(round(min(amount * self.latent_rate, 1e18))), what)
-        if unit == "bars":
-            return check_frames(
-                frames_for(self.k, bars=amount, beats_per_bar=self.beats_per_bar), what)
-        return check_frames(frames_for(self.k, beats=amount, beats_per_bar=self.beats_per_bar),
-                            what)
+        return self.grid.bpm
 
     def next_seed(self) -> int:
-        """The seed of the next seeded call: `derive_seed(seed, n)`, n counting calls since
-        the last `seed` statement."""
-        value = derive_seed(self.seed, self.draws)
+        """The seed of the next seeded call: `seeds.call_seed(seed, n)`, n counting calls
+        since the last `seed` statement."""
+        value = call_seed(self.seed, self.draws)
         self.draws += 1
         return value
 
@@ -194,38 +172,29 @@ class Session:
         self.performer.set_tempo(self.k)
 
     def set_beats_per_bar(self, beats: int) -> None:
-        """`beats N`: N beats per bar (1 to `tempo.MAX_BEATS`); a performer with
-        `set_beats_per_bar` is told."""
+        """`beats N`: N beats per bar (1 to `tempo.MAX_BEATS`); the performer is told
+        (`set_beats_per_bar`)."""
         self.beats_per_bar = check_beats(beats)
-        hook = getattr(self.performer, "set_beats_per_bar", None)
-        if hook is not None:
-            hook(self.beats_per_bar)
+        self.performer.set_beats_per_bar(self.beats_per_bar)
 
     def set_quantum(self, quantum: str) -> None:
         """`quantum beat|bar`: new tracks and plays start on the next beat or bar line; a
-        performer with `set_quantum` is told."""
-        self.quantum = _checked_quantum(quantum)
-        hook = getattr(self.performer, "set_quantum", None)
-        if hook is not None:
-            hook(self.quantum)
+        performer is told (`set_quantum`)."""
+        self.quantum = check_quantum(quantum)
+        self.performer.set_quantum(self.quantum)
 
     def set_osc(self, target: str | None) -> None:
-        """`osc "host:port"` / `osc off`: send latent frames there, or stop; a performer with
-        `set_osc` is told (others, e.g. file renders, ignore it)."""
-        self._tell("set_osc", target)
+        """`osc "host:port"` / `osc off`: send latent frames there, or stop; the performer is
+        told (file renders ignore it)."""
+        self.performer.set_osc(target)
 
     def set_osc_lead(self, ms: float) -> None:
         """`osc lead MS`: send each frame MS milliseconds before it is due."""
-        self._tell("set_osc_lead", float(ms))
+        self.performer.set_osc_lead(float(ms))
 
     def set_decode(self, track: str, mode: str) -> None:
         """`osc NAME local|remote|both`: where track NAME is decoded."""
-        self._tell("set_decode", track, mode)
-
-    def _tell(self, method: str, *args: Any) -> None:
-        hook = getattr(self.performer, method, None)
-        if hook is not None:
-            hook(*args)
+        self.performer.set_decode(track, mode)
 
     # ---- the live input -----------------------------------------------------------------
 
@@ -261,8 +230,10 @@ class Session:
         return Scope({n: kind_of_value(v) for n, v in self.env.items()}, set(self.tracks),
                      recording - set(self.env))
 
-    def parse(self, source: str, file: str = "<input>") -> ast.Program:
-        """Parse and check `source` against this session, running nothing."""
+    def check(self, source: str, file: str = "<input>") -> ast.Program:
+        """`source` parsed (`parser.parse`) and checked against this session's bindings and
+        tracks (`checker.check_program`), running nothing; `LanguageError` at the first
+        mistake."""
         program = parse(source, file)
         check_program(program, self.scope())
         return program
@@ -274,7 +245,7 @@ class Session:
         syntax or name error runs nothing; an error while running stops there (what ran
         before it stays: bindings, tracks).
         """
-        program = self.parse(source, file)
+        program = self.check(source, file)
         return self.execute(program)
 
     def run_file(self, path: str | os.PathLike) -> Any:
@@ -293,15 +264,13 @@ class Session:
 
     def eval(self, source: str) -> Any:
         """The value of one expression, e.g. `session.eval("fibo(a)")`."""
-        program = self.parse(source)
+        program = self.check(source)
         if len(program.statements) != 1 or not isinstance(program.statements[0], ast.ExprStmt):
             raise LanguageError("expected one expression", 1, 1, source)
         return self.execute(program)
 
     def execute(self, program: ast.Program) -> Any:
         """Run the statements of a checked program."""
-        from unravel_lang.lang.statements import execute
-
         result = None
         ev = Evaluator(self, program)
         for stmt in program.statements:
@@ -329,29 +298,20 @@ class Session:
 
     def to_plan(self, value: Any, what: str = "play") -> Plan:
         """`value` as a plan: a latent array becomes a one-voice plan."""
-        if isinstance(value, Plan):
-            return value
-        if isinstance(value, np.ndarray) and value.ndim == 2:
-            return Plan.of(value.astype(np.float32, copy=False))
-        raise UnravelError(f"{what} needs a latent array or a plan")
+        plan = as_plan(value)
+        if plan is None:
+            raise UnravelError(f"{what} needs a latent array or a plan")
+        return plan
 
     def describe(self, value: Any) -> str:
         """A few lines about a value: shape, duration, bars and a per-dim summary."""
-        from unravel_lang.lang.describe import describe
-
-        return describe(self, value)
+        return describe(self.grid, value)
 
     def summary(self, value: Any) -> str:
         """One line about a value: shape, seconds and bars."""
-        from unravel_lang.lang.describe import summary
-
-        return summary(self, value)
+        return summary(self.grid, value)
 
 
-def _checked_quantum(quantum: str) -> str:
-    if quantum not in QUANTA:
-        raise UnravelError(f"quantum is 'beat' or 'bar', got {quantum!r}")
-    return str(quantum)
 
 
 def evaluate(
@@ -359,7 +319,7 @@ def evaluate(
     env: dict[str, Any] | None = None,
     model: Any = None,
     seed: int = 0,
-    performer: Any = None,
+    performer: Performer | None = None,
     out_dir: str | os.PathLike | None = None,
     allow_write: Iterable[str | os.PathLike] = (),
 ) -> Any:

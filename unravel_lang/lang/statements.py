@@ -3,33 +3,34 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 
 from unravel_lang.errors import ModelError
 from unravel_lang.guards import check_frames
 from unravel_lang.lang import ast
+from unravel_lang.lang.context import Runtime
+from unravel_lang.lang.describe import describe
 from unravel_lang.lang.evaluator import Evaluator, _what
 from unravel_lang.paths import make_parent, writable_target
 from unravel_lang.plan import Plan
 from unravel_lang.plot import plot_auto
+from unravel_lang.stats import Stats
+from unravel_lang.tempo import bpm_text, snap
 
-if TYPE_CHECKING:
-    from unravel_lang.lang.session import Session
 
-
-def execute(session: Session, ev: Evaluator, stmt: ast.Statement) -> Any:
+def execute(session: Runtime, ev: Evaluator, stmt: ast.Statement) -> Any:
     """Run one statement; returns the value of a bare expression, else None."""
     handler = _HANDLERS[type(stmt)]
     return ev.guard(stmt, lambda: handler(session, ev, stmt))
 
 
-def _assign(session: Session, ev: Evaluator, stmt: ast.Assign) -> None:
+def _assign(session: Runtime, ev: Evaluator, stmt: ast.Assign) -> None:
     session.env[stmt.name] = ev.expr(stmt.value)
 
 
-def _sounding(session: Session, ev: Evaluator, value: Any, node: ast.Expr, what: str) -> Plan:
+def _sounding(session: Runtime, ev: Evaluator, value: Any, node: ast.Expr, what: str) -> Plan:
     """`value` (from `node`) as a plan the model can decode."""
     plan = ev.plan(value, node, what)
     model = session.model
@@ -47,46 +48,44 @@ def _sounding(session: Session, ev: Evaluator, value: Any, node: ast.Expr, what:
     return plan
 
 
-def _track(session: Session, ev: Evaluator, stmt: ast.Track) -> None:
+def _track(session: Runtime, ev: Evaluator, stmt: ast.Track) -> None:
     plan = _sounding(session, ev, ev.expr(stmt.value), stmt.value, "track")
     if plan.frames == 0:
         raise ev.error("a track needs at least one frame", stmt.value)
     session.performer.track(stmt.name, plan)
-    note = getattr(session.performer, "track_source", None)
-    if note is not None:  # the line of code that made the track (for the live view)
-        note(stmt.name, ev.program.source.splitlines()[stmt.line - 1].strip())
+    # the line of code that made the track (for the live view)
+    session.performer.track_source(stmt.name,
+                                   ev.program.source.splitlines()[stmt.line - 1].strip())
     session.definitions[stmt.name] = (ev.program, stmt)
     if stmt.name not in session.tracks:
         session.tracks.append(stmt.name)
 
 
-def _play(session: Session, ev: Evaluator, stmt: ast.Play) -> None:
+def _play(session: Runtime, ev: Evaluator, stmt: ast.Play) -> None:
     plan = _sounding(session, ev, ev.expr(stmt.value), stmt.value, "play")
     session.performer.play(plan)
 
 
-def _stop(session: Session, ev: Evaluator, stmt: ast.Stop) -> None:
+def _stop(session: Runtime, ev: Evaluator, stmt: ast.Stop) -> None:
     session.performer.stop(stmt.name)
     if stmt.name in session.tracks:
         session.tracks.remove(stmt.name)
 
 
-def _hush(session: Session, ev: Evaluator, stmt: ast.Hush) -> None:
+def _hush(session: Runtime, ev: Evaluator, stmt: ast.Hush) -> None:
     session.performer.hush()
     session.tracks.clear()
 
 
-def _wait(session: Session, ev: Evaluator, stmt: ast.Wait) -> None:
+def _wait(session: Runtime, ev: Evaluator, stmt: ast.Wait) -> None:
     frames = ev.expr(stmt.value)
     if isinstance(frames, bool) or not isinstance(frames, (int, float)) or not frames >= 0:
         raise ev.error(f"wait needs a length >= 0, got {_what(frames)}", stmt.value)
     ev.guard(stmt.value, lambda: check_frames(frames, "wait"))
-    hook = getattr(session.performer, "wait", None)
-    if hook is not None:
-        hook(int(frames))
+    session.performer.wait(int(frames))
 
 
-def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
+def _export(session: Runtime, ev: Evaluator, stmt: ast.Export) -> None:
     value = ev.expr(stmt.value)
     path = ev.guard(stmt.path, lambda: session.output_path(stmt.path.value))
     name = path.name.lower()
@@ -107,14 +106,12 @@ def _export(session: Session, ev: Evaluator, stmt: ast.Export) -> None:
 
 
 def _stats_export(ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
-    from unravel_lang.stats import Stats
-
     if not isinstance(value, Stats):
         raise ev.error(f"only stats export to .json, got {_what(value)}", stmt.value)
     return f"stats of {value.dims} dims", lambda: value.save(path)
 
 
-def _latent_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
+def _latent_export(session: Runtime, ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
     from unravel_lang.latent_io import save_npy, write_latent_wav
 
     if not (isinstance(value, np.ndarray) and value.ndim == 2):
@@ -127,7 +124,7 @@ def _latent_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any
     return what, lambda: write_latent_wav(path, value, rate)
 
 
-def _audio_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
+def _audio_export(session: Runtime, ev: Evaluator, stmt: ast.Export, value: Any, path: Path):
     plan = _sounding(session, ev, value, stmt.value, "export")
 
     def write() -> Path:
@@ -140,11 +137,11 @@ def _audio_export(session: Session, ev: Evaluator, stmt: ast.Export, value: Any,
     return f"{plan.frames / session.latent_rate:.2f} s of audio", write
 
 
-def _show(session: Session, ev: Evaluator, stmt: ast.Show) -> None:
-    session.output(session.describe(ev.expr(stmt.value)))
+def _show(session: Runtime, ev: Evaluator, stmt: ast.Show) -> None:
+    session.output(describe(session.grid, ev.expr(stmt.value)))
 
 
-def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
+def _plot(session: Runtime, ev: Evaluator, stmt: ast.Plot) -> None:
     value = ev.expr(stmt.value)
     path = ev.guard(stmt.path, lambda: session.output_path(stmt.path.value))
     ev.guard(stmt.path, lambda: writable_target(path))
@@ -157,7 +154,7 @@ def _plot(session: Session, ev: Evaluator, stmt: ast.Plot) -> None:
     session.output(f"wrote {stmt.path.value} (picture)")
 
 
-def _model(session: Session, ev: Evaluator, stmt: ast.Model) -> None:
+def _model(session: Runtime, ev: Evaluator, stmt: ast.Model) -> None:
     try:
         session.set_model(None if stmt.path is None else stmt.path.value,
                           device=None if stmt.device is None else stmt.device.value)
@@ -169,30 +166,26 @@ def _model(session: Session, ev: Evaluator, stmt: ast.Model) -> None:
                    f"ratio {m.ratio}, {m.dims} dims")
 
 
-def _bpm(session: Session, ev: Evaluator, stmt: ast.Bpm) -> None:
-    from unravel_lang.tempo import snap
-
+def _bpm(session: Runtime, ev: Evaluator, stmt: ast.Bpm) -> None:
     s = ev.guard(stmt.value, lambda: snap(stmt.value.value, session.model.sr, session.model.ratio))
     session.set_k(s.k)
     session.output(str(s))
 
 
-def _set_k(session: Session, ev: Evaluator, stmt: ast.SetK) -> None:
-    from unravel_lang.tempo import bpm_text
-
+def _set_k(session: Runtime, ev: Evaluator, stmt: ast.SetK) -> None:
     ev.guard(stmt.value, lambda: session.set_k(stmt.value.value))
     session.output(f"k={session.k} → {bpm_text(session.bpm)} BPM")
 
 
-def _beats(session: Session, ev: Evaluator, stmt: ast.Beats) -> None:
+def _beats(session: Runtime, ev: Evaluator, stmt: ast.Beats) -> None:
     session.set_beats_per_bar(stmt.value.value)
 
 
-def _quantum(session: Session, ev: Evaluator, stmt: ast.Quantum) -> None:
+def _quantum(session: Runtime, ev: Evaluator, stmt: ast.Quantum) -> None:
     session.set_quantum(stmt.value.id)
 
 
-def _osc(session: Session, ev: Evaluator, stmt: ast.Osc) -> None:
+def _osc(session: Runtime, ev: Evaluator, stmt: ast.Osc) -> None:
     if stmt.target is not None:
         session.set_osc(stmt.target.value)
         session.output(f"osc → {stmt.target.value}: the frames of every track not marked "
@@ -212,25 +205,21 @@ _MODES = {"local": "decoded here only, not sent", "both": "decoded here and sent
           "remote": "sent over OSC only, not decoded here"}
 
 
-def _seed(session: Session, ev: Evaluator, stmt: ast.Seed) -> None:
+def _seed(session: Runtime, ev: Evaluator, stmt: ast.Seed) -> None:
     session.set_seed(stmt.value.value)
 
 
-def _link(session: Session, ev: Evaluator, stmt: ast.Link) -> None:
+def _link(session: Runtime, ev: Evaluator, stmt: ast.Link) -> None:
     """`link` / `link off`: a performer that plays live joins or leaves the Link session (it
     answers with one line); scores rendered to a file play on their own grid."""
-    hook = getattr(session.performer, "link", None)
-    if hook is not None:
-        hook(stmt.word is None or stmt.word.id == "on")
+    session.performer.link(stmt.word is None or stmt.word.id == "on")
 
 
-def _nudge(session: Session, ev: Evaluator, stmt: ast.Nudge) -> None:
-    hook = getattr(session.performer, "set_nudge", None)
-    if hook is not None:
-        hook(float(stmt.value.value))
+def _nudge(session: Runtime, ev: Evaluator, stmt: ast.Nudge) -> None:
+    session.performer.set_nudge(float(stmt.value.value))
 
 
-def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
+def _listen(session: Runtime, ev: Evaluator, stmt: ast.Listen) -> None:
     live = session.live_input_host()
     if stmt.off:
         session.output(live.listen_off())
@@ -241,7 +230,7 @@ def _listen(session: Session, ev: Evaluator, stmt: ast.Listen) -> None:
     session.output(live.listen(source))
 
 
-def _record(session: Session, ev: Evaluator, stmt: ast.Record) -> None:
+def _record(session: Runtime, ev: Evaluator, stmt: ast.Record) -> None:
     frames = ev.expr(stmt.length)
     if isinstance(frames, bool) or not isinstance(frames, (int, float)) or frames < 1:
         raise ev.error(f"record needs a length of at least one frame, got {_what(frames)}",
@@ -249,18 +238,17 @@ def _record(session: Session, ev: Evaluator, stmt: ast.Record) -> None:
     session.output(session.live_input_host().record(stmt.name, int(frames)))
 
 
-def _monitor(session: Session, ev: Evaluator, stmt: ast.Monitor) -> None:
+def _monitor(session: Runtime, ev: Evaluator, stmt: ast.Monitor) -> None:
     live = session.live_input_host()
     session.output(live.monitor() if stmt.on else live.monitor_off())
 
 
-def _view(session: Session, ev: Evaluator, stmt: ast.View) -> None:
-    hook = getattr(session.performer, "view", None)
-    if hook is not None:  # a performer that plays in real time serves the view page
-        hook(None if stmt.address is None else stmt.address.value)
+def _view(session: Runtime, ev: Evaluator, stmt: ast.View) -> None:
+    # a performer that plays in real time serves the view page
+    session.performer.view(None if stmt.address is None else stmt.address.value)
 
 
-def _expr_stmt(session: Session, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
+def _expr_stmt(session: Runtime, ev: Evaluator, stmt: ast.ExprStmt) -> Any:
     return ev.expr(stmt.value)
 
 

@@ -10,6 +10,10 @@ from contextlib import contextmanager
 from typing import Any
 
 from unravel_lang.lang import ast
+from unravel_lang.lang.evaluator import Evaluator
+from unravel_lang.lang.statements import execute
+from unravel_lang.lang.walk import children
+from unravel_lang.lang.words import CONSTANTS, KEYWORDS
 
 _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 
@@ -17,8 +21,6 @@ _IDENT = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
 def mentions(node: Any, name: str) -> bool:
     """True when the expression tree `node` uses the name `name` (walked without recursion,
     so a deeply nested line costs no Python stack)."""
-    from unravel_lang.lang.walk import children
-
     stack = [node]
     while stack:
         item = stack.pop()
@@ -72,8 +74,6 @@ class ReplControl:
         if name in ("k", "bpm"):
             number = int(value) if name == "k" and float(value).is_integer() else value
             return self.eval(f"{name} {number}", origin)
-        from unravel_lang.lang.compiler import CONSTANTS, KEYWORDS
-
         session = self.repl.session
         if name in KEYWORDS or name in CONSTANTS or name in session.functions():
             return False, f"/unravel/set: `{name}` is a word of the language, not a name to bind"
@@ -84,13 +84,10 @@ class ReplControl:
         return ok, "\n".join(lines)
 
     def _bind(self, name: str, value: float) -> None:
-        from unravel_lang.lang.evaluator import Evaluator
-        from unravel_lang.lang.statements import execute
-
         session = self.repl.session
         session.env[name] = value
         redone = []
-        for track, (program, stmt) in list(getattr(session, "definitions", {}).items()):
+        for track, (program, stmt) in list(session.definitions.items()):
             if track in self.repl.stage.tracks and mentions(stmt.value, name):
                 execute(session, Evaluator(session, program), stmt)
                 redone.append(track)

@@ -12,27 +12,29 @@ import numpy as np
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.input import DEFAULT_BARS, LiveInput, open_source
+from unravel_lang.performer import Performer
 
 
 class LiveHost:
     """Opens and closes the live input of one session.
 
-    `session`: its model, tempo and seed. `engine()`: the live engine now playing (or None:
-    playback unavailable; then the input keeps its own grid from the session's tempo, and
-    `monitor` says it cannot be heard). `default`: what a bare `listen` opens (a device
-    name or index, an audio file, or None for the default input). `bars`: how many bars the
-    input keeps.
+    `session`: its model, tempo and seed. `performer()`: the `Performer` now playing, a
+    `live.stage.Live` (or None: playback unavailable; then the input keeps its own grid from
+    the session's tempo, and `monitor` says it cannot be heard). `default`: what a bare
+    `listen` opens (a device name or index, an audio file, or None for the default input).
+    `bars`: how many bars the input keeps.
     """
 
-    def __init__(self, session: Any, engine: Callable[[], Any], default: int | str | None = None,
-                 bars: int = DEFAULT_BARS) -> None:
+    def __init__(self, session: Any, performer: Callable[[], Performer | None],
+                 default: int | str | None = None, bars: int = DEFAULT_BARS) -> None:
         self.session = session
-        self.engine = engine
+        self.performer = performer
         self.default = default
         self.bars = bars
         self.input: LiveInput | None = None
         self.spec: int | str | None = None  # what the open input was opened from
         self._mix_engine: Any = None
+        self._mix_output: Any = None  # what reads the engine monitored through
 
     # ---- statements -----------------------------------------------------------------------
 
@@ -41,7 +43,8 @@ class LiveHost:
         spec = self.default if source is None else source
         opened = open_source(spec)  # InputUnavailable: one clear line, nothing changes
         self.close()
-        engine = self.engine()
+        performer = self.performer()
+        engine = None if performer is None else performer.engine
         model = self.session.model
         moving = None if engine is None else _Moving(engine)
         live = LiveInput(model, bars=self.bars, grid=self._grid(engine),
@@ -68,13 +71,14 @@ class LiveHost:
 
     def monitor(self) -> str:
         live = self._live()
-        engine = self.engine()
-        if engine is None or not hasattr(engine, "add_source"):
+        performer = self.performer()
+        engine = None if performer is None else performer.engine
+        if engine is None:
             return "monitor: playback is unavailable, so the input cannot be heard"
         mix = live.start_monitor()
         engine.add_source(mix)
-        self._mix_engine = engine
-        estimate = live.monitor_latency_estimate(self._output_latency(engine))
+        self._mix_engine, self._mix_output = engine, performer.output
+        estimate = live.monitor_latency_estimate(self._output_latency(self._mix_output))
         return f"monitoring the input through the model (about {estimate * 1000:.0f} ms late)"
 
     def monitor_off(self) -> str:
@@ -116,7 +120,7 @@ class LiveHost:
         if mix is not None:
             ms = mix.latency
             if ms is None:
-                ms = live.monitor_latency_estimate(self._output_latency(self._mix_engine))
+                ms = live.monitor_latency_estimate(self._output_latency(self._mix_output))
             text += f" │ monitor {ms * 1000:.0f} ms"
             if mix.underruns:
                 text += f" ({mix.underruns} dropouts)"
@@ -140,11 +144,10 @@ class LiveHost:
         mix = self.input.stop_monitor() if self.input is not None else None
         if mix is not None and self._mix_engine is not None:
             self._mix_engine.remove_source(mix)
-        self._mix_engine = None
+        self._mix_engine = self._mix_output = None
 
     @staticmethod
-    def _output_latency(engine: Any) -> float:
-        output = getattr(engine, "output", None)
+    def _output_latency(output: Any) -> float:
         return float(getattr(output, "latency", 0.0) or 0.0)
 
     def _grid(self, engine: Any) -> Callable[[], tuple[int, int]]:

@@ -27,10 +27,10 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from unravel_lang.addresses import parse_target
 from unravel_lang.engine.observe import FrameBlock
 from unravel_lang.errors import UnravelError
 from unravel_lang.live import oscmsg
-from unravel_lang.live.target import parse_target
 
 PREFIX = "/unravel"
 

@@ -12,25 +12,16 @@ from __future__ import annotations
 import os
 import time
 from collections.abc import Callable
-from typing import Any, Protocol
+from typing import Any
 
 import numpy as np
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
+from unravel_lang.tempo import DEFAULT_K
 
-
-class Performer(Protocol):
-    """What a language session drives (implemented by the live engine)."""
-
-    def play(self, plan: Plan) -> None: ...
-    def track(self, name: str, plan: Plan) -> None: ...
-    def stop(self, name: str) -> None: ...
-    def hush(self) -> None: ...
-    def set_tempo(self, k: int) -> None: ...
-    def set_beats_per_bar(self, beats: int) -> None: ...
-    def set_quantum(self, quantum: str) -> None: ...
-    def wait(self, frames: int) -> None: ...
+_NOBODY = Performer()  # where calls go while playback is unavailable
 
 
 def same_plan(a: Plan, b: Plan) -> bool:
@@ -45,13 +36,13 @@ def same_plan(a: Plan, b: Plan) -> bool:
     return True
 
 
-class Stage:
+class Stage(Performer):
     """Forwards performer calls to `performer` (None: playback unavailable, calls are only
     booked) and books the running tracks, the tempo, the quantum (where new tracks start:
     `quantum`: the engine's own, "beat" by default, at first) and how many one-shots were played.
 
-    On a change of model, a performer without `set_model` is closed and replaced by
-    `reopen(model)` (its tracks stop).
+    On a change of model, with `reopen` (for a performer bound to its model) the performer is
+    closed and replaced by `reopen(model)` (its tracks stop); without, it is told (`set_model`).
 
     `view(address)` serves the live view page of the engine (`unravel_lang.live`) and says its
     URL through `write`; `sources` keeps the line of code that made each track, for the view.
@@ -89,31 +80,61 @@ class Stage:
         """True when calls reach a real engine."""
         return self.performer is not None
 
+    @property
+    def _to(self) -> Performer:
+        """Where calls go: the performer, or one that does nothing while there is none."""
+        return self.performer if self.performer is not None else _NOBODY
+
+    # ---- questions: the performer's answers ------------------------------------------------
+
+    @property
+    def engine(self) -> Any:  # type: ignore[override]
+        return self._to.engine
+
+    @property
+    def output(self) -> Any:  # type: ignore[override]
+        return self._to.output
+
+    @property
+    def linked(self) -> Any:  # type: ignore[override]
+        return self._to.linked
+
+    @property
+    def beats_per_bar(self) -> int | None:  # type: ignore[override]
+        return self._to.beats_per_bar
+
+    def status(self) -> Any:
+        return self._to.status()
+
+    def bar_position(self) -> float | None:
+        return self._to.bar_position()
+
+    def link_status(self) -> str | None:
+        return self._to.link_status()
+
+    # ---- calls -----------------------------------------------------------------------------
+
     def apply(self, calls: list[tuple[str, tuple[Any, ...]]]) -> None:
         """Perform recorded calls in order."""
-        for method, args in calls:
-            getattr(self, method)(*args)
+        perform(calls, self)
 
     def play(self, plan: Plan) -> None:
-        if self.performer is not None:
-            self.performer.play(plan)
+        self._to.play(plan)
         self.plays += 1
 
     def track(self, name: str, plan: Plan) -> None:
-        if self.performer is not None:
-            self.performer.track(name, plan)  # may refuse the plan: then nothing is booked
+        self._to.track(name, plan)  # may refuse the plan: then nothing is booked
         self.tracks[name] = plan
 
     def stop(self, name: str) -> None:
-        if self.tracks.pop(name, None) is not None and self.performer is not None:
-            self.performer.stop(name)
+        if self.tracks.pop(name, None) is not None:
+            self._to.stop(name)
         if self.osc is not None:
             self.osc.drop(name)
 
     def hush(self) -> None:
         self.tracks.clear()
-        if self.performer is not None:
-            self.performer.hush()
+        self._to.hush()
         if self.osc is not None:
             self.osc.drop()
 
@@ -140,9 +161,9 @@ class Stage:
         from unravel_lang.live.osc import OscOut
 
         self._start_silent()
-        if self.performer is None:
+        engine = self._to.engine
+        if engine is None:
             raise UnravelError("osc needs the live engine, and there is none")
-        engine = getattr(self.performer, "engine", self.performer)
         self.osc = OscOut(engine, target, lead_ms=self.osc_lead, wanted=self.sends)
 
     def _start_silent(self) -> None:
@@ -150,9 +171,9 @@ class Stage:
         Link) and give it the tracks and decode modes set so far."""
         if self.performer is not None or self.model is None:
             return
-        self.performer = open_silent(self.model, self.k or 11, self.seed, self.quantum)
+        self.performer = open_silent(self.model, self.k or DEFAULT_K, self.seed, self.quantum)
         for name, mode in self.decode.items():
-            self.performer.set_decode(name, mode != "remote")
+            self.performer.set_decode(name, mode)
         for name, plan in self.tracks.items():
             self.performer.track(name, plan)
         if self.viewer is not None:
@@ -167,45 +188,41 @@ class Stage:
     def set_decode(self, name: str, mode: str) -> None:
         """Decode track `name` here ("local"), only at the OSC receiver ("remote") or both."""
         self.decode[name] = mode
-        hook = getattr(self.performer, "set_decode", None)
-        if hook is not None:
-            hook(name, mode != "remote")
+        self._to.set_decode(name, mode)
 
     def take_errors(self) -> list[str]:
         """What the engine and OSC out had to report since the last call."""
-        take = getattr(self.performer, "take_errors", None)
-        errors = list(take()) if take is not None else []
+        errors = list(self._to.take_errors())
         if self.osc is not None:
             errors += self.osc.take_errors()
         return errors
 
-    def set_tempo(self, k: int, lead: bool = True) -> None:
-        """k frames a beat; in a Link session a tempo the user sets (`lead`) leads it even
-        when k is unchanged (the session may have moved)."""
-        linked = getattr(self.performer, "linked", None) is not None
-        if k == self.k and not (lead and linked):
+    def set_tempo(self, k: int) -> None:
+        """k frames a beat; in a Link session a tempo the user sets leads it even when k is
+        unchanged (the session may have moved)."""
+        self._set_tempo(k)
+
+    def _set_tempo(self, k: int, lead: bool = True) -> None:
+        """`set_tempo`; `lead=False`: an unchanged k is not sent again (a score's default
+        tempo does not lead the Link session)."""
+        if k == self.k and not (lead and self._to.linked is not None):
             return
         self.k = int(k)
-        if self.performer is not None:
-            self.performer.set_tempo(int(k))
+        self._to.set_tempo(int(k))
 
     def set_beats_per_bar(self, beats: int) -> None:
         """Pass `beats N` on to an engine that has bars (at its next bar line)."""
         if beats == self.beats:
             return
         self.beats = int(beats)
-        hook = getattr(self.performer, "set_beats_per_bar", None)
-        if hook is not None:
-            hook(int(beats))
+        self._to.set_beats_per_bar(int(beats))
 
     def set_quantum(self, quantum: str) -> None:
         """Pass `quantum beat|bar` on to an engine that has it (new tracks start there)."""
         if quantum == self.quantum:
             return
         self.quantum = str(quantum)
-        hook = getattr(self.performer, "set_quantum", None)
-        if hook is not None:
-            hook(self.quantum)
+        self._to.set_quantum(self.quantum)
 
     def link(self, on: bool) -> None:
         """`link` / `link off`: join or leave the Ableton Link session (its answer is noted).
@@ -215,16 +232,14 @@ class Stage:
 
             load_aalink()  # says how to install Link support when it is missing
             self._start_silent()
-        hook = getattr(self.performer, "link", None)
-        if hook is not None:
-            self.notes.append(hook(on))
+        answer = self._to.link(on)
+        if answer is not None:
+            self.notes.append(answer)
         elif on:
             self.notes.append("link: not joined (no live engine)")
 
     def set_nudge(self, ms: float) -> None:
-        hook = getattr(self.performer, "set_nudge", None)
-        if hook is not None:
-            hook(float(ms))
+        self._to.set_nudge(float(ms))
 
     def take_notes(self) -> list[str]:
         notes, self.notes = self.notes, []
@@ -232,9 +247,7 @@ class Stage:
 
     def wait(self, frames: int) -> None:
         """Pass a score's `wait` on to an engine that schedules it (others play at once)."""
-        wait = getattr(self.performer, "wait", None)
-        if wait is not None:
-            wait(int(frames))
+        self._to.wait(int(frames))
 
     def set_model(self, model: Any) -> None:
         """Decode with `model` from now on (nothing happens when it is the same file)."""
@@ -243,24 +256,19 @@ class Stage:
         ):
             return
         self.model = model
-        hook = getattr(self.performer, "set_model", None)
-        if hook is not None:
-            hook(model)
+        if self.reopen is None:
+            self._to.set_model(model)
             return
-        if self.performer is not None and self.reopen is not None:
-            linked = getattr(self.performer, "linked", None) is not None
+        if self.performer is not None:
+            linked = self.performer.linked is not None
             target = self.osc.target if self.osc is not None else None
             self.set_osc(None)
             self.tracks.clear()
             self.performer.hush()
-            close = getattr(self.performer, "close", None)
-            if close is not None:
-                close()
+            self.performer.close()
             self.performer = self.reopen(model)
             for name, mode in self.decode.items():
-                hook = getattr(self.performer, "set_decode", None)
-                if hook is not None:
-                    hook(name, mode != "remote")
+                self._to.set_decode(name, mode)
             if target is not None:
                 self.set_osc(target)
             if linked:  # the new engine joins the Link session again
@@ -287,8 +295,7 @@ class Stage:
         """What else the session plays with, for the view: e.g. `osc → 127.0.0.1:9000`."""
         osc = getattr(self, "osc", None)
         peers = [f"osc → {osc.target}"] if osc is not None else []
-        link = getattr(self.performer, "link_status", None)
-        status = link() if link is not None else None
+        status = self.link_status()
         return peers + ([status] if status else [])
 
     def close_view(self) -> None:
@@ -300,7 +307,8 @@ class Stage:
     def sync(self, calls: list[tuple[str, tuple[Any, ...]]]) -> list[str]:
         """Make the stage match one whole evaluation of a score (what `watch` does on save).
 
-        Tempo, quantum and model changes and one-shot plays are performed, waits are ignored; a
+        Tempo, quantum and model changes and one-shot plays are performed (a `set_tempo` call
+        may carry `False` after k: a default tempo that does not lead Link), waits are ignored; a
         track whose final plan equals the running one is left alone, a changed or new one is
         (re)started, a running track the score no longer starts is stopped. Returns one line
         per change, e.g. `~ drums`, `k=8`, `quantum bar`.
@@ -317,7 +325,7 @@ class Stage:
             elif method == "set_tempo":
                 if args[0] != self.k:
                     report.append(f"k={args[0]}")
-                self.set_tempo(*args)
+                self._set_tempo(*args)
             elif method == "set_beats_per_bar":
                 self.set_beats_per_bar(*args)
             elif method == "set_quantum":
@@ -359,7 +367,7 @@ class Stage:
 
 
 def _target_text(target: str) -> str:
-    from unravel_lang.live.target import parse_target
+    from unravel_lang.addresses import parse_target
 
     try:
         host, port = parse_target(target)
@@ -373,8 +381,9 @@ def _model_file(model: Any) -> str | None:
     return os.path.realpath(str(path)) if path else None
 
 
-class Live:
-    """A started engine and the sound-card output reading it; engine calls pass through.
+class Live(Performer):
+    """A started engine and the output reading it (a sound card's, or a `SilentOutput`); the
+    performer calls and questions pass through to the engine.
 
     `link(True)` joins the Ableton Link session (`live.link.LinkControl`, in `linked`): the
     output then hears the engine's beats on the session's, a tempo set here leads the
@@ -386,8 +395,39 @@ class Live:
         self.linked: Any = None
         self.nudge_ms = 0.0
 
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self.engine, name)
+    def play(self, plan: Plan) -> None:
+        self.engine.play(plan)
+
+    def track(self, name: str, plan: Plan) -> None:
+        self.engine.track(name, plan)
+
+    def stop(self, name: str) -> None:
+        self.engine.stop(name)
+
+    def hush(self) -> None:
+        self.engine.hush()
+
+    def set_quantum(self, quantum: str) -> None:
+        self.engine.set_quantum(quantum)
+
+    def set_decode(self, name: str, mode: str) -> None:
+        self.engine.set_decode(name, mode)
+
+    def take_errors(self) -> list[str]:
+        return self.engine.take_errors()
+
+    def take_notes(self) -> list[str]:
+        return self.engine.take_notes()
+
+    def status(self) -> Any:
+        return self.engine.status()
+
+    def bar_position(self) -> float | None:
+        return self.engine.bar_position()
+
+    @property
+    def beats_per_bar(self) -> int:  # type: ignore[override]
+        return self.engine.beats_per_bar
 
     def link(self, on: bool) -> str:
         """Join (`on`) or leave the Link session; returns the one-line answer."""
@@ -469,7 +509,7 @@ def open_silent(model: Any, k: int, seed: int | None, quantum: str = "beat") -> 
     return Live(engine, output)
 
 
-def close_playback(performer: Any) -> None:
+def close_playback(performer: Performer | None) -> None:
     """Close what `open_playback` opened (nothing for None)."""
     if performer is not None:
         performer.close()

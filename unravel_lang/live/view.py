@@ -30,8 +30,8 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.addresses import DEFAULT_HOST
 from unravel_lang.errors import UnravelError
-from unravel_lang.live.address import DEFAULT_HOST
 from unravel_lang.live.view_meter import latent_rows, meter_frames
 
 PAGE_FILES = {

@@ -240,7 +240,7 @@ def play_score_with_view(audio: np.ndarray, sr: int, ratio: int, recording: Scor
                          wait: float = 30.0) -> None:
     """Play rendered score `audio` on the sound card while a view server shows it, from when
     the first viewer is connected (or after `wait` seconds)."""
-    from unravel_lang.live.address import parse_address
+    from unravel_lang.addresses import parse_address
     from unravel_lang.player import AudioOutput
 
     host, port = parse_address(address)

@@ -4,16 +4,17 @@ engine (also after a change of model opens a new one)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
 
-from unravel_lang.live.address import parse_address
+from unravel_lang.addresses import parse_address
 from unravel_lang.live.view import ViewServer
 from unravel_lang.live.view_feed import EngineFeed
+from unravel_lang.performer import Performer
 
 
 class LiveView:
     """Serves the view page at `address` (see `parse_address`) at once; `follow(performer)`
-    shows what `performer` plays (a `live.stage.Live`, an `Engine`, or None for nothing).
+    shows what the engine of `performer` plays (a `live.stage.Live`, an `Engine`; nothing
+    for None or a performer without an engine).
     `sources` maps track names to the line of code that made them; `peers()` names what else
     the session plays with."""
 
@@ -26,15 +27,14 @@ class LiveView:
         self.url = self.server.start()
         self.feed: EngineFeed | None = None
 
-    def follow(self, performer: Any) -> None:
+    def follow(self, performer: Performer | None) -> None:
         if self.feed is not None:
             self.feed.detach()
             self.feed = None
-        engine = getattr(performer, "engine", performer)
-        if engine is None or not hasattr(engine, "add_listener"):
+        engine = None if performer is None else performer.engine
+        if engine is None:
             return
-        self.feed = EngineFeed(self.server, engine, getattr(performer, "output", None),
-                               self.sources, self.peers)
+        self.feed = EngineFeed(self.server, engine, performer.output, self.sources, self.peers)
         self.feed.attach()
 
     def close(self) -> None:

@@ -163,8 +163,8 @@ class ScoreWatcher:
 
     def report_engine(self) -> None:
         """Print the engine's notices (falling behind, a model decoding one voice at a time)."""
-        take = getattr(self.stage.performer, "take_notes", None)
-        for message in take() if take is not None else ():
+        performer = self.stage.performer
+        for message in performer.take_notes() if performer is not None else ():
             self.write(f"playback: {message}")
 
 

@@ -17,13 +17,13 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from unravel_lang.errors import UnravelError
-from unravel_lang.lang.compiler import CONSTANTS
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
 from unravel_lang.live.stage import Stage, close_playback, open_playback
 from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.repl import help as repl_help
 from unravel_lang.repl.syntax import Vocabulary, needs_more
-from unravel_lang.tempo import check_bpm
+from unravel_lang.tempo import DEFAULT_BEATS, bpm_text, check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
 
@@ -71,12 +71,7 @@ class Repl:
         self.errors = 0
         self.lock = threading.RLock()  # one input at a time: the prompt, OSC in, `send`
         self.listening: str | None = None  # "host:port" of OSC in, when it runs
-        self.vocab = Vocabulary(
-            keywords=lambda: (*session.keywords(), *CONSTANTS),
-            functions=session.functions,
-            names=session.names,
-            commands=lambda: COMMANDS,
-        )
+        self.vocab = Vocabulary.of_language(names=session.names, commands=lambda: COMMANDS)
 
     def handle(self, text: str) -> bool:
         """Run one input (a REPL command or statements of the language); False on error."""
@@ -103,8 +98,6 @@ class Repl:
             self.report_engine_errors()
 
     def help(self, name: str | None) -> str:
-        from unravel_lang.repl import help as repl_help
-
         if name is None:
             return repl_help.overview()
         bound = {n: self.session.summary(self.session[n]) for n in self.session.names()}
@@ -194,8 +187,8 @@ class Repl:
         its notices (falling behind, a model that decodes one voice at a time)."""
         for message in self.stage.take_errors():
             self.write(message if message.startswith("osc") else f"playback: {message}")
-        take = getattr(self.stage.performer, "take_notes", None)
-        for message in take() if take is not None else ():
+        performer = self.stage.performer
+        for message in performer.take_notes() if performer is not None else ():
             self.write(f"playback: {message}")
 
     def tracks_listing(self) -> str:
@@ -216,11 +209,9 @@ class Repl:
 
     def status(self) -> str:
         """The status line: model, tempo, quantum, running tracks, playhead."""
-        from unravel_lang.tempo import bpm_text
-
         session = self.session
         k, bpm = session.k, session.bpm
-        linked = getattr(self.stage.performer, "linked", None)
+        linked = self.stage.linked
         if linked is not None:  # following the session may have moved the grid
             k, bpm = linked.k, session.bpm * session.k / linked.k
         parts = [f"model {model_label(session)}", f"k={k} {bpm_text(bpm)} BPM",
@@ -246,9 +237,8 @@ class Repl:
             text = live.status()
             if text:
                 parts.append(text)
-        status = getattr(self.stage.performer, "status", None)
-        state = status() if status is not None else None
-        if getattr(state, "behind", False):
+        state = self.stage.status()
+        if state is not None and state.behind:
             parts.append(f"⚠ falling behind (decoding takes {state.load:.0%} of real time)")
         return " │ ".join(parts)
 
@@ -256,11 +246,11 @@ class Repl:
         """The engine's playhead as (bar, beat), both counted from 1 since the grid's latest
         downbeat (the first sound after silence, or the bar line where a tempo change took
         over); None without playback."""
-        position = getattr(self.stage.performer, "bar_position", None)
+        position = self.stage.bar_position()
         if position is None:
             return None
-        bars = max(0.0, float(position()))
-        per_bar = getattr(getattr(self.stage.performer, "clock", None), "beats_per_bar", 4)
+        bars = max(0.0, float(position))
+        per_bar = self.stage.beats_per_bar or DEFAULT_BEATS
         return int(bars) + 1, min(int((bars % 1.0) * per_bar), per_bar - 1) + 1
 
 

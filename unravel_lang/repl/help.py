@@ -13,8 +13,9 @@ import textwrap
 from functools import lru_cache
 from pathlib import Path
 
-from unravel_lang.lang.compiler import INPUT, KEYWORDS
+from unravel_lang.lang.errors import suggest
 from unravel_lang.lang.functions import functions
+from unravel_lang.lang.words import INPUT, KEYWORDS
 
 COMMAND_HELP = {
     "tracks": "tracks — list the running tracks (voices, frames, bars)",
@@ -155,7 +156,5 @@ def topic(name: str, bound: dict[str, str] | None = None) -> str:
         return f"{name}\n\n{section}" if section else text
     if bound and name in bound:
         return f"{name}: {bound[name]}"
-    from unravel_lang.lang.compiler import suggest
-
     known = [*table, *KEYWORDS, *COMMAND_HELP, *(bound or {})]
     return f"no help for `{name}`{suggest(name, known)}; `help` lists everything"

@@ -1,7 +1,8 @@
 """The REPL's view of the language's surface: tokens for highlighting, and when input is complete.
 
-The words come from a `Vocabulary` (the grammar's keywords, the compiler's functions and the
-session's bound names), so this module holds no second copy of the language.
+The words come from a `Vocabulary` (the language's keywords, constants and unit words from
+`lang.words`, its functions from `lang.functions`, and the session's bound names), so this module
+holds no second copy of the language.
 """
 
 from __future__ import annotations
@@ -13,18 +14,22 @@ from dataclasses import dataclass, field
 from prompt_toolkit.document import Document
 from prompt_toolkit.lexers import Lexer
 
-# Alternatives are tried in order; the first that matches at a position wins.
+from unravel_lang.lang.functions import function_names
+from unravel_lang.lang.words import CONSTANTS, KEYWORDS, UNIT_WORDS
+
+# Alternatives are tried in order; the first that matches at a position wins. UNITS stands for
+# the language's unit words (`lang.words.UNIT_WORDS`), longest first.
 _TOKEN = re.compile(
     r"""
     (?P<comment>\#.*)
   | (?P<string>"(?:[^"\\\n]|\\.)*"?|'(?:[^'\\\n]|\\.)*'?)
-  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?:(?:bars?|beats?|frames?|s)(?!\w))?)
+  | (?P<number>(?:\d+\.?\d*|\.\d+)(?:[eE][+-]?\d+)?(?:(?:UNITS)(?!\w))?)
   | (?P<word>[A-Za-z_][A-Za-z0-9_]*)
   | (?P<operator>>>|[|=:+\-*/@%<>^~])
   | (?P<bracket>[()\[\]{}])
   | (?P<space>\s+)
   | (?P<other>.)
-    """,
+    """.replace("UNITS", "|".join(sorted(UNIT_WORDS, key=len, reverse=True))),
     re.VERBOSE,
 )
 
@@ -57,6 +62,17 @@ class Vocabulary:
     functions: Callable[[], Iterable[str]] = field(default=lambda: ())
     names: Callable[[], Iterable[str]] = field(default=lambda: ())
     commands: Callable[[], Iterable[str]] = field(default=lambda: ())
+
+    @classmethod
+    def of_language(
+        cls,
+        names: Callable[[], Iterable[str]] = lambda: (),
+        commands: Callable[[], Iterable[str]] = lambda: (),
+    ) -> Vocabulary:
+        """The language's words: keywords and constants (`lang.words`) and functions
+        (`lang.functions`), with the bound `names` and a front end's `commands`."""
+        return cls(keywords=lambda: (*KEYWORDS, *CONSTANTS), functions=function_names,
+                   names=names, commands=commands)
 
     def kind(self, word: str) -> str:
         """`keyword`, `function`, `name` (bound) or `word` (unknown) for an identifier."""

@@ -9,12 +9,14 @@ before the score starts.
 
 from __future__ import annotations
 
-import difflib
-from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
+
+from unravel_lang.addresses import parse_address, parse_target
+from unravel_lang.errors import UnravelError
 from unravel_lang.lang import ast
-from unravel_lang.lang.errors import LanguageError
+from unravel_lang.lang.errors import LanguageError, suggest
 from unravel_lang.lang.functions import (
     ANY,
     ARRAY,
@@ -29,27 +31,14 @@ from unravel_lang.lang.functions import (
     functions,
 )
 from unravel_lang.lang.walk import fold
+from unravel_lang.lang.words import CONSTANTS, INPUT, QUANTA
+from unravel_lang.performer import DECODE_MODES
+from unravel_lang.plan import Plan
+from unravel_lang.stats import Stats
 from unravel_lang.tempo import MAX_BEATS, MAX_K
-
-CONSTANTS = {"true": True, "false": False, "none": None}
-"""Names with a fixed value."""
-
-INPUT = "input"
-"""The name of the live input's latent stream (its whole bars held; see `listen`)."""
-
-KEYWORDS = ("model", "default", "bpm", "k", "beats", "quantum", "seed", "track", "play", "stop",
-            "hush", "wait", "export", "show", "plot", "osc", "view", "listen", "record",
-            "monitor", "link", "nudge")
-"""The statement words of the grammar."""
-
-QUANTA = ("beat", "bar")
 
 MAX_LEAD_MS = 250
 """`osc lead` at most: frames reach the sender about 370 ms (8 frames) ahead of the sound."""
-
-DECODE_MODES = ("local", "remote", "both")
-"""Where `osc NAME MODE` has a track decoded: here only, by the OSC receiver only, or both."""
-"""The words `quantum` takes: new tracks and plays start on the next beat or the next bar."""
 
 EXPORT_TYPES = (".latent.wav", ".wav", ".npy", ".json")
 
@@ -65,19 +54,8 @@ class Scope:
     recording: set[str] = field(default_factory=set)  # `record` names not bound yet
 
 
-def suggest(word: str, candidates: Iterable[str]) -> str:
-    """` (did you mean `x`?)` for the closest candidate, or an empty string."""
-    close = difflib.get_close_matches(word, list(candidates), n=1, cutoff=0.6)
-    return f" (did you mean `{close[0]}`?)" if close else ""
-
-
 def kind_of_value(value: object) -> str:
     """The kind of a runtime value (for names bound before this check)."""
-    import numpy as np
-
-    from unravel_lang.plan import Plan
-    from unravel_lang.stats import Stats
-
     if isinstance(value, bool):
         return BOOL
     if isinstance(value, (int, float, np.integer, np.floating)):
@@ -165,8 +143,8 @@ class Checker:
             word = stmt.value.id
             if word not in QUANTA:
                 hint = suggest(word, QUANTA)
-                raise self.error(
-                    f"quantum is `beat` or `bar`, got `{word}`{hint}", stmt.value)
+                choices = " or ".join(f"`{q}`" for q in QUANTA)
+                raise self.error(f"quantum is {choices}, got `{word}`{hint}", stmt.value)
         elif isinstance(stmt, ast.Osc):
             self._osc(stmt)
         elif isinstance(stmt, ast.Seed):
@@ -210,9 +188,6 @@ class Checker:
             self._address(stmt)
 
     def _address(self, stmt: ast.View) -> None:
-        from unravel_lang.errors import UnravelError
-        from unravel_lang.live.address import parse_address
-
         if stmt.address is None:
             return
         try:
@@ -222,8 +197,6 @@ class Checker:
 
     def _osc(self, stmt: ast.Osc) -> None:
         if stmt.target is not None:
-            from unravel_lang.live.target import parse_target
-
             try:
                 parse_target(stmt.target.value)
             except ValueError as err:

@@ -1,11 +1,15 @@
-"""Where a server of the live session listens: `(host, port)` from what the user wrote."""
+"""Network addresses as the user writes them: where a server of the live session listens
+(`parse_address`) and where OSC is sent (`parse_target`)."""
 
 from __future__ import annotations
+
+import ipaddress
+import re
 
 from unravel_lang.errors import UnravelError
 
 DEFAULT_HOST = "127.0.0.1"
-
+_HOST = re.compile(r"^[A-Za-z0-9]([A-Za-z0-9.-]{0,252})$")
 
 def parse_address(address: str | int | float | None) -> tuple[str, int]:
     """`(host, port)` from None or "" (127.0.0.1, a free port), a port number, "PORT", "HOST"
@@ -31,20 +35,18 @@ def _port(value: float, given: object) -> int:
     return int(value)
 
 
-def add_view_arguments(parser) -> None:
-    """Add `--view` and `--view-address ADDRESS` to an argparse parser."""
-    parser.add_argument("--view", action="store_true",
-                        help="serve the live view page (http://127.0.0.1 on a free port; "
-                        "needs: pip install 'unravel-lang[view]')")
-    parser.add_argument("--view-address", metavar="ADDRESS", default=None,
-                        help="serve the view at HOST:PORT, HOST or PORT (implies --view)")
-
-
-def view_address(args) -> str | None:
-    """The view address the options of `args` ask for: None (no view), "" (the default) or the
-    address given (checked: an `UnravelError` names a bad one)."""
-    address = getattr(args, "view_address", None)
-    if address is not None:
-        parse_address(address)
-        return address
-    return "" if getattr(args, "view", False) else None
+def parse_target(text: str) -> tuple[str, int]:
+    """`"127.0.0.1:9000"` (or `"localhost:9000"`, `":9000"` for 127.0.0.1) as `(host, port)`;
+    `ValueError` with a sentence naming what is wrong."""
+    host, sep, port = str(text).rpartition(":")
+    if not sep:
+        raise ValueError(f'an OSC address is "host:port", e.g. "127.0.0.1:9000", got "{text}"')
+    host = host or "127.0.0.1"
+    if not port.isdigit() or not 1 <= int(port) <= 65535:
+        raise ValueError(f'the port in "{text}" must be a number from 1 to 65535')
+    try:
+        ipaddress.ip_address(host)
+    except ValueError:
+        if not _HOST.match(host):
+            raise ValueError(f'"{host}" is not a host name or IP address') from None
+    return host, int(port)
