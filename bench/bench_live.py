@@ -138,7 +138,8 @@ def swap_offset_live(model, k: int = 8, trials: int = 3) -> list[int]:
             if lag > 0:
                 time.sleep(min(lag, 512 / model.sr))
         engine.close()
-        changed = int(np.flatnonzero(heard[:got] != plain[:got])[0])
+        late = engine.limiter.lookahead  # the reader gives the sound of `late` samples before
+        changed = int(np.flatnonzero(heard[late:got] != plain[: got - late])[0])
         offsets.append(changed - round(changed / loop) * loop)
     return offsets
 

@@ -1,5 +1,5 @@
-"""Adding a pattern: the five places of docs/architecture.md ("Adding a pattern") hold for every
-pattern in `patterns.PATTERNS`, and everything else takes the pattern from there.
+"""Adding a pattern: the five places of docs/architecture.md ("Adding a function", "A pattern")
+hold for every pattern in `patterns.PATTERNS`, and everything else takes the pattern from there.
 
 A pattern that misses a place fails here with one line saying what is missing and where. The
 section's worked example (`mirror`, not part of the language) is run through the same checks:
@@ -10,14 +10,23 @@ names) know it without another edit.
 
 from __future__ import annotations
 
-import ast
 import importlib.util
 import inspect
 import re
-from pathlib import Path
 
 import numpy as np
 import pytest
+from doc_places import (
+    LANGUAGE,
+    LENGTH_TABLE,
+    PATTERNS_DOC,
+    REPO,
+    calls_in_tests,
+    python_signature,
+    read,
+    section,
+    worked_example,
+)
 
 import unravel_lang
 from unravel_lang import patterns
@@ -31,43 +40,11 @@ from unravel_lang.repl.syntax import Vocabulary
 from unravel_lang.stats import Stats
 from unravel_lang.trace import pattern_trace
 
-REPO = Path(__file__).resolve().parents[1]
-LANGUAGE = "docs/language.md"
-PATTERNS_DOC = "docs/patterns.md"
 PATTERN_TESTS = "tests/test_patterns.py"
-LENGTH_TABLE = "| function | output length (frames) |"
 
 
 def real_texts() -> dict[str, str]:
-    return {path: (REPO / path).read_text(encoding="utf-8")
-            for path in (LANGUAGE, PATTERNS_DOC, PATTERN_TESTS)}
-
-
-def python_signature(name: str) -> str:
-    """`fibo(a, start=1, stop=None, n=1)`: the heading of a pattern's section in patterns.md."""
-    parts = []
-    for p in inspect.signature(PATTERNS[name]).parameters.values():
-        if p.default is inspect.Parameter.empty:
-            parts.append(p.name)
-        else:
-            shown = f'"{p.default}"' if isinstance(p.default, str) else repr(p.default)
-            parts.append(f"{p.name}={shown}")
-    return f"{name}({', '.join(parts)})"
-
-
-def section(text: str, heading: str) -> str | None:
-    """The text under the line `heading` up to the next heading of its level or above."""
-    lines = text.split("\n")
-    if heading not in lines:
-        return None
-    start = lines.index(heading)
-    level = len(heading) - len(heading.lstrip("#"))
-    body = []
-    for line in lines[start + 1:]:
-        if re.match(rf"#{{1,{level}}} ", line):
-            break
-        body.append(line)
-    return "\n".join(body)
+    return {path: read(path) for path in (LANGUAGE, PATTERNS_DOC, PATTERN_TESTS)}
 
 
 def small_call(name: str, n: int = 1, frames: int = 3, dims: int = 2) -> np.ndarray:
@@ -98,21 +75,6 @@ def length_missing(name: str) -> list[str]:
     return []
 
 
-def calls_in_property_tests(source: str) -> set[str]:
-    """Names called inside the `@given` tests of a test module."""
-    called: set[str] = set()
-    for node in ast.walk(ast.parse(source)):
-        if isinstance(node, ast.FunctionDef) and any(
-                isinstance(d, ast.Call) and getattr(d.func, "id", None) == "given"
-                for d in node.decorator_list):
-            for call in ast.walk(node):
-                if isinstance(call, ast.Call):
-                    func = call.func
-                    called.add(func.id if isinstance(func, ast.Name) else
-                               getattr(func, "attr", ""))
-    return called
-
-
 def places_missing(name: str, texts: dict[str, str]) -> list[str]:
     """What of its five places pattern `name` lacks: one line each, naming the file."""
     missing = length_missing(name)
@@ -125,7 +87,7 @@ def places_missing(name: str, texts: dict[str, str]) -> list[str]:
     elif not re.search(rf"```unravel\n(.*\n)*?.*\b{name}\(", body):
         missing.append(f"{LANGUAGE}: the section of {name} has no ```unravel example calling it")
     doc = texts[PATTERNS_DOC]
-    heading = f"### {python_signature(name)}"
+    heading = f"### {python_signature(PATTERNS[name])}"
     body = section(doc[doc.index("## Patterns"):], heading)
     if body is None:
         missing.append(f"{PATTERNS_DOC}: no section `{heading}` under ## Patterns")
@@ -135,7 +97,7 @@ def places_missing(name: str, texts: dict[str, str]) -> list[str]:
     if not re.search(rf"^\| `{name}\(", table, re.M):
         missing.append(f"{PATTERNS_DOC}: no row `| `{name}(…)` | … |` in the table of output "
                        "lengths")
-    if name not in calls_in_property_tests(texts[PATTERN_TESTS]):
+    if name not in calls_in_tests(texts[PATTERN_TESTS], given_only=True):
         missing.append(f"{PATTERN_TESTS}: no property test (@given) that calls {name}")
     return missing
 
@@ -186,23 +148,10 @@ def test_every_pattern_reaches_every_front_end(name):
 # ---- the worked example ---------------------------------------------------------------------
 
 
-def worked_example() -> list[tuple[str, str]]:
-    """`(file, fenced block)` of each numbered step of "Adding a pattern", in order."""
-    text = (REPO / "docs" / "architecture.md").read_text(encoding="utf-8")
-    part = section(text, "## Adding a pattern")
-    assert part is not None, "docs/architecture.md has no section ## Adding a pattern"
-    steps = []
-    pieces = re.split(r"^\d\. `([^`]+)`", part, flags=re.M)
-    for path, body in zip(pieces[1::2], pieces[2::2], strict=True):
-        block, = (m.group(2) for m in re.finditer(r"^(`{3,})\w+\n(.*?)^\1$", body, re.M | re.S))
-        steps.append((path, block))
-    return steps
-
-
 @pytest.fixture
 def mirror(monkeypatch):
     """The worked example's `mirror`, registered as a pattern for one test."""
-    steps = worked_example()
+    steps = worked_example("A pattern")
     assert [path for path, _ in steps] == ["unravel_lang/patterns.py", LANGUAGE, PATTERNS_DOC,
                                            PATTERNS_DOC, PATTERN_TESTS]
     namespace = dict(vars(patterns))

@@ -182,7 +182,7 @@ def test_first_audio_needs_one_chunk_not_the_whole_pattern(noisy):
 
 def test_stop_in_real_time_fades_within_one_read(noisy):
     """A reader (the audio callback's code) reads 512 samples at a time: after `stop`, at most
-    one fade's worth of samples is non-zero."""
+    one fade's worth of samples is non-zero (and the master limiter's look-ahead before it)."""
     engine = Engine(noisy, seed=SEED, k=8, ahead_frames=4)
     out = np.zeros((1, 512), dtype=np.float32)
     with engine:
@@ -199,7 +199,7 @@ def test_stop_in_real_time_fades_within_one_read(noisy):
         for _ in range(20):
             engine.read_into(out)
             after += np.count_nonzero(out)
-        assert after <= len(engine.ramp)
+        assert after <= len(engine.ramp) + engine.limiter.lookahead
         assert engine.tracks == ()
 
 
@@ -213,7 +213,7 @@ def test_bad_input_names_the_track(noisy):
             engine.play(Plan.of(np.full((4, 8), np.nan, np.float32)))
         with pytest.raises(UnravelError, match="no track named 'x'"):
             engine.stop("x")
-        with pytest.raises(PatternError, match="positive integer"):
+        with pytest.raises(PatternError, match="must be from 1 to 4096, got 0"):
             engine.set_tempo(0)
         with pytest.raises(PatternError, match="quantum"):
             engine.set_quantum("phrase")
@@ -302,18 +302,25 @@ def test_in_real_time_a_replacement_lands_exactly_on_a_loop_boundary(noisy):
     k, loop = 4, 8
     a, b = Plan.of(latent(loop, 22)), Plan.of(latent(loop, 23))
     total = 6 * loop * noisy.ratio
-    heard = np.zeros((1, total), dtype=np.float32)
     out = np.zeros((1, 700), dtype=np.float32)
-    got, sent = 0, False
+    given: list[np.ndarray] = []  # every buffer the reader filled
+    at: list[int] = []  # where each engine sample went in, in the buffers' stream
+    got, sent, stream = 0, False, 0
     with Engine(noisy, seed=SEED, k=k, ahead_frames=4) as engine:
         engine.track("a", a)
         while got < total:
             if not sent and got >= int(1.5 * loop * noisy.ratio):
                 engine.track("a", b)
                 sent = True
-            n = engine.read_into(out[:, : min(700, total - got)])
-            heard[:, got : got + n] = out[:, :n]
-            got += n
+            width = min(700, total - got)
+            n = engine.read_into(out[:, :width])  # a short read: silence after its n samples
+            given.append(out[:, :width].copy())
+            at.extend(range(stream, stream + n))
+            stream, got = stream + width, got + n
+        late = engine.limiter.lookahead  # the buffers give the sound of `late` samples before
+        given.append(np.zeros((1, late), dtype=np.float32))
+        engine.read_into(given[-1])
+    heard = np.concatenate(given, axis=1)[:, np.array(at) + late]
     matches = []
     for swap in range(loop, 6 * loop, loop):
         iterations = loop_iterations([(0, a), (swap, b)], 0, 6 * loop, k)

@@ -176,7 +176,7 @@ def test_viewers_get_each_frame_with_the_time_it_sounds(server, tiny):
     engine = Engine(tiny, seed=1, k=4, realtime=False)
     sink = FileSink(engine)
     heard_at = 1000.0
-    engine.sample_clock.mark(0, when=heard_at)  # sample 0 is heard at 1000 s
+    engine.sample_clock.mark_heard(0, heard_at)  # sample 0 is heard at 1000 s
     feed = EngineFeed(server, engine, sources={"t": "track t = a"})
     with engine, connect(server.url.replace("http", "ws") + "ws") as ws:
         feed.attach()

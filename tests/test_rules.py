@@ -58,7 +58,8 @@ def test_the_default_k_is_written_once():
     assert list(found) == ["tempo.py"] and len(found["tempo.py"]) == 1
 
 
-def test_no_k_parameter_defaults_to_a_number():
+def test_no_k_or_beats_parameter_defaults_to_a_number():
+    """Defaults of the grid come from `tempo.DEFAULT_K` and `tempo.DEFAULT_BEATS`."""
     literal = []
     for path, source in sources().items():
         for node in ast.walk(ast.parse(source)):
@@ -68,7 +69,8 @@ def test_no_k_parameter_defaults_to_a_number():
                 defaults += node.args.defaults + node.args.kw_defaults
                 literal += [f"{path}:{node.lineno} {node.name}"
                             for arg, default in zip(args, defaults, strict=True)
-                            if arg.arg == "k" and isinstance(default, ast.Constant)
+                            if arg.arg in ("k", "beats_per_bar")
+                            and isinstance(default, ast.Constant)
                             and default.value is not None]
     assert literal == []
 

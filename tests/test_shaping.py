@@ -177,3 +177,24 @@ def test_take_is_the_last_n_frames(frames, n):
     np.testing.assert_array_equal(out, a[frames - n :])
     out[:] = -1
     assert a.min() >= 0  # a copy: the input is unchanged
+
+
+@settings(max_examples=50, deadline=None)
+@given(a=latent(), start=st.integers(-25, 25), stop=st.none() | st.integers(-25, 25),
+       factor=st.floats(-4, 4), seed=st.integers(0, 2**32))
+def test_slice_select_scale_bias_jitter_properties(a, start, stop, factor, seed):
+    f, d = a.shape
+    if len(range(f)[start:stop]):
+        np.testing.assert_array_equal(slice_frames(a, start, stop), a[start:stop])
+    else:
+        with pytest.raises(PatternError, match="is empty"):
+            slice_frames(a, start, stop)
+    dims = list(range(d))[::-1] + [0]
+    np.testing.assert_array_equal(select(a, dims), a[:, dims])
+    wide = a.astype(np.float64)
+    np.testing.assert_array_equal(scale(a, factor), (wide * factor).astype(np.float32))
+    np.testing.assert_array_equal(bias(a, [factor] * d), (wide + factor).astype(np.float32))
+    np.testing.assert_array_equal(jitter(a, 0.0, seed=seed), a)
+    noisy = jitter(a, 0.5, seed=seed)
+    assert noisy.shape == a.shape and noisy.dtype == np.float32
+    np.testing.assert_array_equal(jitter(a, 0.5, seed=seed), noisy)

@@ -24,32 +24,13 @@ from unravel_lang.errors import (
     PlaybackUnavailable,
     UnravelError,
 )
-from unravel_lang.generate import (
-    GENERATORS,
-    correlated,
-    iqr_uniform,
-    normal,
-    smooth,
-    uniform,
-)
+from unravel_lang.generate import GENERATORS
 from unravel_lang.guards import check_frames, frame_limit, get_frame_limit, set_frame_limit
 from unravel_lang.patterns import PATTERNS, swap_pair, swap_states
 from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan, Voice
 from unravel_lang.render import render
-from unravel_lang.shaping import (
-    bias,
-    concat,
-    fit_tempo,
-    interpolate,
-    jitter,
-    repeat,
-    reverse,
-    scale,
-    select,
-    slice_frames,
-    stretch,
-)
+from unravel_lang.shaping import SHAPING_TOOLS
 from unravel_lang.stats import Stats, stats
 from unravel_lang.tempo import Snap, TempoRow, bpm_for, frames_for, snap, tempo_table
 from unravel_lang.trace import PatternTrace, pattern_trace
@@ -69,6 +50,14 @@ _LAZY: dict[str, tuple[str, ...]] = {
     "termview": ("latent_view", "plan_view"),
 }
 _HOME = {name: module for module, names in _LAZY.items() for name in names}
+
+
+
+def _marked() -> dict[str, Any]:
+    """The marked functions by their Python names (`slice_frames` is `slice` in the language):
+    every generator, pattern and shaping tool."""
+    return {**GENERATORS, **PATTERNS, **{tool.__name__: tool for tool in SHAPING_TOOLS.values()}}
+
 
 __all__ = [
     "AudioError",
@@ -91,6 +80,7 @@ __all__ = [
     "RaveModel",
     "Recorder",
     "Resampler",
+    "SHAPING_TOOLS",
     "ScoreRender",
     "Session",
     "Snap",
@@ -101,25 +91,17 @@ __all__ = [
     "__version__",
     "atomic_output",
     "audio_info",
-    "bias",
     "bpm_for",
     "check_frames",
-    "concat",
-    "correlated",
     "evaluate",
     "find_audio",
-    "fit_tempo",
     "frame_limit",
     "frames_for",
     "get_frame_limit",
-    "interpolate",
-    "iqr_uniform",
-    "jitter",
     "latent_view",
     "load_latent",
     "load_model",
     "load_npy",
-    "normal",
     "parse",
     "pattern_trace",
     "plan_view",
@@ -135,32 +117,25 @@ __all__ = [
     "read_blocks",
     "read_latent_wav",
     "render",
-    "repeat",
     "resample",
-    "reverse",
     "save_latent",
     "save_npy",
-    "scale",
-    "select",
     "set_frame_limit",
-    "slice_frames",
-    "smooth",
     "snap",
     "stats",
-    "stretch",
     "swap_pair",
     "swap_states",
     "tempo_table",
-    "uniform",
     "write_latent_wav",
     "write_wav",
-    *PATTERNS,  # every pattern function by its name: fibo, orale, blend, ...
+    *_marked(),  # every generator, pattern and shaping tool by its name: normal, fibo, repeat, ...
 ]
 
 
 def __getattr__(name: str) -> Any:
-    if name in PATTERNS:
-        return PATTERNS[name]
+    marked = _marked()
+    if name in marked:
+        return marked[name]
     module = _HOME.get(name)
     if module is None:
         raise AttributeError(f"module 'unravel_lang' has no attribute {name!r}")
@@ -170,4 +145,4 @@ def __getattr__(name: str) -> Any:
 
 
 def __dir__() -> list[str]:
-    return sorted(set(globals()) | set(_HOME) | set(PATTERNS))
+    return sorted(set(globals()) | set(_HOME) | set(_marked()))

@@ -2,7 +2,9 @@
 
 Every generator takes a `Stats`, a frame count `k` and a `seed` (int, numpy Generator or None)
 and returns a (k, s.dims) float32 array with finite values. The same int seed gives the same
-array.
+array. A function marked `@generator` is a generator: it is listed in `GENERATORS`, and from
+there the language, the REPL's help and completion, `unravel generate --distribution` and the
+package's names take it (docs/architecture.md, "Adding a function").
 """
 
 from __future__ import annotations
@@ -16,6 +18,22 @@ from unravel_lang.guards import check_frames, check_int, finite_float32
 from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
 
+Draw = Callable[..., np.ndarray]
+
+#: The generators by name, as the language spells them, in the order they are defined here
+#: (filled by `@generator`).
+GENERATORS: dict[str, Draw] = {}
+
+
+def generator(fn: Draw) -> Draw:
+    """Mark `fn` as a generator: add it to `GENERATORS` under its own name; return it unchanged.
+
+    A generator takes `(s: Stats, k: int, seed=None)` first (more parameters may follow, with
+    defaults) and returns a `(k, s.dims)` float32 array drawn from `s`.
+    """
+    GENERATORS[fn.__name__] = fn
+    return fn
+
 
 def _check(s: object, k: object, what: str) -> int:
     if not isinstance(s, Stats):
@@ -28,6 +46,7 @@ def _out(x: np.ndarray, what: str) -> np.ndarray:
     return finite_float32(x, what)
 
 
+@generator
 def normal(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
     """(k, dims): each dim drawn independently from N(s.mean[d], s.std[d]^2) — the VAE's
     Gaussian assumption. Frames are independent."""
@@ -40,6 +59,7 @@ def normal(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
 UNIFORM_RANGES = ("sigma", "minmax")
 
 
+@generator
 def uniform(s: Stats, k: int, seed: Seed = None, within: str = "sigma") -> np.ndarray:
     """(k, dims): each dim drawn uniformly within [s.mean[d] - 3 s.std[d], s.mean[d] + 3 s.std[d])
     (within="sigma", the original's 3-sigma coverage) or within [s.min[d], s.max[d])
@@ -65,6 +85,7 @@ def iqr_range(s: Stats) -> tuple[np.ndarray, np.ndarray]:
     return q1 - 1.5 * iqr, q3 + 1.5 * iqr
 
 
+@generator
 def iqr_uniform(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
     """(k, dims): each dim drawn uniformly within [Q1 - 1.5 IQR, Q3 + 1.5 IQR) of the
     encodings (Tukey's fences: the range without outliers). Frames are independent."""
@@ -83,6 +104,7 @@ def _cov_factor(cov: np.ndarray) -> np.ndarray:
     return v * np.sqrt(np.clip(w, 0.0, None))
 
 
+@generator
 def correlated(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
     """(k, dims): frames drawn from the multivariate normal N(s.mean, s.cov), so dims move
     together as in the encodings. A singular covariance (e.g. a constant or duplicated dim)
@@ -113,6 +135,7 @@ def _ar1(phi: np.ndarray, innovations: np.ndarray, x0: np.ndarray) -> np.ndarray
     return y
 
 
+@generator
 def smooth(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
     """(k, dims): per-dim AR(1) trajectories that move as smoothly as the encodings.
 
@@ -129,12 +152,3 @@ def smooth(s: Stats, k: int, seed: Seed = None) -> np.ndarray:
     centered = _ar1(phi, innovations, z[0])
     return _out(s.mean + s.std * centered, "smooth")
 
-
-#: The generators by name, as the language spells them.
-GENERATORS: dict[str, Callable[[Stats, int, Seed], np.ndarray]] = {
-    "normal": normal,
-    "uniform": uniform,
-    "iqr_uniform": iqr_uniform,
-    "correlated": correlated,
-    "smooth": smooth,
-}

@@ -3,7 +3,7 @@
 The defaults follow the UnRAVEl proof of concept's scripts (see docs/patterns.md).
 A function marked `@pattern` is a pattern: it is listed in `PATTERNS`, and from there the
 language, the REPL's help and completion, the pattern trace, `plot_pattern`, `unravel generate
---pattern` and the package's names take it (docs/architecture.md, "Adding a pattern").
+--pattern` and the package's names take it (docs/architecture.md, "Adding a function").
 
 Pure functions over latent arrays of shape (frames, dims). Each builds its output with index
 arithmetic (no per-frame Python loop), checks the would-be length against the frame limit

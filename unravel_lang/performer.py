@@ -27,6 +27,10 @@ CALLS = ("play", "track", "stop", "hush", "wait", "set_tempo", "set_beats_per_ba
          "set_nudge", "view", "track_source")
 """The calls a program makes (what a `Recorder` records)."""
 
+DECODE_MODES = ("local", "remote", "both")
+"""Where `osc NAME MODE` has a track decoded (`Performer.set_decode`): here only, by the OSC
+receiver only, or both."""
+
 QUESTIONS = ("take_errors", "take_notes", "status", "bar_position", "link_status")
 """What front ends ask a performer (besides the attributes `engine`, `output`, `linked`,
 `beats_per_bar`)."""

@@ -19,7 +19,7 @@ def render(plan: Plan, model, seed: int = 0, chunk_frames: int = CHUNK_FRAMES) -
     Voice `i` is decoded by `model.stream(seed=voice_seed(seed, i))` in chunks of
     `chunk_frames` latent frames and placed at `voice.start * model.ratio` samples.
     """
-    from unravel_lang.engine.limiter import MasterLimiter
+    from unravel_lang.engine.limiter import limit
 
     out = np.zeros((model.out_channels, plan.frames * model.ratio), dtype=np.float32)
     for index, voice in enumerate(plan.voices):
@@ -29,5 +29,4 @@ def render(plan: Plan, model, seed: int = 0, chunk_frames: int = CHUNK_FRAMES) -
             audio = stream.decode(voice.latent[first : first + chunk_frames])
             out[:, pos : pos + audio.shape[1]] += voice.gain * audio
             pos += audio.shape[1]
-    MasterLimiter().process(out)
-    return out
+    return limit(out, model.sr)

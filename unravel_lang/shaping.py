@@ -1,13 +1,18 @@
 """Shaping tools for latent arrays (frames, dims): repeat, reverse, slice, take, concat, select,
 scale, bias, jitter, interpolate, stretch and fit to the tempo grid.
 
+A function marked `@shaping_tool` is a shaping tool: it is listed in `SHAPING_TOOLS` under
+its name in the language, and from there the language, the REPL's help and completion and the
+package's names take it (docs/architecture.md, "Adding a function").
+
 Pure functions; each returns a new float32 array with finite values and checks the would-be
 length against the frame limit before building. F = frames of `a`, D = dims of `a`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import inspect
+from collections.abc import Callable, Sequence
 
 import numpy as np
 
@@ -28,7 +33,43 @@ from unravel_lang.rng import Seed, as_generator
 from unravel_lang.stats import Stats
 from unravel_lang.stats import spread as dim_spread
 
+Tool = Callable[..., np.ndarray]
 
+#: The shaping tools by their name in the language, in the order they are defined here (filled
+#: by `@shaping_tool`).
+SHAPING_TOOLS: dict[str, Tool] = {}
+
+#: Per tool (language name): the parameters a score may leave out (or give as none) that the
+#: language fills from the tempo grid (`k`: frames per beat); shown as `k=none`.
+FROM_GRID: dict[str, tuple[str, ...]] = {}
+
+
+def shaping_tool(
+    fn: Tool | None = None, *, name: str | None = None, from_grid: tuple[str, ...] = ()
+) -> Tool | Callable[[Tool], Tool]:
+    """Mark `fn` as a shaping tool: add it to `SHAPING_TOOLS`; return it unchanged.
+
+    `@shaping_tool` lists it under its own name; `@shaping_tool(name="slice")` under the
+    name the language gives it; `from_grid=("k",)` names parameters the language fills from
+    the tempo grid (see `FROM_GRID`). The tool takes latent arrays first (parameter `a`, `b`
+    or `*arrays`) and returns a `(frames, dims)` array.
+    """
+
+    def mark(tool: Tool) -> Tool:
+        params = inspect.signature(tool).parameters
+        unknown = [p for p in from_grid if p not in params]
+        if unknown:
+            raise TypeError(f"{tool.__name__} has no parameter {unknown[0]!r} for the grid")
+        language = name or tool.__name__
+        SHAPING_TOOLS[language] = tool
+        if from_grid:
+            FROM_GRID[language] = tuple(from_grid)
+        return tool
+
+    return mark if fn is None else mark(fn)
+
+
+@shaping_tool
 def repeat(a: np.ndarray, n: int = 2) -> np.ndarray:
     """`a` n times in a row. Output length: n * F."""
     a = check_latent(a, "repeat: a")
@@ -37,12 +78,14 @@ def repeat(a: np.ndarray, n: int = 2) -> np.ndarray:
     return np.tile(a, (n, 1))
 
 
+@shaping_tool
 def reverse(a: np.ndarray) -> np.ndarray:
     """`a` with its frames in reverse order. Output length: F."""
     a = check_latent(a, "reverse: a")
     return a[::-1].copy()
 
 
+@shaping_tool(name="slice")
 def slice_frames(a: np.ndarray, start: int = 0, stop: int | None = None) -> np.ndarray:
     """Frames start .. stop-1 of `a`, with Python's slice rules (negative counts from the end,
     out-of-range bounds are clipped). Output length: len(range(F)[start:stop]), at least 1."""
@@ -58,6 +101,7 @@ def slice_frames(a: np.ndarray, start: int = 0, stop: int | None = None) -> np.n
     return out.copy()
 
 
+@shaping_tool
 def take(a: np.ndarray, n: int) -> np.ndarray:
     """The last n frames of `a` (e.g. `take(input, 2bars)`: the two latest whole bars of the
     live input). Output length: n, which must be 1..F."""
@@ -68,6 +112,7 @@ def take(a: np.ndarray, n: int) -> np.ndarray:
     return a[a.shape[0] - n :].copy()
 
 
+@shaping_tool
 def concat(*arrays: np.ndarray) -> np.ndarray:
     """The arrays one after another in time (all with the same dims).
     Output length: sum of their frames."""
@@ -81,6 +126,7 @@ def concat(*arrays: np.ndarray) -> np.ndarray:
     return np.concatenate(checked, axis=0)
 
 
+@shaping_tool
 def select(a: np.ndarray, dims: int | Sequence[int]) -> np.ndarray:
     """The listed dims of `a`, in the order given (dims may repeat; negative counts from the
     end). Output shape: (F, len(dims))."""
@@ -98,6 +144,7 @@ def select(a: np.ndarray, dims: int | Sequence[int]) -> np.ndarray:
     return a[:, out].copy()
 
 
+@shaping_tool
 def scale(a: np.ndarray, factor: float | Sequence[float]) -> np.ndarray:
     """`a` * factor; `factor` is one number or one number per dim (D). Output length: F."""
     a = check_latent(a, "scale: a")
@@ -105,6 +152,7 @@ def scale(a: np.ndarray, factor: float | Sequence[float]) -> np.ndarray:
     return finite_float32(a * np.asarray(f), "scale")
 
 
+@shaping_tool
 def bias(a: np.ndarray, offset: float | Sequence[float]) -> np.ndarray:
     """`a` + offset; `offset` is one number or one number per dim (D). Output length: F."""
     a = check_latent(a, "bias: a")
@@ -112,6 +160,7 @@ def bias(a: np.ndarray, offset: float | Sequence[float]) -> np.ndarray:
     return finite_float32(a + np.asarray(o), "bias")
 
 
+@shaping_tool
 def jitter(
     a: np.ndarray, amount: float = 0.1, seed: Seed = None, stats: Stats | None = None
 ) -> np.ndarray:
@@ -134,6 +183,7 @@ def _t_per_frame(t: float | Sequence[float], frames: int) -> np.ndarray:
     return np.broadcast_to(arr, (frames,))[:, None]
 
 
+@shaping_tool
 def interpolate(
     a: np.ndarray, b: np.ndarray, t: float | Sequence[float] = 0.5, mode: str = "linear"
 ) -> np.ndarray:
@@ -178,6 +228,7 @@ def _mix(x: np.ndarray, y: np.ndarray, tt: np.ndarray, mode: str) -> np.ndarray:
     return out
 
 
+@shaping_tool
 def stretch(a: np.ndarray, frames: int) -> np.ndarray:
     """`a` resampled in time to `frames` frames by linear interpolation between neighbouring
     frames (first and last frames kept). Output length: frames."""
@@ -194,6 +245,7 @@ def stretch(a: np.ndarray, frames: int) -> np.ndarray:
     return finite_float32(out, "stretch")
 
 
+@shaping_tool(from_grid=("k",))
 def fit_tempo(a: np.ndarray, k: int, mode: str = "trim") -> np.ndarray:
     """`a` fitted to a whole number of beats of k frames.
 

@@ -28,6 +28,9 @@ between the tempi of k = MAX_K and k = 1 (as shown, cut to hundredths), so it sn
 a k. At 44100 Hz / 2048 that is 0.31 … 1291.99 BPM."""
 
 
+DEFAULT_BEATS = 4
+"""Beats in a bar until a score (`beats N`), a command or a caller says otherwise."""
+
 MAX_BEATS = 64
 """The most beats in a bar (`beats N`: N from 1 to MAX_BEATS)."""
 
@@ -41,6 +44,14 @@ def check_beats(beats: object) -> int:
     if not 1 <= beats <= MAX_BEATS:
         raise PatternError(f"beats per bar must be from 1 to {MAX_BEATS}, got {beats}")
     return beats
+
+
+def check_quantum(quantum: object) -> str:
+    """`quantum` if it is one of `QUANTA` ("beat", "bar"), else a `PatternError`."""
+    if quantum not in QUANTA:
+        choices = " or ".join(repr(q) for q in QUANTA)
+        raise PatternError(f"quantum is {choices}, got {quantum!r}")
+    return str(quantum)
 
 
 def check_k(k: object, what: str = "k (frames per beat)") -> int:
@@ -165,7 +176,8 @@ def snap(bpm: float, sr: int, ratio: int) -> Snap:
     return Snap(k=k, bpm=achieved, error_pct=100.0 * (achieved - asked) / asked, asked=asked)
 
 
-def frames_for(k: int, bars: float = 0, beats: float = 0, beats_per_bar: int = 4) -> int:
+def frames_for(k: int, bars: float = 0, beats: float = 0,
+               beats_per_bar: int = DEFAULT_BEATS) -> int:
     """Frames in `bars` bars plus `beats` beats at `k` frames per beat:
     k * (bars * beats_per_bar + beats). The result must be a whole number of frames."""
     k = check_int(k, "k (frames per beat)", minimum=1)

@@ -16,6 +16,7 @@ import numpy as np
 
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.guards import check_latent
+from unravel_lang.tempo import DEFAULT_BEATS
 
 BLOCKS = "▁▂▃▄▅▆▇█"
 MIN_WIDTH = 30
@@ -145,7 +146,7 @@ def _view(
 
 
 def latent_view(
-    latent: object, k: int | None = None, beats_per_bar: int = 4, width: int = 100
+    latent: object, k: int | None = None, beats_per_bar: int = DEFAULT_BEATS, width: int = 100
 ) -> str:
     """Render a `(frames, dims)` latent array as text lines no wider than `width` columns.
 
@@ -165,7 +166,8 @@ def latent_view(
     return _view(rows, frames, f"{frames} frames × {dims} dims", k, beats_per_bar, width)
 
 
-def plan_view(plan: object, k: int | None = None, beats_per_bar: int = 4, width: int = 100) -> str:
+def plan_view(plan: object, k: int | None = None, beats_per_bar: int = DEFAULT_BEATS,
+              width: int = 100) -> str:
     """Render a `Plan` as text: its voices on one timeline, one sparkline row per voice and dim.
 
     Rows are labelled ``v1 d0``, ``v1 d1``, …, ``v2 d0``; a voice's row is blank before it

@@ -16,9 +16,9 @@ import numpy as np
 from unravel_lang import patterns
 from unravel_lang.commands import options
 from unravel_lang.errors import PatternError, UnravelError
+from unravel_lang.generate import GENERATORS
 from unravel_lang.tempo import DEFAULT_K
 
-DISTRIBUTIONS = ("normal", "uniform", "iqr-uniform", "correlated", "smooth")
 LATENT_EXTS = (".npy", ".latent.wav")
 
 DESCRIPTION = """\
@@ -38,6 +38,11 @@ def pattern_choices() -> tuple[str, ...]:
               if "n" in inspect.signature(fn).parameters), "repeat")
 
 
+def distribution_choices() -> tuple[str, ...]:
+    """Every generator, as the command line spells it (`iqr-uniform` for `iqr_uniform`)."""
+    return tuple(name.replace("_", "-") for name in GENERATORS)
+
+
 class _BadArgs(Exception):
     """An argument that makes the command impossible: one line, exit status 2."""
 
@@ -52,7 +57,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("inputs", nargs="+", metavar="INPUT",
                    help=".npy / .latent.wav file, audio file, folder or glob")
-    p.add_argument("--distribution", default="normal", choices=DISTRIBUTIONS,
+    p.add_argument("--distribution", default="normal", choices=distribution_choices(),
                    help="how values are drawn (default normal; uniform = mean ± 3 std; "
                         "iqr-uniform = Q1 - 1.5 IQR .. Q3 + 1.5 IQR)")
     p.add_argument("--pattern", default="fibo", choices=pattern_choices(),
@@ -189,7 +194,6 @@ def generate_one(s: Any, k: int, distribution: str, pattern: str, loops: int, se
     arranged with `pattern` and loop count `loops` (with `seed` and `stats` too, when the
     pattern takes them); every random number comes from `seed`."""
     from unravel_lang import shaping
-    from unravel_lang.generate import GENERATORS
 
     gen = GENERATORS[distribution.replace("-", "_")]
     rng = np.random.default_rng(seed)

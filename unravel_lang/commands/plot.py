@@ -8,6 +8,7 @@ from pathlib import Path
 
 from unravel_lang.commands import options
 from unravel_lang.errors import UnravelError
+from unravel_lang.tempo import DEFAULT_BEATS
 
 DESCRIPTION = """\
 Draw a latent array (.npy, .latent.wav) as a heatmap with the tempo grid, or a stats file
@@ -27,7 +28,7 @@ def register(sub: argparse._SubParsersAction) -> None:
     p.add_argument("input", help="a latent array (.npy, .latent.wav) or a stats file (.json)")
     p.add_argument("-o", "--output", metavar="OUT.png", help="the PNG file to write")
     p.add_argument("--k", type=int, metavar="K", help="frames per beat: draw beats and bars")
-    p.add_argument("--beats-per-bar", type=int, default=4, metavar="N",
+    p.add_argument("--beats-per-bar", type=int, default=DEFAULT_BEATS, metavar="N",
                    help="beats per bar of the grid (default 4)")
     p.add_argument("-m", "--model", metavar="MODEL.ts",
                    help="decode with this model and draw the waveform and spectrogram "

@@ -5,8 +5,7 @@ from __future__ import annotations
 from collections import deque
 from typing import NamedTuple
 
-from unravel_lang.errors import PatternError
-from unravel_lang.tempo import QUANTA
+from unravel_lang.tempo import DEFAULT_BEATS, check_beats, check_k
 
 
 def ceil_to(frame: int, origin: int, step: int) -> int:
@@ -37,7 +36,7 @@ class Clock:
     that a reader behind the cursor knows the grid of the samples it reads.
     """
 
-    def __init__(self, k: int, beats_per_bar: int = 4, origin: int = 0) -> None:
+    def __init__(self, k: int, beats_per_bar: int = DEFAULT_BEATS, origin: int = 0) -> None:
         self.k = check_k(k)
         self.beats_per_bar = check_beats(beats_per_bar)
         self.origin = int(origin)
@@ -108,24 +107,3 @@ class Clock:
     def bars(self, frame: int) -> float:
         """Position of `frame` in bars since the grid's origin (0.0 = the first downbeat)."""
         return (frame - self.origin) / self.bar
-
-
-def check_k(k: object) -> int:
-    """`k` as a positive int (frames per beat), or a `PatternError` naming it."""
-    if isinstance(k, bool) or not isinstance(k, int) or k < 1:
-        raise PatternError(f"tempo k (frames per beat) must be a positive integer, got {k!r}")
-    return k
-
-
-def check_beats(beats: object) -> int:
-    """`beats` as a positive int (beats per bar), or a `PatternError` naming it."""
-    if isinstance(beats, bool) or not isinstance(beats, int) or beats < 1:
-        raise PatternError(f"beats per bar must be a positive integer, got {beats!r}")
-    return beats
-
-
-def check_quantum(quantum: object) -> str:
-    """`quantum` if it is "beat" or "bar", else a `PatternError`."""
-    if quantum not in QUANTA:
-        raise PatternError(f"quantum must be 'beat' or 'bar', got {quantum!r}")
-    return str(quantum)

@@ -7,19 +7,24 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from unravel_lang.engine.clock import Clock, check_beats, check_k, check_quantum
+from unravel_lang.engine.clock import Clock
 from unravel_lang.engine.decoding import VoiceDecoder
+from unravel_lang.engine.limiter import MasterLimiter
 from unravel_lang.engine.mixer import LIVE, StemMixer, fade_ramp
 from unravel_lang.engine.observe import FrameListener, MixListener, SampleClock
 from unravel_lang.engine.worker import Worker
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.guards import check_latent
-from unravel_lang.performer import Performer
+from unravel_lang.performer import DECODE_MODES, Performer
 from unravel_lang.plan import Plan, as_plan
-from unravel_lang.tempo import DEFAULT_K, frames_for
-
-DECODE_MODES = ("local", "remote", "both")
-"""Where a track is decoded (`Engine.set_decode`)."""
+from unravel_lang.tempo import (
+    DEFAULT_BEATS,
+    DEFAULT_K,
+    check_beats,
+    check_k,
+    check_quantum,
+    frames_for,
+)
 
 
 @dataclass(frozen=True)
@@ -54,7 +59,7 @@ class Engine(Performer):
     `realtime=False`, then nothing is decoded beyond what the sink asks for).
     """
 
-    def __init__(self, model, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = 4,
+    def __init__(self, model, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = DEFAULT_BEATS,
                  quantum: str = "beat", ahead_frames: int = 8, max_voices: int = 16,
                  fade_ms: float = 5.0, realtime: bool = True,
                  chunk_frames: int | None = None, batch: bool | None = None) -> None:
@@ -77,7 +82,8 @@ class Engine(Performer):
                              ahead=int(ahead_frames) * self.ratio,
                              target=None if realtime else 0, decoder=self.decoder)
         self.realtime = realtime
-        self.sample_clock = SampleClock(self.sr)
+        self.limiter = MasterLimiter(self.sr)  # the master bus: what every reader gives out
+        self.sample_clock = SampleClock(self.sr, delay=self.limiter.lookahead)
         self.sources: tuple = ()  # extra sources the reader mixes in (add_source)
         self._tracks: dict[str, None] = {}
         self.worker.start()
@@ -183,14 +189,14 @@ class Engine(Performer):
     def read_into(self, out: np.ndarray) -> int:
         """The reader: fill `out` `(channels, n)` with the next mixed samples (see `StemMixer`),
         then add what each extra source gives (see `add_source`); the sum passes the master
-        limiter (`engine.limiter`)."""
-        if not self.sources:
-            return self.mixer.read_into(out)
-        heard = self.sample_clock.time_of(self.playhead)
-        n = self.mixer.read_into(out, limit=False)
-        for source in self.sources:  # a tuple, replaced whole by add/remove_source
-            source.add_into(out, heard)
-        self.mixer.limiter.process(out)
+        limiter (`engine.limiter`), so `out` holds the sound of `limiter.lookahead` samples
+        earlier. Returns how many engine samples were read (`playhead` moves on by that)."""
+        n = self.mixer.read_into(out)
+        if self.sources:
+            heard = self.sample_clock.time_of(self.playhead - n)
+            for source in self.sources:  # a tuple, replaced whole by add/remove_source
+                source.add_into(out, heard)
+        self.limiter.process(out)
         return n
 
     def add_source(self, source) -> None:

@@ -15,6 +15,10 @@ class FileSink:
     between pulls apply at that frame: a session script with positions is reproducible.
     The pulled audio is kept (`audio`) and can be written with `write`; with `keep=False`
     only the latest pull is (for timing a session without keeping its sound).
+
+    The sink puts the reader's output back in place (the master limiter gives each sample
+    `lookahead` samples late). The last `lookahead` samples of a pull are limited as if
+    silence followed (as at the end of a piece); the next pull gives their final values.
     """
 
     def __init__(self, engine: Engine, keep: bool = True) -> None:
@@ -22,33 +26,39 @@ class FileSink:
             raise UnravelError("a file sink needs an engine made with realtime=False")
         self.engine = engine
         self.keep = keep
+        self.late = engine.limiter.lookahead
         self._buffer = np.zeros((engine.channels, 0), dtype=np.float32)
-        self._samples = 0
+        self._base = -self.late  # the engine sample at the buffer's index 0
+        self._first = 0  # the first engine sample `audio` holds
+        self._samples = 0  # the engine sample after the last one pulled
 
     @property
     def frame(self) -> int:
         """Latent frames pulled so far."""
         return self.engine.playhead // self.engine.ratio
 
-    def _room(self, samples: int) -> np.ndarray:
-        """A view of the next `samples` samples of the kept audio (grown by doubling)."""
+    def _room(self, start: int, samples: int) -> np.ndarray:
+        """A view of the buffer for engine samples `[start - late, start + samples)` (the
+        previous pull's provisional end, then this pull), grown by doubling."""
         if not self.keep:
-            self._samples = 0
-        need = self._samples + samples
+            self._base, self._first = start - self.late, start
+        need = start + samples - self._base
         if need > self._buffer.shape[1]:
             size = max(need, 2 * self._buffer.shape[1], 64 * self.engine.ratio)
-            grown = np.empty((self.engine.channels, size), dtype=np.float32)
-            grown[:, : self._samples] = self._buffer[:, : self._samples]
+            grown = np.zeros((self.engine.channels, size), dtype=np.float32)
+            kept = min(self._samples - self._base, self._buffer.shape[1]) if self.keep else 0
+            grown[:, :kept] = self._buffer[:, :kept]
             self._buffer = grown
-        return self._buffer[:, self._samples : need]
+        return self._buffer[:, start - self.late - self._base : need]
 
     def pull(self, frames: int) -> np.ndarray:
         """The next `frames` latent frames of audio, float32 `(channels, frames * ratio)`."""
         engine, worker = self.engine, self.engine.worker
         total = int(frames) * engine.ratio
+        start = engine.playhead
         worker.target = self.frame + int(frames)
         worker.wake.set()
-        out = self._room(total)  # while the worker decodes
+        out = self._room(start, total)  # while the worker decodes
         got = 0
         while got < total:
             worker.produced.clear()  # before looking: a signal after this is not lost
@@ -60,8 +70,10 @@ class FileSink:
                 continue
             got += engine.read_into(out[:, got : got + available])
             worker.wake.set()
-        self._samples += total
-        return out
+        if total:
+            out[:, total:] = engine.limiter.tail(engine.channels)
+        self._samples = start + total
+        return out[:, self.late :]
 
     def until(self, frame: int) -> np.ndarray:
         """Pull up to latent frame `frame` (absolute); returns the audio pulled by this call."""
@@ -70,7 +82,7 @@ class FileSink:
     @property
     def audio(self) -> np.ndarray:
         """Everything pulled so far, float32 `(channels, samples)` (a view of the kept audio)."""
-        return self._buffer[:, : self._samples]
+        return self._buffer[:, self._first - self._base : self._samples - self._base]
 
     def write(self, path) -> object:
         """Write everything pulled so far as a float WAV at the model's rate (atomically)."""

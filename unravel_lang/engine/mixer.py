@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import numpy as np
 
-from unravel_lang.engine.limiter import MasterLimiter
 from unravel_lang.engine.ringbuffer import StemRing
 
 FREE, LIVE, DONE = 0, 1, 2
@@ -43,7 +42,6 @@ class StemMixer:
         self.stop_req = [False] * stems
         self.order: tuple[int, ...] = tuple(range(stems))
         self.underruns = 0
-        self.limiter = MasterLimiter()
         self._scratch = np.zeros((channels, len(ramp)), dtype=np.float32)
 
     def assign(self, stem: int, start: int) -> None:
@@ -70,10 +68,10 @@ class StemMixer:
         """True while any stem is in use."""
         return any(state != FREE for state in self.state)
 
-    def read_into(self, out: np.ndarray, limit: bool = True) -> int:
-        """Fill `out` `(channels, n)` with the next n mixed samples, through the master
-        limiter (`engine.limiter`; `limit=False`: not yet, the caller adds more and limits the
-        sum); return how many were there.
+    def read_into(self, out: np.ndarray) -> int:
+        """Fill `out` `(channels, n)` with the next n mixed samples (not limited yet: the
+        engine's reader adds its sources and passes the sum through the master limiter);
+        return how many were there.
 
         Missing samples (the worker is behind, or nothing plays) are zeros; while a voice
         sounds, a short read counts as an underrun. When voices are only about to begin, a
@@ -104,8 +102,6 @@ class StemMixer:
             fade_at = self.fade_at[stem]
             if fade_at >= 0 and pos + n >= fade_at + len(self.ramp):
                 self.state[stem] = DONE
-        if limit:
-            self.limiter.process(out[:, :n])
         ring.read_pos = pos + n
         return n
 

@@ -27,14 +27,13 @@ from typing import Any
 
 import numpy as np
 
-from unravel_lang.engine.clock import check_quantum
 from unravel_lang.engine.engine import Engine
 from unravel_lang.engine.filesink import FileSink
 from unravel_lang.errors import UnravelError
 from unravel_lang.guards import check_frames
 from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
-from unravel_lang.tempo import DEFAULT_K
+from unravel_lang.tempo import DEFAULT_BEATS, DEFAULT_K, check_quantum
 
 AHEAD_FRAMES = 64
 """Latent frames the worker may decode ahead of the sink: fewer hand-overs between threads."""
@@ -77,8 +76,9 @@ class ScoreRender(Performer):
     closes the engine's thread; `close()` (or `with`) closes it without finishing.
     """
 
-    def __init__(self, model: Any = None, seed: int = 0, k: int = DEFAULT_K, beats_per_bar: int = 4,
-                 decode: bool = True, load: Callable[[], Any] | None = None,
+    def __init__(self, model: Any = None, seed: int = 0, k: int = DEFAULT_K,
+                 beats_per_bar: int = DEFAULT_BEATS, decode: bool = True,
+                 load: Callable[[], Any] | None = None,
                  ahead_frames: int = AHEAD_FRAMES, quantum: str = "beat") -> None:
         if model is None and load is None:
             raise UnravelError("a score render needs a model")
@@ -229,7 +229,7 @@ def bounce(plan: Plan, model: Any, seed: int = 0) -> np.ndarray:
 
 
 def render_calls(calls: Iterable[tuple[str, tuple[Any, ...]]], model: Any, seed: int = 0,
-                 k: int = DEFAULT_K, beats_per_bar: int = 4) -> np.ndarray:
+                 k: int = DEFAULT_K, beats_per_bar: int = DEFAULT_BEATS) -> np.ndarray:
     """The audio of recorded performer calls (a `lang.Recorder`'s `calls`) as the live engine
     plays them, rendered faster than real time: float32 `(channels, samples)` at `model.sr`
     (`ScoreRender.finish`). `k` and `beats_per_bar` are the grid the session started with."""

@@ -47,7 +47,8 @@ class Worker:
         self.last_start = 0
         self.errors: deque[str] = deque(maxlen=32)
         self.notes: deque[str] = deque(maxlen=32)
-        self.limiter = MasterLimiter()  # the worker's own (the reader's has its own scratch)
+        self.limiter = MasterLimiter(model.sr)  # the mix listeners' own (the reader has one)
+        self._mix_from = self._mix_next = 0  # the limiter's first and next input sample
         self.load = 0.0  # decode wall seconds per audio second, smoothed over ~1 s of audio
         self.behind = False
         self._filled_once = False  # the ring was at least half full since voices began
@@ -302,15 +303,25 @@ class Worker:
 
     def _tell_mix(self, sample: int, block: np.ndarray) -> None:
         """Give every mix listener the sum of the stems of the tracks that sound (not the
-        stopping ones) from engine sample `sample`, through the master limiter (as the
-        reader gives it out), a new `(channels, n)` float32 array."""
+        stopping ones) from engine sample `sample`, through a master limiter (as the reader
+        gives it out): a new `(channels, n)` float32 array, from the limiter's look-ahead
+        before `sample` (a listener gets each sample once, in order)."""
         stems = [t.stem for t in self.active if t.stem is not None and not t.stopping
                  and self.mixer.state[t.stem] == LIVE]
         mix = block[stems].sum(axis=0) if stems else np.zeros(block.shape[1:], np.float32)
+        if sample != self._mix_next:  # the listeners were away: begin afresh
+            self.limiter.reset()
+            self._mix_from = sample
+        self._mix_next = sample + mix.shape[1]
         self.limiter.process(mix)
+        first = sample - self.limiter.lookahead
+        skip = max(0, self._mix_from - first)  # the limiter's silence before its first input
+        if skip >= mix.shape[1]:
+            return
+        first, mix = first + skip, mix[:, skip:]
         for listener in list(self.mix_listeners):
             try:
-                listener(sample, mix)
+                listener(first, mix)
             except Exception as exc:  # noqa: BLE001 - a listener never stops the engine
                 self.errors.append(f"a mix listener was removed: {exc!r}")
                 if listener in self.mix_listeners:

@@ -32,15 +32,13 @@ from unravel_lang.lang.functions import (
 )
 from unravel_lang.lang.walk import fold
 from unravel_lang.lang.words import CONSTANTS, INPUT, QUANTA
+from unravel_lang.performer import DECODE_MODES
 from unravel_lang.plan import Plan
 from unravel_lang.stats import Stats
 from unravel_lang.tempo import MAX_BEATS, MAX_K
 
 MAX_LEAD_MS = 250
 """`osc lead` at most: frames reach the sender about 370 ms (8 frames) ahead of the sound."""
-
-DECODE_MODES = ("local", "remote", "both")
-"""Where `osc NAME MODE` has a track decoded: here only, by the OSC receiver only, or both."""
 
 EXPORT_TYPES = (".latent.wav", ".wav", ".npy", ".json")
 

@@ -1,13 +1,14 @@
 """The functions a score can call: their names, parameters and the Python functions behind them.
 
-Each entry wraps a plain function of the pattern library (or a small wrapper here for those
-that need the session: the model, the tempo, the score's folder). Parameter names and defaults
-are read from the Python signature, so the language and the library cannot disagree.
+The table is made from the marked functions of the maths modules (`@generator`, `@pattern`,
+`@shaping_tool`) and the small wrappers here for those that need the session (the model, the
+score's folder). Parameter names and defaults are read from the Python signature, so the
+language and the library cannot disagree; a mark states where the language differs (a name,
+parameters filled from the tempo grid).
 """
 
 from __future__ import annotations
 
-import importlib
 import inspect
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -17,8 +18,10 @@ from typing import Any
 import numpy as np
 
 from unravel_lang.errors import PatternError
+from unravel_lang.generate import GENERATORS
 from unravel_lang.patterns import PATTERNS
 from unravel_lang.plan import Plan, Voice
+from unravel_lang.shaping import FROM_GRID, SHAPING_TOOLS
 
 # What a value is, as far as the checker can tell before running anything.
 ARRAY, PLAN, STATS, NUMBER, RATIO, STRING, LIST, BOOL, ANY = (
@@ -136,43 +139,15 @@ def gain(session, x: Any, g: float) -> Plan:
                       for v in plan.voices))
 
 
-def fit_tempo(session, a: np.ndarray, k: int | None = None, mode: str = "trim") -> np.ndarray:
-    """`a` trimmed, looped or stretched to a whole number of beats at `k` (the session's k by
-    default); see `unravel_lang.shaping.fit_tempo`."""
-    from unravel_lang import shaping
-
-    return shaping.fit_tempo(a, session.k if k is None else k, mode=mode)
-
-
 # ---- the table ------------------------------------------------------------------------------
 
-# language name -> (module, attribute, returns). Module None: a wrapper in this file.
-_TABLE: dict[str, tuple[str | None, str, str]] = {
-    "encode": (None, "encode", ARRAY),
-    "load": (None, "load", ARRAY),
-    "stats": (None, "stats", STATS),
-    "normal": ("unravel_lang.generate", "normal", ARRAY),
-    "uniform": ("unravel_lang.generate", "uniform", ARRAY),
-    "iqr_uniform": ("unravel_lang.generate", "iqr_uniform", ARRAY),
-    "correlated": ("unravel_lang.generate", "correlated", ARRAY),
-    "smooth": ("unravel_lang.generate", "smooth", ARRAY),
-}
-# After the generators come the patterns: every function in `patterns.PATTERNS`, then these.
-_TABLE_AFTER_PATTERNS: dict[str, tuple[str | None, str, str]] = {
-    "repeat": ("unravel_lang.shaping", "repeat", ARRAY),
-    "reverse": ("unravel_lang.shaping", "reverse", ARRAY),
-    "slice": ("unravel_lang.shaping", "slice_frames", ARRAY),
-    "take": ("unravel_lang.shaping", "take", ARRAY),
-    "concat": ("unravel_lang.shaping", "concat", ARRAY),
-    "select": ("unravel_lang.shaping", "select", ARRAY),
-    "scale": ("unravel_lang.shaping", "scale", ARRAY),
-    "bias": ("unravel_lang.shaping", "bias", ARRAY),
-    "jitter": ("unravel_lang.shaping", "jitter", ARRAY),
-    "interpolate": ("unravel_lang.shaping", "interpolate", ARRAY),
-    "stretch": ("unravel_lang.shaping", "stretch", ARRAY),
-    "fit_tempo": (None, "fit_tempo", ARRAY),
-    "gain": (None, "gain", PLAN),
-}
+# The wrappers above, before and after the marked functions of the maths modules. Every function
+# the language knows is one of these, a generator (`generate.GENERATORS`), a pattern
+# (`patterns.PATTERNS`) or a shaping tool (`shaping.SHAPING_TOOLS`), in this order; each
+# returns an array, except `stats` and `gain`.
+_WRAPPERS_FIRST = ("encode", "load", "stats")
+_WRAPPERS_LAST = ("gain",)
+_RETURNS = {"stats": STATS, "gain": PLAN}
 
 # What parameters of these names must be; others are checked when the call runs.
 _PARAM_KINDS = {"a": ARRAY, "b": ARRAY, "s": STATS, "stats": STATS, "arrays": ARRAY,
@@ -181,8 +156,31 @@ _PARAM_KINDS_BY_FUNC: dict[str, dict[str, str]] = {"gain": {"x": ANY, "g": NUMBE
                                                    "stats": {"arrays": ANY}}
 
 
-def _build(name: str, module: str | None, attr: str, returns: str) -> Function:
-    impl = globals()[attr] if module is None else getattr(importlib.import_module(module), attr)
+def _from_grid(tool: Callable[..., Any], names: tuple[str, ...]) -> Callable[..., Any]:
+    """`tool` as the language calls it: the session first; the parameters `names` left out or
+    none are the grid's (e.g. `k`: the current k). Its signature shows them with default none."""
+    signature = inspect.signature(tool)
+
+    def call(session, *args: Any, **kwargs: Any) -> Any:
+        bound = signature.bind_partial(*args, **kwargs)
+        for name in names:
+            if bound.arguments.get(name) is None:
+                bound.arguments[name] = getattr(session.grid, name)
+        return tool(*bound.args, **bound.kwargs)
+
+    params = [p.replace(default=None) if p.name in names else p
+              for p in signature.parameters.values()]
+    session = inspect.Parameter("session", inspect.Parameter.POSITIONAL_ONLY)
+    call.__signature__ = signature.replace(parameters=[session, *params])  # type: ignore[attr-defined]
+    call.__name__ = call.__qualname__ = tool.__name__
+    call.__wrapped__ = tool  # type: ignore[attr-defined]
+    first, _, rest = (inspect.getdoc(tool) or "").partition("\n\n")
+    shown = ", ".join(f"`{name}`" for name in names)
+    call.__doc__ = f"{first} In a score, {shown} left out or none is the current one.\n\n{rest}"
+    return call
+
+
+def _build(name: str, impl: Callable[..., Any], returns: str = ARRAY) -> Function:
     params = list(inspect.signature(impl).parameters.values())
     session = bool(params) and params[0].name == "session"
     if session:
@@ -211,9 +209,12 @@ def _build(name: str, module: str | None, attr: str, returns: str) -> Function:
 @lru_cache(maxsize=1)
 def functions() -> dict[str, Function]:
     """Every function the language knows, by language name."""
-    patterns = {name: ("unravel_lang.patterns", name, ARRAY) for name in PATTERNS}
-    table = {**_TABLE, **patterns, **_TABLE_AFTER_PATTERNS}
-    return {name: _build(name, *entry) for name, entry in table.items()}
+    tools = {name: _from_grid(tool, FROM_GRID[name]) if name in FROM_GRID else tool
+             for name, tool in SHAPING_TOOLS.items()}
+    first = {name: globals()[name] for name in _WRAPPERS_FIRST}
+    last = {name: globals()[name] for name in _WRAPPERS_LAST}
+    table = {**first, **GENERATORS, **PATTERNS, **tools, **last}
+    return {name: _build(name, impl, _RETURNS.get(name, ARRAY)) for name, impl in table.items()}
 
 
 def function_names() -> list[str]:

@@ -20,12 +20,12 @@ from unravel_lang.lang.functions import function_names
 from unravel_lang.lang.parser import parse
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.statements import execute
-from unravel_lang.lang.words import KEYWORDS, QUANTA
+from unravel_lang.lang.words import KEYWORDS
 from unravel_lang.models import DEFAULT_RATIO, DEFAULT_SR
 from unravel_lang.performer import Performer
 from unravel_lang.plan import Plan, as_plan
 from unravel_lang.seeds import call_seed
-from unravel_lang.tempo import DEFAULT_K, check_beats, check_k
+from unravel_lang.tempo import DEFAULT_BEATS, DEFAULT_K, check_beats, check_k, check_quantum
 from unravel_lang.writes import confine
 
 
@@ -52,7 +52,7 @@ class Session:
         performer: Performer | None = None,
         seed: int = 0,
         k: int = DEFAULT_K,
-        beats_per_bar: int = 4,
+        beats_per_bar: int = DEFAULT_BEATS,
         output: Callable[[str], None] | None = print,
         base_dir: str | os.PathLike | None = None,
         dry_run: bool = False,
@@ -75,7 +75,7 @@ class Session:
         self.draws = 0
         self.k = check_k(k)
         self.beats_per_bar = check_beats(beats_per_bar)
-        self.quantum = _checked_quantum(quantum)
+        self.quantum = check_quantum(quantum)
         self.output = output or (lambda line: None)
         self.base_dir = Path(base_dir) if base_dir is not None else None
         self.dry_run = dry_run
@@ -180,7 +180,7 @@ class Session:
     def set_quantum(self, quantum: str) -> None:
         """`quantum beat|bar`: new tracks and plays start on the next beat or bar line; a
         performer is told (`set_quantum`)."""
-        self.quantum = _checked_quantum(quantum)
+        self.quantum = check_quantum(quantum)
         self.performer.set_quantum(self.quantum)
 
     def set_osc(self, target: str | None) -> None:
@@ -312,10 +312,6 @@ class Session:
         return summary(self.grid, value)
 
 
-def _checked_quantum(quantum: str) -> str:
-    if quantum not in QUANTA:
-        raise UnravelError(f"quantum is 'beat' or 'bar', got {quantum!r}")
-    return str(quantum)
 
 
 def evaluate(

@@ -87,7 +87,7 @@ class ReplControl:
         session = self.repl.session
         session.env[name] = value
         redone = []
-        for track, (program, stmt) in list(getattr(session, "definitions", {}).items()):
+        for track, (program, stmt) in list(session.definitions.items()):
             if track in self.repl.stage.tracks and mentions(stmt.value, name):
                 execute(session, Evaluator(session, program), stmt)
                 redone.append(track)

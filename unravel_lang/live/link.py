@@ -21,6 +21,7 @@ from typing import Any
 
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.timeline import Timeline, nearest_k
+from unravel_lang.tempo import DEFAULT_BEATS
 
 INSTALL = "pip install 'unravel-lang[link]'"
 POLL_SECONDS = 0.01
@@ -62,7 +63,8 @@ class LinkSession:
     the session starts or stops.
     """
 
-    def __init__(self, tempo: float, quantum: int = 4, start_stop_sync: bool = True) -> None:
+    def __init__(self, tempo: float, quantum: int = DEFAULT_BEATS,
+                 start_stop_sync: bool = True) -> None:
         self._aalink = load_aalink()
         self.quantum = int(quantum)
         self.tempo = float(tempo)

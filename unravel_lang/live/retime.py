@@ -56,7 +56,7 @@ class BeatRetimer:
         self.channels = int(engine.channels)
         self.nudge_ms = float(nudge_ms)
         self.xfade = max(1, round(self.sr * xfade_ms / 1000.0))
-        self.sample_clock = SampleClock(self.sr)
+        self.sample_clock = SampleClock(self.sr, delay=engine.limiter.lookahead)
         self.playhead = 0
         self.cap = history_beats * max_k * self.ratio
         self.hist = np.zeros((self.channels, self.cap), dtype=np.float32)
@@ -189,7 +189,7 @@ class BeatRetimer:
         self._apply_gain(out)
         for source in tuple(getattr(self.engine, "sources", ())):
             source.add_into(out, when)  # e.g. the live input's monitor: in real time, not spliced
-        self.engine.mixer.limiter.process(out)  # the master limiter, on what is heard
+        self.engine.limiter.process(out)  # the master limiter, on what is heard
         self.playhead += n
         return n
 
@@ -246,7 +246,7 @@ class BeatRetimer:
         """Tell the engine's sample clock when its sample `sample` (output offset `i`) is heard."""
         when = self.sample_clock.time_of(self.playhead + i)
         if when is not None:
-            self.engine.sample_clock.mark(sample, when)
+            self.engine.sample_clock.mark_heard(sample, when)
 
     def _read_free(self, out: np.ndarray, i: int, j: int) -> None:
         """Play engine samples as they come into `out[:, i:j]`."""
@@ -275,7 +275,7 @@ class BeatRetimer:
         while self.h1 < upto:
             m = min(upto - self.h1, self.pull_buf.shape[1])
             # the tracks alone, not limited yet (sources and the limiter: `read_into`)
-            got = engine.mixer.read_into(self.pull_buf[:, :m], limit=False)
+            got = engine.mixer.read_into(self.pull_buf[:, :m])
             if got <= 0:
                 if count and engine.mixer.busy:
                     self.underruns += 1

@@ -160,24 +160,34 @@ class Stage(Performer):
             return
         from unravel_lang.live.osc import OscOut
 
-        self._start_silent()
+        started = self._start_silent(replay=False)
         engine = self._to.engine
         if engine is None:
             raise UnravelError("osc needs the live engine, and there is none")
+        # listening before the booked tracks start, so their first frames are sent too
         self.osc = OscOut(engine, target, lead_ms=self.osc_lead, wanted=self.sends)
+        if started:
+            self._replay()
 
-    def _start_silent(self) -> None:
+    def _start_silent(self, replay: bool = True) -> bool:
         """Without a sound card, start an engine paced by the system clock (for OSC out and
-        Link) and give it the tracks and decode modes set so far."""
+        Link) and, with `replay`, give it the tracks and decode modes set so far (else the
+        caller does, with `_replay`). True when it started one."""
         if self.performer is not None or self.model is None:
-            return
+            return False
         self.performer = open_silent(self.model, self.k or DEFAULT_K, self.seed, self.quantum)
+        if self.viewer is not None:
+            self.viewer.follow(self.performer)
+        if replay:
+            self._replay()
+        return True
+
+    def _replay(self) -> None:
+        """Give the performer the decode modes and tracks set so far."""
         for name, mode in self.decode.items():
             self.performer.set_decode(name, mode)
         for name, plan in self.tracks.items():
             self.performer.track(name, plan)
-        if self.viewer is not None:
-            self.viewer.follow(self.performer)
 
     def set_osc_lead(self, ms: float) -> None:
         """Send frames `ms` milliseconds before they are due."""

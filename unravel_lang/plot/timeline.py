@@ -12,6 +12,7 @@ import numpy as np
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.plot.axes import dim_ticks, heatmap, latent_array
 from unravel_lang.plot.picture import COLORS, PathLike, Picture, figure, finish
+from unravel_lang.tempo import DEFAULT_BEATS
 
 
 def check_grid(k: int | None, beats_per_bar: int) -> tuple[int | None, int]:
@@ -133,7 +134,7 @@ def plot_latent(
     latent: np.ndarray,
     path: PathLike = None,
     k: int | None = None,
-    beats_per_bar: int = 4,
+    beats_per_bar: int = DEFAULT_BEATS,
     model: Any = None,
     seed: int = 0,
     latent_rate: float | None = None,
@@ -199,7 +200,7 @@ def plot_plan(
     plan: Any,
     path: PathLike = None,
     k: int | None = None,
-    beats_per_bar: int = 4,
+    beats_per_bar: int = DEFAULT_BEATS,
     model: Any = None,
     seed: int = 0,
     latent_rate: float | None = None,

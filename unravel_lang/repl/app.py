@@ -24,7 +24,7 @@ from unravel_lang.live.stage import Stage, close_playback, open_playback
 from unravel_lang.models import DEFAULT_MODEL
 from unravel_lang.repl import help as repl_help
 from unravel_lang.repl.syntax import Vocabulary, needs_more
-from unravel_lang.tempo import bpm_text, check_bpm
+from unravel_lang.tempo import DEFAULT_BEATS, bpm_text, check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
 
@@ -251,7 +251,7 @@ class Repl:
         if position is None:
             return None
         bars = max(0.0, float(position))
-        per_bar = self.stage.beats_per_bar or 4
+        per_bar = self.stage.beats_per_bar or DEFAULT_BEATS
         return int(bars) + 1, min(int((bars % 1.0) * per_bar), per_bar - 1) + 1
 
 
