@@ -27,10 +27,9 @@ from pathlib import Path
 import numpy as np
 
 from unravel_lang.engine import Engine, FileSink
-from unravel_lang.engine.decoding import chunk_frames_for
+from unravel_lang.engine.decoding import CHUNK_FRAMES, chunk_frames_for
 from unravel_lang.model import load_model
 from unravel_lang.plan import Plan
-from unravel_lang.render import CHUNK_FRAMES
 
 READ = 256  # samples per sink read, a small audio-callback buffer
 

@@ -95,7 +95,8 @@ PACKAGE = Path(unravel_lang.__file__).resolve().parent
 
 def import_graph(root: Path) -> dict[str, set[str]]:
     """Module name → the package modules it imports, read from the source with `ast`: every
-    import statement counts (module level, inside functions, under TYPE_CHECKING)."""
+    import statement counts (module level, inside functions, under TYPE_CHECKING), and so do
+    the subpackages an import runs on the way (`engine.limiter` runs `engine/__init__`)."""
     paths = {}
     for path in root.rglob("*.py"):
         parts = list(path.relative_to(root.parent).with_suffix("").parts)
@@ -117,7 +118,17 @@ def import_graph(root: Path) -> dict[str, set[str]]:
                            for a in node.names]
             else:
                 continue
-            graph[name] |= {t for t in targets if t in paths and t != name}
+            for target in targets:
+                if target not in paths or target == name:
+                    continue
+                graph[name].add(target)
+                # importing a.b.c runs the packages a.b first: an edge to each, except the
+                # root and the importer's own packages (already running when it is imported)
+                parts = target.split(".")
+                for depth in range(2, len(parts)):
+                    package_name = ".".join(parts[:depth])
+                    if not (name + ".").startswith(package_name + "."):
+                        graph[name].add(package_name)
     return graph
 
 
@@ -189,7 +200,90 @@ def test_the_language_reaches_the_engine_only_to_bounce_an_export():
             for target in targets:
                 top = target.split(".")[1] if target.count(".") else ""
                 if top in ("repl", "live", "commands", "cli") or (
-                        top == "engine" and target != "unravel_lang.engine.score"):
+                        top == "engine" and target not in ("unravel_lang.engine.score",
+                                                           "unravel_lang.engine")):
                     outward.setdefault(name, []).append(target)
     assert outward == {}
     assert "unravel_lang.engine.score" in graph["unravel_lang.lang.statements"]  # read
+
+
+HEAVY_LIBRARIES = {"numpy", "torch", "matplotlib", "lark", "prompt_toolkit", "soundfile",
+                   "sounddevice", "soxr", "pythonosc", "websockets", "aalink", "dask",
+                   "distributed", "IPython", "scipy"}
+
+
+def split_imports(root: Path) -> tuple[dict[str, set[str]], list[tuple[str, int, str]]]:
+    """(module → what its module-level imports name, package modules and libraries alike;
+    the function-local imports of package modules as (module, line, target))."""
+    paths = {}
+    for path in root.rglob("*.py"):
+        parts = list(path.relative_to(root.parent).with_suffix("").parts)
+        if parts[-1] == "__init__":
+            parts.pop()
+        paths[".".join(parts)] = path
+    top: dict[str, set[str]] = {}
+    local = []
+    for name, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        inner = {id(node) for fn in ast.walk(tree)
+                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))}
+        top[name] = set()
+        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
+        for node in ast.walk(tree):
+            if isinstance(node, ast.Import):
+                targets = [alias.name for alias in node.names]
+            elif isinstance(node, ast.ImportFrom):
+                base = node.module or ""
+                if node.level:
+                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
+                    base = ".".join(up + ([base] if base else []))
+                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base
+                           for a in node.names]
+            else:
+                continue
+            if id(node) in inner:
+                local += [(name, node.lineno, t) for t in targets if t in paths]
+            else:
+                top[name] |= set(targets)
+    return top, local
+
+
+
+
+def test_an_import_inside_a_function_keeps_a_heavy_library_out():
+    """An import of a package module is written inside a function only when the module
+    brings a heavy library (numpy, torch, lark, …) that its importer does not load, or when
+    the importer loads at start (with `import unravel_lang` or `unravel --help`: what a
+    subcommand or a render needs waits for it), or it is the language's one reach into the
+    engine (`export` bouncing through `engine.score`)."""
+    top, local = split_imports(PACKAGE)
+    startup = set()
+    commands = [m for m in top if m.startswith("unravel_lang.commands")]
+    todo = ["unravel_lang", "unravel_lang.cli", *commands]
+    while todo:
+        module = todo.pop()
+        if module in top and module not in startup:
+            startup.add(module)
+            todo += [t for t in top[module] if t.startswith("unravel_lang")]
+    assert {"unravel_lang.render", "unravel_lang.commands.run"} <= startup
+
+    def heavy(name: str) -> set[str]:
+        seen, todo, found = set(), [name], set()
+        while todo:
+            module = todo.pop()
+            for target in top.get(module, ()):
+                if target.split(".")[0] in HEAVY_LIBRARIES:
+                    found.add(target.split(".")[0])
+                elif target in top and target not in seen:
+                    seen.add(target)
+                    todo.append(target)
+        return found
+
+    needless = sorted({f"{module}:{line} imports {target}" for module, line, target in local
+                       if not heavy(target) - heavy(module)
+                       and module not in startup
+                       and (module, target) != ("unravel_lang.lang.statements",
+                                                "unravel_lang.engine.score")})
+    assert len(local) > 50  # the imports are read
+    assert needless == []

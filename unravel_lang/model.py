@@ -27,6 +27,7 @@ import torch
 from unravel_lang.errors import AudioError, LatentError, ModelError
 from unravel_lang.guards import check_latent
 from unravel_lang.models import DEFAULT_MODEL
+from unravel_lang.paths import regular_file
 from unravel_lang.seeds import chunk_seed
 
 """File name of the embedded default model inside `unravel_lang/models/`."""
@@ -116,8 +117,6 @@ def load_model(path: str | os.PathLike | None = None, device: str = "cpu") -> Ra
     Raises `ModelError` when the file is missing, is not TorchScript, or is a TorchScript
     module without `encode` / `decode`.
     """
-    from unravel_lang.paths import regular_file
-
     device = check_device(device)
     p = _default_model_path() if path is None else Path(path)
     regular_file(p, ModelError, "a model file", missing=f"{p}: model file not found")

@@ -15,7 +15,7 @@ import numpy as np
 
 from unravel_lang import patterns
 from unravel_lang.commands import options
-from unravel_lang.errors import PatternError, UnravelError
+from unravel_lang.errors import AudioError, PatternError, UnravelError
 from unravel_lang.generate import GENERATORS
 from unravel_lang.tempo import DEFAULT_K
 
@@ -110,7 +110,6 @@ def _latents_in(folder: Path) -> list[Path]:
 def gather_inputs(items: list[str]) -> list[tuple[Path, bool]]:
     """Each input file with True when it holds a latent array, False when it is audio."""
     from unravel_lang.audio import find_audio
-    from unravel_lang.errors import AudioError
     from unravel_lang.latent_io import is_latent_wav
 
     out: list[tuple[Path, bool]] = []

@@ -12,6 +12,7 @@ from unravel_lang.cluster import EXTRA as CLUSTER_EXTRA
 from unravel_lang.commands.write_options import add_write_options
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.options import LiveOptions
+from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
 
 SEED_MAX = (1 << 64) - 1
 """Largest seed: seeds are 64-bit unsigned integers (numpy's SeedSequence takes them)."""
@@ -98,8 +99,6 @@ def add_live_arguments(parser, writes: str) -> None:
     `--listen-host`, `--link`, the view's and the write options (`writes`: the output folder
     without `--out-dir`). `--model`, `--seed` and `--device` each command adds in its place.
     A new live option goes here, in `live_options` and in `live.options.LiveOptions`."""
-    from unravel_lang.live.server import DEFAULT_PORT
-
     parser.add_argument("--listen", type=int, nargs="?", const=DEFAULT_PORT, metavar="PORT",
                         help="take code and controls over OSC (unravel send, /unravel/eval, "
                         f"/unravel/set ...) on 127.0.0.1:PORT (default {DEFAULT_PORT})")
@@ -116,8 +115,6 @@ def add_live_arguments(parser, writes: str) -> None:
 def live_options(args) -> LiveOptions:
     """The `LiveOptions` of parsed `args`; a bad `--listen` port or view address is an
     `UnravelError`. `--listen-host` alone listens on the default port."""
-    from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
-
     port = args.listen
     if port is None and args.listen_host is not None:
         port = DEFAULT_PORT

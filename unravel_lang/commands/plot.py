@@ -8,6 +8,7 @@ from pathlib import Path
 
 from unravel_lang.commands import options
 from unravel_lang.errors import UnravelError
+from unravel_lang.paths import regular_file
 from unravel_lang.tempo import DEFAULT_BEATS
 
 DESCRIPTION = """\
@@ -56,7 +57,6 @@ def _plot_stats(source: Path, args: argparse.Namespace) -> int:
 
     if args.model:
         raise UnravelError(f"{source}: --model draws decoded latent arrays, not stats files")
-    from unravel_lang.paths import regular_file
 
     regular_file(source, UnravelError, "a stats file", missing=f"{source}: no such stats file")
     stats = Stats.load(source)

@@ -6,11 +6,12 @@ import argparse
 import os
 import sys
 
+from unravel_lang.live.send import read_block, send_block
+from unravel_lang.live.server import DEFAULT_PORT
+
 
 def register(sub: argparse._SubParsersAction) -> None:
     """Add the `send` subcommand to `sub`."""
-    from unravel_lang.live.server import DEFAULT_PORT
-
     parser = sub.add_parser(
         "send",
         help="send code to a running `unravel repl --listen` (or watch) and print its answer",
@@ -32,8 +33,6 @@ def register(sub: argparse._SubParsersAction) -> None:
 
 def handler(args: argparse.Namespace) -> int:
     """Send the block; print the answer (stdout when it succeeded, stderr when it failed)."""
-    from unravel_lang.live.send import read_block, send_block
-
     code = sys.stdin.read() if args.block == "-" else read_block(args.block)
     ok, answer = send_block(code, args.host, args.port, args.timeout)
     if answer:

@@ -11,6 +11,7 @@ from pathlib import Path
 from unravel_lang.cluster import Where, run_jobs, worker_model
 from unravel_lang.commands.options import add_cluster_options
 from unravel_lang.errors import UnravelError
+from unravel_lang.progress import Progress
 
 LATENT_ENDINGS = (".npy", ".latent.wav")
 STATS_ENDING = ".json"
@@ -104,7 +105,6 @@ def find_inputs(inputs: list[str], exts: list[str] | None) -> tuple[list[Path], 
 
 def run(args: argparse.Namespace) -> int:
     """Measure and pool every input; returns 0 when all were measured, 1 when any was skipped."""
-    from unravel_lang.progress import Progress
     from unravel_lang.stats_part import Pooler
 
     files, skipped = find_inputs(args.inputs, args.ext.split(",") if args.ext else None)

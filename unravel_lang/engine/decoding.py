@@ -21,7 +21,10 @@ from typing import Any
 import numpy as np
 
 from unravel_lang.errors import ModelError, UnravelError
-from unravel_lang.render import CHUNK_FRAMES
+
+CHUNK_FRAMES = 4
+"""Latent frames decoded per call, by default: the engine (one voice at a time) and
+`render.render` use the same chunks, so both render alike."""
 
 CHUNK_ENV = "UNRAVEL_CHUNK_FRAMES"
 """Environment variable: latent frames per chunk for a model that batches (else measured)."""

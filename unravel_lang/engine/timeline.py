@@ -14,9 +14,9 @@ from collections.abc import Sequence
 
 import numpy as np
 
+from unravel_lang.engine.decoding import CHUNK_FRAMES
 from unravel_lang.engine.track import Segment
 from unravel_lang.plan import Plan
-from unravel_lang.render import CHUNK_FRAMES
 from unravel_lang.seeds import voice_seed
 
 

@@ -17,11 +17,15 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang import shaping
 from unravel_lang.errors import PatternError
 from unravel_lang.generate import GENERATORS
+from unravel_lang.guards import check_gain
 from unravel_lang.patterns import PATTERNS
 from unravel_lang.plan import Plan, Voice
 from unravel_lang.shaping import FROM_GRID, SHAPING_TOOLS
+from unravel_lang.stats import Stats
+from unravel_lang.stats import stats as measure
 
 # What a value is, as far as the checker can tell before running anything.
 ARRAY, PLAN, STATS, NUMBER, RATIO, STRING, LIST, BOOL, ANY = (
@@ -107,9 +111,6 @@ def stats(session, *arrays: Any):
     """The statistics of one or more latent arrays (pooled), or those saved in a statistics
     file (`.json`, written by `export s "x.json"` or `unravel stats -o`); a length after the
     arrays measures only the last that many frames of each: `stats(input, 8bars)`."""
-    from unravel_lang import shaping
-    from unravel_lang.stats import Stats
-    from unravel_lang.stats import stats as measure
 
     if any(isinstance(a, str) for a in arrays):
         if len(arrays) != 1:
@@ -131,7 +132,6 @@ def stats(session, *arrays: Any):
 def gain(session, x: Any, g: float) -> Plan:
     """A plan of `x` (array or plan) whose voices are mixed at `g` times their gain; a
     voice's gain stays within ±1000 (+60 dB)."""
-    from unravel_lang.guards import check_gain
 
     plan = session.to_plan(x, "gain")
     g = check_gain(g, "gain: g")

@@ -20,6 +20,7 @@ from collections.abc import Callable
 from typing import Any
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.live.retime import BeatRetimer
 from unravel_lang.live.timeline import Timeline, nearest_k
 from unravel_lang.tempo import DEFAULT_BEATS
 
@@ -184,7 +185,6 @@ class LinkControl:
     def __init__(self, engine, output=None, nudge_ms: float = 0.0,
                  session_factory: Callable[..., LinkSession] = LinkSession,
                  join_seconds: float = 1.0) -> None:
-        from unravel_lang.live.retime import BeatRetimer
 
         self.engine = engine
         self.output = output

@@ -16,9 +16,16 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.addresses import parse_target
+from unravel_lang.engine import Engine
 from unravel_lang.errors import UnravelError
+from unravel_lang.live.link import LinkControl, load_aalink
+from unravel_lang.live.osc import OscOut
+from unravel_lang.live.paced import PacedOutput
+from unravel_lang.live.view_session import LiveView
 from unravel_lang.performer import Performer, perform
 from unravel_lang.plan import Plan
+from unravel_lang.player import AudioOutput, playback_status
 from unravel_lang.tempo import DEFAULT_K
 
 _NOBODY = Performer()  # where calls go while playback is unavailable
@@ -158,7 +165,6 @@ class Stage(Performer):
             self.osc = None
         if target is None:
             return
-        from unravel_lang.live.osc import OscOut
 
         started = self._start_silent(replay=False)
         engine = self._to.engine
@@ -238,7 +244,6 @@ class Stage(Performer):
         """`link` / `link off`: join or leave the Ableton Link session (its answer is noted).
         Without a sound card an engine paced by the system clock joins (for OSC out)."""
         if on:
-            from unravel_lang.live.link import load_aalink
 
             load_aalink()  # says how to install Link support when it is missing
             self._start_silent()
@@ -294,7 +299,6 @@ class Stage(Performer):
         """Serve the live view page at `address` (None: 127.0.0.1, a free port) and say its
         URL; when it is already served, say the URL again."""
         if self.viewer is None:
-            from unravel_lang.live.view_session import LiveView
 
             self.viewer = LiveView(address, self.sources, self.peers)
             self.viewer.follow(self.performer)
@@ -377,8 +381,6 @@ class Stage(Performer):
 
 
 def _target_text(target: str) -> str:
-    from unravel_lang.addresses import parse_target
-
     try:
         host, port = parse_target(target)
     except ValueError:
@@ -447,7 +449,6 @@ class Live(Performer):
                 self.linked = None
             return "link: off"
         if self.linked is None:
-            from unravel_lang.live.link import LinkControl
 
             self.linked = LinkControl(self.engine, self.output, nudge_ms=self.nudge_ms)
         return self.linked.answer()
@@ -489,13 +490,10 @@ def open_playback(
     """The live engine for `model` at `k` frames per beat, starting new tracks on the next
     `quantum` ("beat" or "bar"), playing through the default output device; `(None, why)`
     when there is no PortAudio or no device."""
-    from unravel_lang.player import playback_status
 
     status = playback_status()
     if not status[0]:
         return None, f"playback unavailable: {status[1]} (export, show and render still work)"
-    from unravel_lang.engine import Engine
-    from unravel_lang.player import AudioOutput
 
     engine = Engine(model, seed=seed or 0, k=k, quantum=quantum)
     try:
@@ -510,8 +508,6 @@ def open_playback(
 def open_silent(model: Any, k: int, seed: int | None, quantum: str = "beat") -> Live:
     """The live engine paced by the system clock, with no sound card (`PacedOutput`): for
     tracks decoded elsewhere."""
-    from unravel_lang.engine import Engine
-    from unravel_lang.live.paced import PacedOutput
 
     engine = Engine(model, seed=seed or 0, k=k, quantum=quantum)
     output = PacedOutput(engine)

@@ -10,8 +10,11 @@ from typing import Any
 
 import numpy as np
 
+from unravel_lang.addresses import parse_address
 from unravel_lang.engine.observe import FrameBlock, SampleClock
+from unravel_lang.engine.score import ScoreRender
 from unravel_lang.live.view import ViewServer
+from unravel_lang.player import AudioOutput
 
 
 def grid_at(clock: Any, frame: int) -> tuple[int, int, int]:
@@ -240,8 +243,6 @@ def play_score_with_view(audio: np.ndarray, sr: int, ratio: int, recording: Scor
                          wait: float = 30.0) -> None:
     """Play rendered score `audio` on the sound card while a view server shows it, from when
     the first viewer is connected (or after `wait` seconds)."""
-    from unravel_lang.addresses import parse_address
-    from unravel_lang.player import AudioOutput
 
     host, port = parse_address(address)
     reader = ArrayReader(audio, sr, lead=0.3)
@@ -267,7 +268,6 @@ def viewed_score(**kwargs: Any) -> Any:
     """A `ScoreRender` (same arguments) that also records what a view needs: every voice's
     frames (`recording`), the line of code of each track, and a `view` statement's address
     (`view_address`, None when the score has none)."""
-    from unravel_lang.engine.score import ScoreRender
 
     class ViewedScore(ScoreRender):
         def __init__(self) -> None:

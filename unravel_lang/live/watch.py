@@ -21,8 +21,11 @@ from pathlib import Path
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
+from unravel_lang.live.control import ReplControl
 from unravel_lang.live.options import LiveOptions
+from unravel_lang.live.server import OscServer
 from unravel_lang.live.stage import Stage, close_playback, open_playback
+from unravel_lang.paths import regular_file
 
 
 @dataclass(frozen=True)
@@ -145,7 +148,6 @@ class ScoreWatcher:
     def control(self):
         """A `ReplControl` over the latest good evaluation's session (a fresh one before
         any): code sent in runs there, on top of the score, until the next save."""
-        from unravel_lang.live.control import ReplControl
         from unravel_lang.repl.app import Repl
 
         if self.session is None:
@@ -194,8 +196,6 @@ class WatchControl:
 
 def serve_watcher(watcher: ScoreWatcher, host: str, port: int):
     """An `OscServer` on `host:port` driving `watcher`."""
-    from unravel_lang.live.server import OscServer
-
     return OscServer(WatchControl(watcher), host, port, write=watcher.write)
 
 
@@ -215,7 +215,6 @@ def watch(
     options = options or LiveOptions()
     seed, out_dir = options.seed, options.out_dir
     write = write or (lambda line: print(line, flush=True))
-    from unravel_lang.paths import regular_file
 
     path = regular_file(path, UnravelError, "a score file",
                         missing=f"{path}: no such score file")

@@ -7,6 +7,7 @@ from typing import Any
 import numpy as np
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.plan import Plan
 from unravel_lang.plot.distribution import is_stats, plot_stats
 from unravel_lang.plot.picture import PathLike, Picture
 from unravel_lang.plot.timeline import plot_latent, plot_plan
@@ -20,7 +21,6 @@ def plot_auto(value: object, path: PathLike = None, **kw: Any) -> Picture:
     keywords); a `Stats` or a list of arrays -> `plot_stats` (only `title` applies). Other
     keywords are ignored, so a caller can pass its whole context.
     """
-    from unravel_lang.plan import Plan
 
     allowed = ("k", "beats_per_bar", "model", "seed", "latent_rate", "title")
     grid_kw = {key: kw[key] for key in allowed if key in kw}

@@ -11,6 +11,7 @@ from typing import Any
 import numpy as np
 
 from unravel_lang.errors import UnravelError
+from unravel_lang.guards import check_ratio
 from unravel_lang.plot.axes import dim_ticks, heatmap, latent_array
 from unravel_lang.plot.picture import COLORS, PathLike, Picture, figure, finish
 from unravel_lang.trace import PatternTrace, pattern_function, pattern_trace
@@ -90,7 +91,6 @@ def _block_widths(name: str, kwargs: Mapping[str, Any], frames: int, starts: np.
     """Line widths for block boundaries: thicker where orale's nested blocks begin."""
     if name != "orale":
         return [0.7] * len(starts)
-    from unravel_lang.guards import check_ratio
 
     size = sum(check_ratio(kwargs.get("ratio", (3, 1))))
     widths = []

@@ -12,6 +12,7 @@ import numpy as np
 from unravel_lang.errors import LatentError, UnravelError
 from unravel_lang.plot.axes import dim_ticks, heatmap, latent_array
 from unravel_lang.plot.picture import COLORS, PathLike, Picture, figure, finish
+from unravel_lang.render import render
 from unravel_lang.tempo import DEFAULT_BEATS
 
 
@@ -222,7 +223,6 @@ def plot_plan(
     vmax = max(float(np.max(np.abs(a))) for a in arrays) or 1.0
     audio = None
     if model is not None:
-        from unravel_lang.render import render
 
         latent_rate = float(model.sr) / float(model.ratio)
         audio = np.asarray(render(plan, model, seed=seed), dtype=np.float64)

@@ -19,11 +19,16 @@ from typing import Any, TextIO
 from unravel_lang.errors import UnravelError
 from unravel_lang.lang.recorder import Recorder
 from unravel_lang.lang.session import Session
+from unravel_lang.live.control import ReplControl
+from unravel_lang.live.host import LiveHost
+from unravel_lang.live.input import DEFAULT_BARS
 from unravel_lang.live.options import LiveOptions
+from unravel_lang.live.server import OscServer
 from unravel_lang.live.stage import Stage, close_playback, open_playback
 from unravel_lang.models import DEFAULT_MODEL
 from unravel_lang.repl import help as repl_help
-from unravel_lang.repl.syntax import Vocabulary, needs_more
+from unravel_lang.repl.complete import UnravelCompleter
+from unravel_lang.repl.syntax import UnravelLexer, Vocabulary, needs_more
 from unravel_lang.tempo import DEFAULT_BEATS, bpm_text, check_bpm
 
 COMMANDS = ("tracks", "help", "load", "quit", "exit")
@@ -339,8 +344,6 @@ def run_interactive(repl: Repl, bpm: float | None = None, link: bool = False) ->
     from prompt_toolkit.patch_stdout import patch_stdout
     from prompt_toolkit.styles import Style
 
-    from unravel_lang.repl.complete import UnravelCompleter
-    from unravel_lang.repl.syntax import UnravelLexer
 
     bindings = KeyBindings()
 
@@ -514,8 +517,6 @@ def run_repl(
 def start_listening(repl: Repl, host: str, port: int):
     """Serve `repl` over OSC on `host:port` (`live.server.OscServer`); the REPL's status line
     says so."""
-    from unravel_lang.live.control import ReplControl
-    from unravel_lang.live.server import OscServer
 
     server = OscServer(ReplControl(repl), host, port, write=repl.write)
     repl.listening = server.address
@@ -525,8 +526,6 @@ def start_listening(repl: Repl, host: str, port: int):
 def _live_host(session: Session, stage: Stage, source: str | None, bars: int | None):
     """The session's live input host; listening at once when `source` is given (a failure
     to open it is one line, the REPL works without it)."""
-    from unravel_lang.live.host import LiveHost
-    from unravel_lang.live.input import DEFAULT_BARS
 
     host = LiveHost(session, lambda: stage.performer, default=source,
                     bars=DEFAULT_BARS if bars is None else int(bars))
