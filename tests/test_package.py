@@ -93,20 +93,25 @@ def test_the_embedded_model_reports_the_geometry_known_without_it():
 PACKAGE = Path(unravel_lang.__file__).resolve().parent
 
 
-def import_graph(root: Path) -> dict[str, set[str]]:
-    """Module name → the package modules it imports, read from the source with `ast`: every
-    import statement counts (module level, inside functions, under TYPE_CHECKING), and so do
-    the subpackages an import runs on the way (`engine.limiter` runs `engine/__init__`)."""
+def read_imports(root: Path) -> tuple[set[str], list[tuple[str, int, list[str], bool]]]:
+    """The package's module names, and every import statement read from the source with `ast`
+    (module level, inside functions, under TYPE_CHECKING) as (module, line, the names it
+    imports resolved to modules where they are package modules, whether it is inside a
+    function)."""
     paths = {}
     for path in root.rglob("*.py"):
         parts = list(path.relative_to(root.parent).with_suffix("").parts)
         if parts[-1] == "__init__":
             parts.pop()
         paths[".".join(parts)] = path
-    graph: dict[str, set[str]] = {name: set() for name in paths}
+    found = []
     for name, path in paths.items():
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        inner = {id(node) for fn in ast.walk(tree)
+                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
+                 for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))}
         package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+        for node in ast.walk(tree):
             if isinstance(node, ast.Import):
                 targets = [alias.name for alias in node.names]
             elif isinstance(node, ast.ImportFrom):
@@ -118,17 +123,28 @@ def import_graph(root: Path) -> dict[str, set[str]]:
                            for a in node.names]
             else:
                 continue
-            for target in targets:
-                if target not in paths or target == name:
-                    continue
-                graph[name].add(target)
-                # importing a.b.c runs the packages a.b first: an edge to each, except the
-                # root and the importer's own packages (already running when it is imported)
-                parts = target.split(".")
-                for depth in range(2, len(parts)):
-                    package_name = ".".join(parts[:depth])
-                    if not (name + ".").startswith(package_name + "."):
-                        graph[name].add(package_name)
+            found.append((name, node.lineno, targets, id(node) in inner))
+    return set(paths), found
+
+
+def import_graph(root: Path) -> dict[str, set[str]]:
+    """Module name → the package modules it imports (`read_imports`: every import statement
+    counts), and the subpackages an import runs on the way (`engine.limiter` runs
+    `engine/__init__`)."""
+    modules, imports = read_imports(root)
+    graph: dict[str, set[str]] = {name: set() for name in modules}
+    for name, _, targets, _ in imports:
+        for target in targets:
+            if target not in modules or target == name:
+                continue
+            graph[name].add(target)
+            # importing a.b.c runs the packages a.b first: an edge to each, except the
+            # root and the importer's own packages (already running when it is imported)
+            parts = target.split(".")
+            for depth in range(2, len(parts)):
+                package_name = ".".join(parts[:depth])
+                if not (name + ".").startswith(package_name + "."):
+                    graph[name].add(package_name)
     return graph
 
 
@@ -215,40 +231,15 @@ HEAVY_LIBRARIES = {"numpy", "torch", "matplotlib", "lark", "prompt_toolkit", "so
 def split_imports(root: Path) -> tuple[dict[str, set[str]], list[tuple[str, int, str]]]:
     """(module → what its module-level imports name, package modules and libraries alike;
     the function-local imports of package modules as (module, line, target))."""
-    paths = {}
-    for path in root.rglob("*.py"):
-        parts = list(path.relative_to(root.parent).with_suffix("").parts)
-        if parts[-1] == "__init__":
-            parts.pop()
-        paths[".".join(parts)] = path
-    top: dict[str, set[str]] = {}
+    modules, imports = read_imports(root)
+    top: dict[str, set[str]] = {name: set() for name in modules}
     local = []
-    for name, path in paths.items():
-        tree = ast.parse(path.read_text(encoding="utf-8"))
-        inner = {id(node) for fn in ast.walk(tree)
-                 if isinstance(fn, (ast.FunctionDef, ast.AsyncFunctionDef))
-                 for node in ast.walk(fn) if isinstance(node, (ast.Import, ast.ImportFrom))}
-        top[name] = set()
-        package = name if path.name == "__init__.py" else name.rpartition(".")[0]
-        for node in ast.walk(tree):
-            if isinstance(node, ast.Import):
-                targets = [alias.name for alias in node.names]
-            elif isinstance(node, ast.ImportFrom):
-                base = node.module or ""
-                if node.level:
-                    up = package.split(".")[: len(package.split(".")) - node.level + 1]
-                    base = ".".join(up + ([base] if base else []))
-                targets = [f"{base}.{a.name}" if f"{base}.{a.name}" in paths else base
-                           for a in node.names]
-            else:
-                continue
-            if id(node) in inner:
-                local += [(name, node.lineno, t) for t in targets if t in paths]
-            else:
-                top[name] |= set(targets)
+    for name, line, targets, inside in imports:
+        if inside:
+            local += [(name, line, t) for t in targets if t in modules]
+        else:
+            top[name] |= set(targets)
     return top, local
-
-
 
 
 def test_an_import_inside_a_function_keeps_a_heavy_library_out():
