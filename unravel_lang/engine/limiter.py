@@ -187,17 +187,12 @@ class MasterLimiter:
         buf[:, :LOOKAHEAD] = self._tail
         buf[:, LOOKAHEAD:] = out
         seen = buf[:, LOOKAHEAD - 2 * TAPS + 1 :]  # every sample the new detector points need
+        gain = None
         loud = bool(np.abs(seen).max() > self.safe)
-        if not loud and not self._active:
-            out[...] = buf[:, :n]
-            self._tail[...] = buf[:, n : n + LOOKAHEAD]
-            return
-        needs = self._needs_of(seen, n) if loud else None
-        if needs is None and not self._active:  # the detector found nothing over
-            out[...] = buf[:, :n]
-            self._tail[...] = buf[:, n : n + LOOKAHEAD]
-            return
-        gain = self._gain(np.zeros(n, dtype=np.int64) if needs is None else needs)
+        if loud or self._active:
+            needs = self._needs_of(seen, n) if loud else None
+            if needs is not None or self._active:  # else the detector found nothing over
+                gain = self._gain(np.zeros(n, dtype=np.int64) if needs is None else needs)
         out[...] = buf[:, :n]
         if gain is not None:
             out *= gain
