@@ -41,7 +41,7 @@ def parse_target(text: str) -> tuple[str, int]:
     host, sep, port = str(text).rpartition(":")
     if not sep:
         raise ValueError(f'an OSC address is "host:port", e.g. "127.0.0.1:9000", got "{text}"')
-    host = host or "127.0.0.1"
+    host = host or DEFAULT_HOST
     if not port.isdigit() or not 1 <= int(port) <= 65535:
         raise ValueError(f'the port in "{text}" must be a number from 1 to 65535')
     try:

@@ -7,12 +7,12 @@ from __future__ import annotations
 import argparse
 import math
 
-from unravel_lang.addresses import parse_address
+from unravel_lang.addresses import DEFAULT_HOST, parse_address
 from unravel_lang.cluster import EXTRA as CLUSTER_EXTRA
 from unravel_lang.commands.write_options import add_write_options
 from unravel_lang.errors import UnravelError
 from unravel_lang.live.options import LiveOptions
-from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
+from unravel_lang.live.server import DEFAULT_PORT
 
 SEED_MAX = (1 << 64) - 1
 """Largest seed: seeds are 64-bit unsigned integers (numpy's SeedSequence takes them)."""
@@ -121,5 +121,5 @@ def live_options(args) -> LiveOptions:
     if port is not None and not 0 <= port <= 65535:
         raise UnravelError(f"--listen: a port is 0 to 65535, got {port}")
     return LiveOptions(model=args.model, seed=args.seed, device=args.device, listen=port,
-                       listen_host=args.listen_host or LOOPBACK, view=view_address(args),
+                       listen_host=args.listen_host or DEFAULT_HOST, view=view_address(args),
                        link=args.link, out_dir=args.out_dir, allow_write=args.allow_write)

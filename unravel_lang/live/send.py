@@ -7,9 +7,10 @@ import re
 import socket
 from pathlib import Path
 
+from unravel_lang.addresses import DEFAULT_HOST
 from unravel_lang.errors import UnravelError
 from unravel_lang.live import oscmsg
-from unravel_lang.live.server import DEFAULT_PORT, LOOPBACK
+from unravel_lang.live.server import DEFAULT_PORT
 
 MAX_CODE = 60_000  # bytes: one UDP datagram
 _LINES = re.compile(r"^(.*):(\d+)(?:-(\d+))?$")
@@ -57,7 +58,7 @@ def read_block(spec: str) -> str:
     return "\n".join(lines[a - 1 : b])
 
 
-def send_block(code: str, host: str = LOOPBACK, port: int = DEFAULT_PORT,
+def send_block(code: str, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                timeout: float = 10.0) -> tuple[bool, str]:
     """Send `code` to the session listening at `host:port`; `(succeeded, its answer)`.
     `UnravelError` when nothing answers."""

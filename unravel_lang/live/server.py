@@ -13,13 +13,13 @@ import socket
 import threading
 from collections.abc import Callable
 
+from unravel_lang.addresses import DEFAULT_HOST
 from unravel_lang.errors import UnravelError
 from unravel_lang.live import oscmsg
 
 DEFAULT_PORT = 9001
 """Where `unravel repl --listen` and `unravel send` meet unless told otherwise."""
 
-LOOPBACK = "127.0.0.1"
 MAX_REPLY = 60_000  # bytes of text in one reply datagram
 ADDRESSES = ("/unravel/eval", "/unravel/set", "/unravel/hush", "/unravel/stop")
 
@@ -31,7 +31,7 @@ class OscServer:
     run code in the session). `write` prints one line (errors of malformed packets).
     """
 
-    def __init__(self, control, host: str = LOOPBACK, port: int = DEFAULT_PORT,
+    def __init__(self, control, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT,
                  write: Callable[[str], None] = print) -> None:
         oscmsg.require()
         self.control = control
