@@ -138,6 +138,8 @@ def test_check_latent_raises_the_error_asked_for():
 def test_float32_overflow_is_refused():
     with pytest.raises(PatternError, match="too large for float32 .1e.300 at frame 0, dim 0"):
         check_latent(np.array([[1e300]]))
+    with pytest.raises(PatternError, match="at frame 12, dim 1"):  # counted as NaN/inf are
+        check_latent(np.array([[0.0, 0.0], [0.0, 1e300]]), "chunk", first_frame=11)
     with pytest.raises(PatternError, match="inf at frame 0, dim 1"):
         check_finite_output(np.array([[0, np.inf]], dtype=np.float32), "scale")
 

@@ -238,7 +238,8 @@ def check_latent(
             and not np.isfinite(out).all():
         bad = np.argwhere(~np.isfinite(out))[0]
         raise error(
-            f"{name} holds a value too large for float32 ({arr[tuple(bad)]:g} at frame {bad[0]}, "
+            f"{name} holds a value too large for float32 ({arr[tuple(bad)]:g} at frame "
+            f"{first_frame + int(bad[0])}, "
             f"dim {bad[1]}); latent values must lie within ±3.4e38"
         )
     return out
